@@ -1,0 +1,108 @@
+//! The analyzer's entry point: one file's text in, references and findings out.
+
+use crate::dialect::{self, Dialect};
+use crate::facts::Facts;
+use crate::finding::Finding;
+use crate::model::Reference;
+use crate::rules::{Context, Rule, RULES};
+use crate::settings::Settings;
+use crate::source::SourceFile;
+use crate::suppress::Suppressions;
+use crate::yaml::{self, SyntaxError};
+
+/// One file after parsing and dialect extraction (before rules).
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The text and its line index.
+    pub source: SourceFile,
+    /// The dialect, or `None` when the file is not a pipeline file.
+    pub dialect: Option<Dialect>,
+    /// Every image reference, in source order.
+    pub references: Vec<Reference>,
+    /// The YAML (or encoding) error, if the file could not be read completely.
+    pub syntax_error: Option<SyntaxError>,
+    /// Inline suppressions.
+    pub suppressions: Suppressions,
+}
+
+impl Analysis {
+    /// Analyze raw bytes: invalid UTF-8 becomes a syntax error at the first bad byte.
+    pub fn from_bytes(path: &str, bytes: Vec<u8>) -> Analysis {
+        match String::from_utf8(bytes) {
+            Ok(text) => Analysis::new(path, text),
+            Err(err) => {
+                let valid = err.utf8_error().valid_up_to();
+                let mut bytes = err.into_bytes();
+                bytes.truncate(valid);
+                let text = String::from_utf8(bytes).unwrap_or_default();
+                Analysis {
+                    source: SourceFile::new(text),
+                    dialect: None,
+                    references: Vec::new(),
+                    syntax_error: Some(SyntaxError {
+                        offset: valid,
+                        message: "the file is not valid UTF-8".to_string(),
+                    }),
+                    suppressions: Suppressions::default(),
+                }
+            }
+        }
+    }
+
+    /// Analyze `text` as the file at `path` (forward slashes; used to pick the dialect).
+    pub fn new(path: &str, text: String) -> Analysis {
+        let source = SourceFile::new(text);
+        let (references, syntax_error, suppressions, dialect) = {
+            let (parsed, error) = match yaml::parse(source.text()) {
+                Ok(parsed) => (parsed, None),
+                Err((error, partial)) => (partial, Some(error)),
+            };
+            let dialect = dialect::detect(path, parsed.documents.first());
+            let references = match dialect {
+                Some(d) => dialect::extract(d, source.text(), &parsed.documents),
+                None => Vec::new(),
+            };
+            let suppressions = Suppressions::from_comments(&source, &parsed.comments);
+            (references, error, suppressions, dialect)
+        };
+        Analysis {
+            source,
+            dialect,
+            references,
+            syntax_error,
+            suppressions,
+        }
+    }
+
+    /// Run the rules with `facts`, apply settings (selection, severity) and suppressions.
+    pub fn findings(&self, settings: &Settings, facts: &Facts) -> Vec<Finding> {
+        if self.suppressions.whole_file {
+            return Vec::new();
+        }
+        let cx = Context {
+            references: &self.references,
+            syntax_error: self.syntax_error.as_ref(),
+            facts,
+            settings,
+        };
+        let mut out = Vec::new();
+        for spec in RULES {
+            let Some(rule) = Rule::from_id(spec.id) else {
+                continue;
+            };
+            let Some(severity) = settings.severity_of(rule) else {
+                continue;
+            };
+            for mut f in (spec.check)(&cx) {
+                let line = self.source.line_index(f.span.start);
+                if self.suppressions.matching(rule.id(), line).is_some() {
+                    continue;
+                }
+                f.severity = severity;
+                out.push(f);
+            }
+        }
+        out.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));
+        out
+    }
+}

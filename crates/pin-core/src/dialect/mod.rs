@@ -1,0 +1,402 @@
+//! Dialects: one module per CI system, each turning a YAML tree into image references.
+//!
+//! Shared here: choosing the dialect for a file, looking through Azure-style `${{ }}`
+//! conditional keys, classifying an image position (empty, dynamic or a literal reference), and
+//! the variable-value rule used by every dialect.
+
+pub mod azure;
+pub mod github;
+pub mod gitlab;
+
+use std::ops::Range;
+
+use crate::model::{Kind, Reference, Site};
+use crate::yaml::{Node, Style, Value};
+
+/// The CI system a file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dialect {
+    /// Azure Pipelines pipelines and templates.
+    AzurePipelines,
+    /// GitHub Actions workflows and `action.yml`.
+    GithubActions,
+    /// GitLab CI.
+    GitlabCi,
+}
+
+impl Dialect {
+    /// Human name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::AzurePipelines => "Azure Pipelines",
+            Dialect::GithubActions => "GitHub Actions",
+            Dialect::GitlabCi => "GitLab CI",
+        }
+    }
+}
+
+/// Choose the dialect from the path (forward slashes) and, failing that, the content.
+/// `None` means the file is not a pipeline file pin-lint understands.
+pub fn detect(path: &str, root: Option<&Node<'_>>) -> Option<Dialect> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    if path.contains(".github/workflows/") || lower == "action.yml" || lower == "action.yaml" {
+        return Some(Dialect::GithubActions);
+    }
+    if lower == ".gitlab-ci.yml"
+        || lower.ends_with(".gitlab-ci.yml")
+        || path.contains(".gitlab/ci/")
+    {
+        return Some(Dialect::GitlabCi);
+    }
+    if let Some(root) = root {
+        if root.get("on").is_some() && root.get("jobs").is_some() {
+            return Some(Dialect::GithubActions);
+        }
+        if root.get("runs").is_some()
+            && (root.get("name").is_some() || root.get("description").is_some())
+        {
+            return Some(Dialect::GithubActions);
+        }
+    }
+    if path.contains(".github/")
+        || lower.starts_with("docker-compose")
+        || lower.starts_with("compose.")
+    {
+        return None;
+    }
+    Some(Dialect::AzurePipelines)
+}
+
+/// Run the dialect's extractor on every document of a file.
+pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Reference> {
+    let mut out = Emitter {
+        src,
+        refs: Vec::new(),
+    };
+    for root in documents {
+        match dialect {
+            Dialect::AzurePipelines => azure::extract(&mut out, root),
+            Dialect::GithubActions => github::extract(&mut out, root),
+            Dialect::GitlabCi => gitlab::extract(&mut out, root),
+        }
+    }
+    let mut refs = out.refs;
+    refs.sort_by_key(|r| (r.span.start, r.span.end));
+    refs.dedup_by(|a, b| a.span == b.span);
+    refs
+}
+
+/// Collects references with exact spans.
+pub struct Emitter<'s> {
+    src: &'s str,
+    refs: Vec<Reference>,
+}
+
+impl<'s> Emitter<'s> {
+    /// The trimmed source text of a scalar's content and its byte span; `None` for
+    /// non-scalars, block scalars and tagged nodes (`!reference`).
+    pub fn scalar_text(&self, node: &Node<'_>) -> Option<(&'s str, Range<usize>)> {
+        if node.tag.is_some()
+            || !matches!(
+                node.style(),
+                Some(Style::Plain | Style::SingleQuoted | Style::DoubleQuoted)
+            )
+        {
+            return None;
+        }
+        let span = node.content_span();
+        let raw = self.src.get(span.clone())?;
+        let trimmed_start = raw.len() - raw.trim_start().len();
+        let text = raw.trim();
+        let start = span.start + trimmed_start;
+        Some((text, start..start + text.len()))
+    }
+
+    /// An image position: empty values are skipped, expressions are `dynamic`, anything else
+    /// is a container reference (valid or not).
+    pub fn image(&mut self, node: &Node<'_>, site: Site) {
+        if let Some((text, span)) = self.scalar_text(node) {
+            self.image_text(text, span, site);
+        }
+    }
+
+    /// Like [`Emitter::image`] for a piece of a scalar.
+    pub fn image_text(&mut self, text: &str, span: Range<usize>, site: Site) {
+        if text.is_empty() {
+            return;
+        }
+        let r = if has_expression(text) {
+            Reference::other(span, text, Kind::Dynamic, site)
+        } else {
+            Reference::container(span, text, site)
+        };
+        self.refs.push(r);
+    }
+
+    /// A VM image position: literal labels are `vm`, expressions `dynamic`.
+    pub fn vm(&mut self, node: &Node<'_>, site: Site) {
+        if let Some((text, span)) = self.scalar_text(node) {
+            self.vm_text(text, span, site);
+        }
+    }
+
+    /// Like [`Emitter::vm`] for a piece of a scalar.
+    pub fn vm_text(&mut self, text: &str, span: Range<usize>, site: Site) {
+        if text.is_empty() {
+            return;
+        }
+        let kind = if has_expression(text) {
+            Kind::Dynamic
+        } else {
+            Kind::Vm
+        };
+        self.refs.push(Reference::other(span, text, kind, site));
+    }
+
+    /// A dynamic reference at a scalar.
+    pub fn dynamic(&mut self, node: &Node<'_>, site: Site) {
+        if let Some((text, span)) = self.scalar_text(node) {
+            if !text.is_empty() {
+                self.refs
+                    .push(Reference::other(span, text, Kind::Dynamic, site));
+            }
+        }
+    }
+
+    /// The variable rule: a value that starts with a registry host and has a tag or digest is
+    /// a container reference; a host followed by an expression is dynamic; anything else is
+    /// not an image (a repository prefix, a path, a word). Helix strings are handled first.
+    pub fn variable(&mut self, node: &Node<'_>, helix_context: bool) {
+        let Some((text, span)) = self.scalar_text(node) else {
+            return;
+        };
+        if self.helix(text, span.clone(), helix_context) {
+            return;
+        }
+        let Some((host, rest)) = text.split_once('/') else {
+            return;
+        };
+        if !is_host(host) || rest.is_empty() || text.contains(char::is_whitespace) {
+            return;
+        }
+        if has_expression(rest) {
+            self.refs
+                .push(Reference::other(span, text, Kind::Dynamic, Site::Variable));
+            return;
+        }
+        if let Ok(image) = crate::reference::ImageRef::parse(text) {
+            if image.tag.is_some() || image.digest.is_some() {
+                self.refs
+                    .push(Reference::container(span, text, Site::Variable));
+            }
+        }
+    }
+
+    /// A Helix queue string `(Guest)Host@image`, or `Host@image` in a Helix context: reports
+    /// the image part (everything after the first `@`). Returns whether `text` was one.
+    pub fn helix(&mut self, text: &str, span: Range<usize>, helix_context: bool) -> bool {
+        match helix_image(text, helix_context) {
+            Some(at) => {
+                let image = &text[at..];
+                self.image_text(image, span.start + at..span.end, Site::Helix);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Add a ready-made reference.
+    pub fn push(&mut self, r: Reference) {
+        self.refs.push(r);
+    }
+}
+
+/// Offset of the image in a Helix queue string, if `text` is one.
+fn helix_image(text: &str, helix_context: bool) -> Option<usize> {
+    let at = text.find('@')?;
+    let queue = &text[..at];
+    let host = match queue.strip_prefix('(') {
+        Some(rest) => {
+            let close = rest.find(')')?;
+            if !is_queue_name(&rest[..close]) {
+                return None;
+            }
+            &rest[close + 1..]
+        }
+        None if helix_context => queue,
+        None => return None,
+    };
+    let image = &text[at + 1..];
+    (is_queue_name(host) && !image.is_empty() && !image.contains(char::is_whitespace))
+        .then_some(at + 1)
+}
+
+fn is_queue_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+/// `host.with.dots[:port]` or `localhost[:port]`.
+pub fn is_host(s: &str) -> bool {
+    let name = s.split_once(':').map_or(s, |(n, port)| {
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            ""
+        } else {
+            n
+        }
+    });
+    (name.contains('.') || name == "localhost")
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// Does `s` contain a template or variable expression (`${{ }}`, `$( )`, `$[ ]`, `$VAR`,
+/// `${VAR}`)?
+pub fn has_expression(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'$'
+            && b.get(i + 1).is_some_and(|&n| {
+                matches!(n, b'{' | b'(' | b'[') || n.is_ascii_alphabetic() || n == b'_'
+            })
+    })
+}
+
+/// Is this mapping key an Azure-style template directive (`${{ if … }}`, `${{ else }}`,
+/// `${{ each … }}`, `${{ insert }}`)?
+pub fn is_directive(key: &Node<'_>) -> bool {
+    key.as_str()
+        .is_some_and(|k| k.trim_start().starts_with("${{"))
+}
+
+/// The pairs of a mapping, looking through directive keys: the pairs under
+/// `${{ if }}` / `${{ else }}` branches are returned as if written in place, so each branch's
+/// value is seen. Directive values that are not mappings are returned with the directive key.
+pub fn entries<'n, 'a>(node: &'n Node<'a>) -> Vec<(&'n Node<'a>, &'n Node<'a>)> {
+    let mut out = Vec::new();
+    collect_entries(node, &mut out);
+    out
+}
+
+fn collect_entries<'n, 'a>(node: &'n Node<'a>, out: &mut Vec<(&'n Node<'a>, &'n Node<'a>)>) {
+    if let Some(pairs) = node.as_mapping() {
+        for (k, v) in pairs {
+            if is_directive(k) && matches!(v.value, Value::Mapping(_)) {
+                collect_entries(v, out);
+            } else {
+                out.push((k, v));
+            }
+        }
+    }
+}
+
+/// The items of a sequence, looking through directive items (`- ${{ if }}:` with a list or a
+/// single item under it).
+pub fn items<'n, 'a>(node: &'n Node<'a>) -> Vec<&'n Node<'a>> {
+    let mut out = Vec::new();
+    if let Some(seq) = node.as_sequence() {
+        for item in seq {
+            collect_item(item, &mut out);
+        }
+    }
+    out
+}
+
+fn collect_item<'n, 'a>(item: &'n Node<'a>, out: &mut Vec<&'n Node<'a>>) {
+    match item.as_mapping() {
+        Some(pairs) if !pairs.is_empty() && pairs.iter().all(|(k, _)| is_directive(k)) => {
+            for (_, v) in pairs {
+                match &v.value {
+                    Value::Sequence(inner) => inner.iter().for_each(|i| collect_item(i, out)),
+                    _ => collect_item(v, out),
+                }
+            }
+        }
+        _ => out.push(item),
+    }
+}
+
+/// The values of every key named `key` in a mapping (through directive branches).
+pub fn values<'n, 'a>(node: &'n Node<'a>, key: &str) -> Vec<&'n Node<'a>> {
+    entries(node)
+        .into_iter()
+        .filter(|(k, _)| k.as_str() == Some(key))
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// `${{ parameters.x }}` or `$(x)` alone: the value is passed through, not built.
+pub fn is_pass_through(text: &str) -> bool {
+    if let Some(inner) = text.strip_prefix("${{").and_then(|t| t.strip_suffix("}}")) {
+        let inner = inner.trim();
+        return !inner.is_empty()
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    }
+    if let Some(inner) = text.strip_prefix("$(").and_then(|t| t.strip_suffix(')')) {
+        return !inner.contains(['(', ')', '$']);
+    }
+    false
+}
+
+/// Keys whose values are shell or script text: never scanned.
+pub fn is_script_key(key: &str) -> bool {
+    matches!(
+        key,
+        "script"
+            | "bash"
+            | "pwsh"
+            | "powershell"
+            | "run"
+            | "inlineScript"
+            | "before_script"
+            | "after_script"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_and_hosts() {
+        assert!(has_expression("a:${{ x }}"));
+        assert!(has_expression("$(x)"));
+        assert!(has_expression("golang:$GO"));
+        assert!(!has_expression("a$"));
+        assert!(!has_expression("mcr.microsoft.com/x:1"));
+        assert!(is_host("mcr.microsoft.com"));
+        assert!(is_host("localhost:5000"));
+        assert!(!is_host("owner"));
+    }
+
+    #[test]
+    fn pass_through() {
+        assert!(is_pass_through("${{ parameters.container }}"));
+        assert!(is_pass_through("${{ matrix.os.container }}"));
+        assert!(is_pass_through("$(containerName)"));
+        assert!(!is_pass_through("${{ format('{0}:{1}', a, b) }}"));
+    }
+
+    #[test]
+    fn helix_strings() {
+        assert_eq!(
+            helix_image(
+                "(Debian.13.Amd64.Open)AzureLinux.3.Amd64.Open@mcr.microsoft.com/a:b",
+                false
+            ),
+            Some(46)
+        );
+        assert_eq!(
+            helix_image("Ubuntu.2204.Amd64@mcr.microsoft.com/a:b", false),
+            None
+        );
+        assert!(helix_image("Ubuntu.2204.Amd64@mcr.microsoft.com/a:b", true).is_some());
+        assert_eq!(helix_image("user@example.com", false), None);
+    }
+}

@@ -1,0 +1,188 @@
+//! What the dialects find: image references with their position, kind, site and pin state.
+
+use std::ops::Range;
+
+use crate::reference::ImageRef;
+
+/// What kind of image a reference names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A pinnable OCI image reference.
+    Container,
+    /// A VM or runner image label or id.
+    Vm,
+    /// Built from an expression or variable; cannot be pinned where it stands.
+    Dynamic,
+}
+
+/// Where in a pipeline a reference sits (CONTRACT.md `site`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Site {
+    /// `image:` of an Azure Pipelines container resource.
+    Resource,
+    /// An Azure Pipelines job `container:`.
+    JobContainer,
+    /// An Azure Pipelines `services:` entry.
+    Service,
+    /// The image part of a Helix queue string.
+    Helix,
+    /// A variable or env value.
+    Variable,
+    /// A template's own parameter default.
+    ParameterDefault,
+    /// A step `target:` that is an image literal.
+    StepTarget,
+    /// GitHub `jobs.*.container`.
+    GhaContainer,
+    /// GitHub `jobs.*.services.*.image`.
+    GhaService,
+    /// GitHub `uses: docker://…`.
+    GhaDockerUses,
+    /// `runs.image` of an `action.yml`.
+    GhaActionImage,
+    /// A GitHub step's `with: image:` input.
+    GhaStepInput,
+    /// GitLab `image:`.
+    GitlabImage,
+    /// GitLab `services:`.
+    GitlabService,
+    /// Azure Pipelines `pool.vmImage`.
+    #[serde(rename = "vmImage")]
+    VmImage,
+    /// `demands: ImageOverride -equals X`.
+    ImageOverride,
+    /// A 1ES pool `image:`.
+    PoolImage,
+    /// GitHub `runs-on` label.
+    GhaRunsOn,
+    /// A VM image in an infrastructure file (ARM, Bicep, Terraform).
+    InfraVmImage,
+}
+
+impl Site {
+    /// The contract's spelling of this site.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Site::Resource => "resource",
+            Site::JobContainer => "job-container",
+            Site::Service => "service",
+            Site::Helix => "helix",
+            Site::Variable => "variable",
+            Site::ParameterDefault => "parameter-default",
+            Site::StepTarget => "step-target",
+            Site::GhaContainer => "gha-container",
+            Site::GhaService => "gha-service",
+            Site::GhaDockerUses => "gha-docker-uses",
+            Site::GhaActionImage => "gha-action-image",
+            Site::GhaStepInput => "gha-step-input",
+            Site::GitlabImage => "gitlab-image",
+            Site::GitlabService => "gitlab-service",
+            Site::VmImage => "vmImage",
+            Site::ImageOverride => "image-override",
+            Site::PoolImage => "pool-image",
+            Site::GhaRunsOn => "gha-runs-on",
+            Site::InfraVmImage => "infra-vm-image",
+        }
+    }
+}
+
+impl Kind {
+    /// The contract's spelling of this kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Container => "container",
+            Kind::Vm => "vm",
+            Kind::Dynamic => "dynamic",
+        }
+    }
+}
+
+/// Pin state of a container reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Tag (or nothing) but no digest.
+    Unpinned,
+    /// Tag and digest.
+    Pinned,
+    /// Digest without a tag.
+    DigestOnly,
+    /// Not a valid reference.
+    Invalid,
+    /// Not applicable (VM and dynamic references).
+    #[serde(rename = "-")]
+    None,
+}
+
+impl State {
+    /// The contract's spelling of this state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Unpinned => "unpinned",
+            State::Pinned => "pinned",
+            State::DigestOnly => "digest-only",
+            State::Invalid => "invalid",
+            State::None => "-",
+        }
+    }
+}
+
+/// One image reference found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Byte span of the reference text itself (inside quotes, after `@` of a Helix string).
+    pub span: Range<usize>,
+    /// The text exactly as written (for dynamic references: the whole value, trimmed).
+    pub text: String,
+    /// Container, VM or dynamic.
+    pub kind: Kind,
+    /// Where it sits.
+    pub site: Site,
+    /// Pin state (containers only).
+    pub state: State,
+    /// The parsed reference, for valid container references.
+    pub image: Option<ImageRef>,
+    /// Why the reference is invalid, when it is.
+    pub error: Option<String>,
+}
+
+impl Reference {
+    /// A container reference: parses `text` and derives its state.
+    pub fn container(span: Range<usize>, text: &str, site: Site) -> Reference {
+        let (state, image, error) = match ImageRef::parse(text) {
+            Ok(image) => {
+                let state = match (image.tag.is_some(), image.digest.is_some()) {
+                    (_, false) => State::Unpinned,
+                    (true, true) => State::Pinned,
+                    (false, true) => State::DigestOnly,
+                };
+                (state, Some(image), None)
+            }
+            Err(err) => (State::Invalid, None, Some(err.to_string())),
+        };
+        Reference {
+            span,
+            text: text.to_string(),
+            kind: Kind::Container,
+            site,
+            state,
+            image,
+            error,
+        }
+    }
+
+    /// A VM image label or a dynamic reference (no pin state).
+    pub fn other(span: Range<usize>, text: &str, kind: Kind, site: Site) -> Reference {
+        Reference {
+            span,
+            text: text.to_string(),
+            kind,
+            site,
+            state: State::None,
+            image: None,
+            error: None,
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! OCI image reference grammar (`[registry[:port]/]path[:tag][@algo:hex]`), following the
+//! distribution project's reference grammar, with a sub-span for each part.
+//!
+//! The user's spelling is never changed; [`ImageRef::normalized`] exists only to de-duplicate
+//! (`ubuntu` ≡ `docker.io/library/ubuntu:latest`) and to address registries.
+
+use std::fmt;
+use std::ops::Range;
+
+/// A parsed image reference. Ranges are byte offsets into the text that was parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImageRef {
+    text: String,
+    /// The registry host (and port), when the first path component names one.
+    pub registry: Option<Range<usize>>,
+    /// The repository path (without registry).
+    pub repository: Range<usize>,
+    /// The tag, without `:`.
+    pub tag: Option<Range<usize>>,
+    /// The digest, `algorithm:hex`, without `@`.
+    pub digest: Option<Range<usize>>,
+}
+
+/// Why a reference does not follow the grammar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    /// Nothing to parse.
+    #[error("the image reference is empty")]
+    Empty,
+    /// The repository path is malformed (e.g. upper-case letters or an empty component).
+    #[error("invalid repository name `{0}`: use lower-case letters, digits and separators (`.`, `_`, `__`, `-`) between `/`")]
+    Repository(String),
+    /// The tag is malformed.
+    #[error(
+        "invalid tag `{0}`: a tag is 1 to 128 of `[A-Za-z0-9_.-]` and cannot start with `.` or `-`"
+    )]
+    Tag(String),
+    /// The digest is malformed.
+    #[error("invalid digest `{0}`: expected `sha256:` followed by 64 lower-case hex digits")]
+    Digest(String),
+    /// The registry host is malformed.
+    #[error("invalid registry host `{0}`")]
+    Registry(String),
+    /// The name is longer than the 255 characters registries accept.
+    #[error("the repository name is longer than 255 characters")]
+    TooLong,
+}
+
+impl ImageRef {
+    /// Parse `text` (no surrounding whitespace or quotes).
+    pub fn parse(text: &str) -> Result<ImageRef, ReferenceError> {
+        if text.is_empty() {
+            return Err(ReferenceError::Empty);
+        }
+        let (name_end, digest) = match text.find('@') {
+            Some(at) => {
+                let d = at + 1..text.len();
+                validate_digest(&text[d.clone()])?;
+                (at, Some(d))
+            }
+            None => (text.len(), None),
+        };
+        let name_and_tag = &text[..name_end];
+        // A tag follows the last `:` that comes after the last `/`.
+        let last_slash = name_and_tag.rfind('/').map_or(0, |i| i + 1);
+        let (name_end, tag) = match name_and_tag[last_slash..].rfind(':') {
+            Some(colon) => {
+                let colon = last_slash + colon;
+                let t = colon + 1..name_and_tag.len();
+                validate_tag(&text[t.clone()])?;
+                (colon, Some(t))
+            }
+            None => (name_and_tag.len(), None),
+        };
+        let name = &text[..name_end];
+        let (registry, repo_start) = match name.find('/') {
+            Some(slash) if is_registry(&name[..slash]) => {
+                validate_registry(&name[..slash])?;
+                (Some(0..slash), slash + 1)
+            }
+            _ => (None, 0),
+        };
+        let repository = repo_start..name_end;
+        validate_repository(&text[repository.clone()])?;
+        if name.len() > 255 {
+            return Err(ReferenceError::TooLong);
+        }
+        Ok(ImageRef {
+            text: text.to_string(),
+            registry,
+            repository,
+            tag,
+            digest,
+        })
+    }
+
+    /// The reference exactly as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The registry as written, if any.
+    pub fn registry_str(&self) -> Option<&str> {
+        self.registry.clone().map(|r| &self.text[r])
+    }
+
+    /// The repository as written.
+    pub fn repository_str(&self) -> &str {
+        &self.text[self.repository.clone()]
+    }
+
+    /// The tag as written, if any.
+    pub fn tag_str(&self) -> Option<&str> {
+        self.tag.clone().map(|r| &self.text[r])
+    }
+
+    /// The digest (`sha256:…`), if any.
+    pub fn digest_str(&self) -> Option<&str> {
+        self.digest.clone().map(|r| &self.text[r])
+    }
+
+    /// The text without its digest: `registry/repo:tag` as written.
+    pub fn without_digest(&self) -> &str {
+        match &self.digest {
+            Some(d) => &self.text[..d.start - 1],
+            None => &self.text,
+        }
+    }
+
+    /// Byte offset (relative to the parsed text) right after the name and tag, where a pin's
+    /// `@sha256:…` goes.
+    pub fn pin_offset(&self) -> usize {
+        self.without_digest().len()
+    }
+
+    /// The registry host to talk to: `docker.io` when none is written.
+    pub fn registry_host(&self) -> &str {
+        match self.registry_str() {
+            Some("index.docker.io" | "registry-1.docker.io") | None => "docker.io",
+            Some(host) => host,
+        }
+    }
+
+    /// The repository as registries address it (`library/` added for Docker Hub officials).
+    pub fn repository_path(&self) -> String {
+        let repo = self.repository_str();
+        if self.registry_host() == "docker.io" && !repo.contains('/') {
+            format!("library/{repo}")
+        } else {
+            repo.to_string()
+        }
+    }
+
+    /// Canonical form for de-duplication: `docker.io/library/ubuntu:latest[@digest]`.
+    /// A reference without tag and digest gets `latest`, as container engines do.
+    pub fn normalized(&self) -> String {
+        let mut out = format!("{}/{}", self.registry_host(), self.repository_path());
+        match (self.tag_str(), self.digest_str()) {
+            (Some(tag), _) => {
+                out.push(':');
+                out.push_str(tag);
+            }
+            (None, None) => out.push_str(":latest"),
+            (None, Some(_)) => {}
+        }
+        if let Some(digest) = self.digest_str() {
+            out.push('@');
+            out.push_str(digest);
+        }
+        out
+    }
+}
+
+impl fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The first component names a registry when it has a `.` or `:`, or is `localhost`
+/// (the distribution rule; an upper-case letter also marks a host there).
+fn is_registry(first: &str) -> bool {
+    first.contains('.')
+        || first.contains(':')
+        || first == "localhost"
+        || first.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+fn validate_registry(host: &str) -> Result<(), ReferenceError> {
+    let err = || ReferenceError::Registry(host.to_string());
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => {
+            let close = rest.find(']').ok_or_else(err)?;
+            (&rest[..close], rest[close + 1..].strip_prefix(':'))
+        }
+        None => match host.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        },
+    };
+    let name_ok = !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b':')
+        });
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if name_ok && port_ok {
+        Ok(())
+    } else {
+        Err(err())
+    }
+}
+
+fn validate_repository(repo: &str) -> Result<(), ReferenceError> {
+    let ok = !repo.is_empty() && repo.split('/').all(valid_path_component);
+    if ok {
+        Ok(())
+    } else {
+        Err(ReferenceError::Repository(repo.to_string()))
+    }
+}
+
+/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
+fn valid_path_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        let sep_start = i;
+        match b[i] {
+            b'.' => i += 1,
+            b'_' => i += if b.get(i + 1) == Some(&b'_') { 2 } else { 1 },
+            b'-' => {
+                while b.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+            }
+            _ => return false,
+        }
+        if i == sep_start || !b.get(i).copied().is_some_and(alnum) {
+            return false;
+        }
+    }
+    true
+}
+
+fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
+    let b = tag.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 128
+        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+        && b.iter()
+            .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ReferenceError::Tag(tag.to_string()))
+    }
+}
+
+fn validate_digest(digest: &str) -> Result<(), ReferenceError> {
+    let err = || ReferenceError::Digest(digest.to_string());
+    let (algo, hex) = digest.split_once(':').ok_or_else(err)?;
+    let hex_ok = |len: usize| {
+        hex.len() == len
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let ok = match algo {
+        "sha256" => hex_ok(64),
+        "sha512" => hex_ok(128),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(err())
+    }
+}
+
+/// True when `s` is `sha256:` and 64 lower-case hex digits.
+pub fn is_sha256_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:62d9af8ee1655023cc103457f52e4679efbe1d81392d8668147e91a931082b3d";
+
+    #[test]
+    fn parts_and_normalisation() {
+        let r = ImageRef::parse("ubuntu").expect("valid");
+        assert_eq!(r.registry_str(), None);
+        assert_eq!(r.normalized(), "docker.io/library/ubuntu:latest");
+        let r = ImageRef::parse("localhost:5000/a/b:1.0").expect("valid");
+        assert_eq!(r.registry_str(), Some("localhost:5000"));
+        assert_eq!(r.repository_str(), "a/b");
+        assert_eq!(r.tag_str(), Some("1.0"));
+        let text = format!("mcr.microsoft.com/dotnet-buildtools/prereqs:azurelinux-3.0@{D}");
+        let r = ImageRef::parse(&text).expect("valid");
+        assert_eq!(r.digest_str(), Some(D));
+        assert_eq!(
+            r.without_digest(),
+            "mcr.microsoft.com/dotnet-buildtools/prereqs:azurelinux-3.0"
+        );
+        assert_eq!(r.pin_offset(), r.without_digest().len());
+    }
+
+    #[test]
+    fn rejects_bad_parts() {
+        assert!(matches!(
+            ImageRef::parse("Ubuntu/x"),
+            Err(ReferenceError::Registry(_)) | Err(ReferenceError::Repository(_)) | Ok(_)
+        ));
+        assert!(matches!(
+            ImageRef::parse("foo/Bar:1"),
+            Err(ReferenceError::Repository(_))
+        ));
+        assert!(matches!(
+            ImageRef::parse("foo:-x"),
+            Err(ReferenceError::Tag(_))
+        ));
+        assert!(matches!(
+            ImageRef::parse("foo@sha256:abc"),
+            Err(ReferenceError::Digest(_))
+        ));
+        assert!(matches!(
+            ImageRef::parse("a//b"),
+            Err(ReferenceError::Repository(_))
+        ));
+        assert_eq!(ImageRef::parse(""), Err(ReferenceError::Empty));
+    }
+}

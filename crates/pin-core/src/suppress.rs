@@ -1,0 +1,91 @@
+//! Inline suppressions: `# pin-lint: ignore[rule-a, rule-b]` on the line of a finding or the
+//! line above it, and `# pin-lint: ignore-file` anywhere in the file.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::source::SourceFile;
+use crate::yaml::Comment;
+
+/// One `ignore[...]` comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// 0-based line of the comment.
+    pub line: usize,
+    /// Span of the comment (for the unused-suppression report).
+    pub span: Range<usize>,
+    /// Rule ids named; empty means every rule.
+    pub rules: Vec<String>,
+    /// Whether this comment stands alone on its line (then it covers the next line).
+    pub own_line: bool,
+}
+
+/// The suppressions of one file.
+#[derive(Debug, Clone, Default)]
+pub struct Suppressions {
+    /// Every `ignore` comment.
+    pub entries: Vec<Suppression>,
+    /// `ignore-file` present.
+    pub whole_file: bool,
+    by_line: HashMap<usize, Vec<usize>>,
+}
+
+impl Suppressions {
+    /// Read suppressions from the file's comments.
+    pub fn from_comments(source: &SourceFile, comments: &[Comment<'_>]) -> Suppressions {
+        let mut out = Suppressions::default();
+        for comment in comments {
+            let Some(body) = comment.text.trim().strip_prefix("pin-lint:") else {
+                continue;
+            };
+            let body = body.trim();
+            if body == "ignore-file" {
+                out.whole_file = true;
+                continue;
+            }
+            let Some(rest) = body.strip_prefix("ignore") else {
+                continue;
+            };
+            let rules = match rest
+                .trim()
+                .strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+            {
+                Some((list, _)) => list
+                    .split(',')
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty())
+                    .collect(),
+                None if rest.trim().is_empty() => Vec::new(),
+                None => continue,
+            };
+            let line = source.line_index(comment.span.start);
+            let line_start = source.line_range(line).start;
+            let own_line = source.text()[line_start..comment.span.start]
+                .trim()
+                .is_empty();
+            out.by_line.entry(line).or_default().push(out.entries.len());
+            if own_line {
+                out.by_line
+                    .entry(line + 1)
+                    .or_default()
+                    .push(out.entries.len());
+            }
+            out.entries.push(Suppression {
+                line,
+                span: comment.span.clone(),
+                rules,
+                own_line,
+            });
+        }
+        out
+    }
+
+    /// The suppression that silences `rule` on 0-based `line`, if any.
+    pub fn matching(&self, rule: &str, line: usize) -> Option<usize> {
+        self.by_line.get(&line)?.iter().copied().find(|&i| {
+            let rules = &self.entries[i].rules;
+            rules.is_empty() || rules.iter().any(|r| r == rule)
+        })
+    }
+}

@@ -1,0 +1,273 @@
+//! A YAML tree that keeps the exact byte span (start and end) of every key and scalar.
+//!
+//! Built from `granit-parser` events. Aliases are kept as references to their anchor and are
+//! never expanded, so an alias bomb costs nothing. Comments are collected with their spans (for
+//! suppressions). Nesting depth is bounded by the parser's limits, so walking the tree
+//! recursively is safe.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use granit_parser::{Event, Options, Parser, ScalarStyle};
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Unquoted.
+    Plain,
+    /// `'…'`.
+    SingleQuoted,
+    /// `"…"`.
+    DoubleQuoted,
+    /// `|` or `>` block scalar.
+    Block,
+}
+
+/// One YAML node with its byte span in the source.
+#[derive(Debug, Clone)]
+pub struct Node<'a> {
+    /// Byte span: for a quoted scalar it includes the quotes.
+    pub span: Range<usize>,
+    /// What the node is.
+    pub value: Value<'a>,
+    /// Local tag as written (`!reference`), if any.
+    pub tag: Option<String>,
+}
+
+/// The content of a node.
+#[derive(Debug, Clone)]
+pub enum Value<'a> {
+    /// A scalar, after escape processing.
+    Scalar(Cow<'a, str>, Style),
+    /// A mapping, in source order (duplicate keys are kept).
+    Mapping(Vec<(Node<'a>, Node<'a>)>),
+    /// A sequence.
+    Sequence(Vec<Node<'a>>),
+    /// An alias (`*name`); never expanded.
+    Alias,
+}
+
+/// A comment: the text after `#`, and the span of the whole comment including `#`.
+#[derive(Debug, Clone)]
+pub struct Comment<'a> {
+    /// Byte span of `#…` (without the line break).
+    pub span: Range<usize>,
+    /// Text after `#`.
+    pub text: Cow<'a, str>,
+}
+
+/// A parsed YAML stream.
+#[derive(Debug, Clone, Default)]
+pub struct Yaml<'a> {
+    /// One root node per document.
+    pub documents: Vec<Node<'a>>,
+    /// Every comment, in source order.
+    pub comments: Vec<Comment<'a>>,
+}
+
+/// A syntax error at a byte offset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SyntaxError {
+    /// Byte offset of the error.
+    pub offset: usize,
+    /// What went wrong, without position (positions are rendered by the caller).
+    pub message: String,
+}
+
+/// Parse `text`; on error, the comments seen so far are kept in the error's partial result.
+pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
+    let mut options = Options::default();
+    options.max_buffered_comment_events = 1 << 16;
+    let mut out = Yaml::default();
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    for next in Parser::new_from_str_with_options(text, options) {
+        let (event, span) = match next {
+            Ok(pair) => pair,
+            Err(err) => {
+                let offset = char_to_byte(text, err.marker().byte_offset(), err.marker().index());
+                let message = err.info().to_string();
+                return Err((SyntaxError { offset, message }, out));
+            }
+        };
+        let range = span.byte_range().unwrap_or(0..0);
+        let node = match event {
+            Event::Comment(body, _) => {
+                out.comments.push(Comment {
+                    span: range,
+                    text: body,
+                });
+                continue;
+            }
+            Event::Scalar(value, style, _, tag) => Node {
+                span: range,
+                value: Value::Scalar(value, convert_style(style)),
+                tag: tag.map(|t| t.original()),
+            },
+            Event::Alias(_) | Event::UnresolvedAlias(_) => Node {
+                span: range,
+                value: Value::Alias,
+                tag: None,
+            },
+            Event::SequenceStart(_, _, tag) => {
+                stack.push(Frame::new(range, Value::Sequence(Vec::new()), tag));
+                continue;
+            }
+            Event::MappingStart(_, _, tag) => {
+                stack.push(Frame::new(range, Value::Mapping(Vec::new()), tag));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(frame) => frame.finish(range.end),
+                None => continue,
+            },
+            _ => continue,
+        };
+        match stack.last_mut() {
+            Some(parent) => parent.push(node),
+            None => out.documents.push(node),
+        }
+    }
+    Ok(out)
+}
+
+struct Frame<'a> {
+    node: Node<'a>,
+    pending_key: Option<Node<'a>>,
+}
+
+impl<'a> Frame<'a> {
+    fn new(span: Range<usize>, value: Value<'a>, tag: Option<Cow<'_, granit_parser::Tag>>) -> Self {
+        Frame {
+            node: Node {
+                span,
+                value,
+                tag: tag.map(|t| t.original()),
+            },
+            pending_key: None,
+        }
+    }
+
+    fn push(&mut self, child: Node<'a>) {
+        match &mut self.node.value {
+            Value::Sequence(items) => items.push(child),
+            Value::Mapping(pairs) => match self.pending_key.take() {
+                Some(key) => pairs.push((key, child)),
+                None => self.pending_key = Some(child),
+            },
+            _ => {}
+        }
+    }
+
+    fn finish(mut self, end: usize) -> Node<'a> {
+        if let (Some(key), Value::Mapping(pairs)) = (self.pending_key.take(), &mut self.node.value)
+        {
+            let at = key.span.end;
+            pairs.push((
+                key,
+                Node {
+                    span: at..at,
+                    value: Value::Scalar(Cow::Borrowed(""), Style::Plain),
+                    tag: None,
+                },
+            ));
+        }
+        self.node.span.end = self.node.span.end.max(end);
+        self.node
+    }
+}
+
+fn convert_style(style: ScalarStyle) -> Style {
+    match style {
+        ScalarStyle::Plain => Style::Plain,
+        ScalarStyle::SingleQuoted => Style::SingleQuoted,
+        ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+        _ => Style::Block,
+    }
+}
+
+fn char_to_byte(text: &str, byte: Option<usize>, chars: usize) -> usize {
+    byte.unwrap_or_else(|| {
+        text.char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(i, _)| i)
+    })
+}
+
+impl<'a> Node<'a> {
+    /// The scalar text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The scalar style, if this is a scalar.
+    pub fn style(&self) -> Option<Style> {
+        match &self.value {
+            Value::Scalar(_, style) => Some(*style),
+            _ => None,
+        }
+    }
+
+    /// The mapping pairs, if this is a mapping.
+    pub fn as_mapping(&self) -> Option<&[(Node<'a>, Node<'a>)]> {
+        match &self.value {
+            Value::Mapping(pairs) => Some(pairs),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a sequence.
+    pub fn as_sequence(&self) -> Option<&[Node<'a>]> {
+        match &self.value {
+            Value::Sequence(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The value of the first key equal to `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        self.as_mapping()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Byte span of the scalar's content: inside the quotes for a quoted scalar.
+    pub fn content_span(&self) -> Range<usize> {
+        match self.style() {
+            Some(Style::SingleQuoted | Style::DoubleQuoted) if self.span.len() >= 2 => {
+                self.span.start + 1..self.span.end - 1
+            }
+            _ => self.span.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_cover_keys_and_quoted_scalars() {
+        let text = "a: 'x y' # c\r\nb:\n  - \"q\"\n  - plain";
+        let yaml = parse(text).map_err(|e| e.0).expect("parses");
+        let root = &yaml.documents[0];
+        let a = root.get("a").expect("a");
+        assert_eq!(&text[a.span.clone()], "'x y'");
+        assert_eq!(&text[a.content_span()], "x y");
+        let b = root.get("b").and_then(Node::as_sequence).expect("b");
+        assert_eq!(&text[b[0].content_span()], "q");
+        assert_eq!(&text[b[1].span.clone()], "plain");
+        assert_eq!(yaml.comments.len(), 1);
+        assert_eq!(&text[yaml.comments[0].span.clone()], "# c");
+    }
+
+    #[test]
+    fn error_has_an_offset() {
+        let (err, _) = parse("a: [1, 2\nb: c").expect_err("invalid");
+        assert!(err.offset > 0);
+    }
+}

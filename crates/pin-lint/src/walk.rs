@@ -1,0 +1,70 @@
+//! Finding the files to analyze: folders are walked (gitignore-aware, hidden folders such as
+//! `.github` included, `.git` skipped); files named explicitly are always read.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+
+/// A file to analyze, with the path to show (as given on the command line joined with the
+/// path below it, without a leading `./`, with forward slashes).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Input {
+    /// Path shown in output.
+    pub display: String,
+    /// Path on disk.
+    pub path: PathBuf,
+}
+
+/// Expand the command-line paths into files. A path that does not exist is an error (exit 2).
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for root in paths {
+        let meta =
+            std::fs::metadata(root).with_context(|| format!("cannot read `{}`", root.display()))?;
+        if meta.is_file() {
+            out.push(input(root));
+            continue;
+        }
+        if !meta.is_dir() {
+            bail!("`{}` is neither a file nor a folder", root.display());
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker {
+            let entry = entry.with_context(|| format!("cannot walk `{}`", root.display()))?;
+            if entry.file_type().is_some_and(|t| t.is_file()) && is_pipeline_candidate(entry.path())
+            {
+                out.push(input(entry.path()));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Files a folder walk picks: YAML files.
+fn is_pipeline_candidate(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("yml" | "yaml")
+    )
+}
+
+fn input(path: &Path) -> Input {
+    let shown = path.to_string_lossy().replace('\\', "/");
+    let mut display = shown.as_str();
+    while let Some(rest) = display.strip_prefix("./") {
+        display = rest;
+    }
+    Input {
+        display: display.to_string(),
+        path: path.to_path_buf(),
+    }
+}
