@@ -159,7 +159,10 @@ impl CredentialSources {
         };
         if !output.status.success() {
             // The helper's output may hold secrets: report only the status.
-            tracing::debug!("{program} found no credential for {server} ({})", output.status);
+            tracing::debug!(
+                "{program} found no credential for {server} ({})",
+                output.status
+            );
             return None;
         }
         #[derive(Deserialize)]
@@ -445,7 +448,10 @@ mod tests {
                 scope: Some("repository:a/b:pull,push".into()),
             }
         );
-        assert_eq!(Challenge::parse("Basic realm=\"x\""), Some(Challenge::Basic));
+        assert_eq!(
+            Challenge::parse("Basic realm=\"x\""),
+            Some(Challenge::Basic)
+        );
     }
 
     #[test]
@@ -456,7 +462,8 @@ mod tests {
         };
         assert!(!format!("{c:?}").contains("hunter2"));
         let mut s = CredentialSources::none();
-        s.env.insert(format!("{ENV_AUTH_PREFIX}X"), "u:hunter2".into());
+        s.env
+            .insert(format!("{ENV_AUTH_PREFIX}X"), "u:hunter2".into());
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 

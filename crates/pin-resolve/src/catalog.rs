@@ -102,10 +102,7 @@ impl Catalog {
             return Err(self.error(line, format!("reference {reference:?} carries a digest")));
         }
         if !is_sha256_digest(digest) {
-            return Err(self.error(
-                line,
-                format!("{digest:?} is not sha256:<64 lowercase hex>"),
-            ));
+            return Err(self.error(line, format!("{digest:?} is not sha256:<64 lowercase hex>")));
         }
         self.exact
             .entry(name.written_without_digest())

@@ -52,7 +52,9 @@ pub enum ResolveError {
     },
     /// The registry's `Docker-Content-Digest` disagrees with the bytes it served,
     /// or it served another manifest than the digest asked for.
-    #[error("{registry}: digest mismatch for {reference}: header says {header}, content is {computed}")]
+    #[error(
+        "{registry}: digest mismatch for {reference}: header says {header}, content is {computed}"
+    )]
     BadDigest {
         /// Registry that served the manifest.
         registry: String,

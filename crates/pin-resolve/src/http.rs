@@ -16,7 +16,7 @@ use crate::options::ResolverOptions;
 use crate::stats::{Req, StatsCollector};
 
 /// The four manifest media types; some registries answer 404 unless the one they hold is listed.
-pub(crate) const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.v2+json";
@@ -144,7 +144,7 @@ impl Http {
         method: Method,
         repository: &str,
         reference: &str,
-        display: &str,
+        shown: &str,
     ) -> Result<Reply, ResolveError> {
         let url = format!("{}/v2/{repository}/manifests/{reference}", ep.base);
         let scope = format!("repository:{repository}:pull");
@@ -153,7 +153,7 @@ impl Http {
         } else {
             Req::Get
         };
-        let mut auth = self.preemptive_auth(ep, &scope, display).await?;
+        let mut auth = self.preemptive_auth(ep, &scope, shown).await?;
         for pass in 0..2 {
             let reply = self
                 .send(ep, kind, || {
@@ -173,31 +173,35 @@ impl Http {
                         .header(WWW_AUTHENTICATE.as_str())
                         .and_then(Challenge::parse);
                     let Some(challenge) = challenge else {
-                        return Err(self.unauthorized(ep, display, "401 without a usable WWW-Authenticate challenge".into()));
+                        return Err(self.unauthorized(
+                            ep,
+                            shown,
+                            "401 without a usable WWW-Authenticate challenge".into(),
+                        ));
                     };
-                    tracing::debug!(registry = %ep.registry, "auth challenge for {display}");
+                    tracing::debug!(registry = %ep.registry, "auth challenge for {shown}");
                     self.challenges
                         .insert(ep.registry.clone(), challenge.clone());
                     auth = Some(
-                        self.authorize(ep, &challenge, &scope, display, auth.as_deref())
+                        self.authorize(ep, &challenge, &scope, shown, auth.as_deref())
                             .await?,
                     );
                 }
                 StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                     let how = self.credential_description(ep).await;
                     let detail = format!("registry answered {} ({how})", reply.status.as_u16());
-                    return Err(self.unauthorized(ep, display, detail));
+                    return Err(self.unauthorized(ep, shown, detail));
                 }
                 _ => return Ok(reply),
             }
         }
-        Err(self.unauthorized(ep, display, "authentication did not converge".into()))
+        Err(self.unauthorized(ep, shown, "authentication did not converge".into()))
     }
 
-    fn unauthorized(&self, ep: &Endpoint, display: &str, detail: String) -> ResolveError {
+    fn unauthorized(&self, ep: &Endpoint, shown: &str, detail: String) -> ResolveError {
         ResolveError::Unauthorized {
             registry: ep.registry.clone(),
-            reference: display.to_owned(),
+            reference: shown.to_owned(),
             detail,
         }
     }
@@ -228,7 +232,7 @@ impl Http {
         &self,
         ep: &Endpoint,
         scope: &str,
-        display: &str,
+        shown: &str,
     ) -> Result<Option<String>, ResolveError> {
         if let Some(Credential::Bearer(t)) = self.credential(ep).await {
             return Ok(Some(format!("Bearer {t}")));
@@ -236,7 +240,7 @@ impl Http {
         let known = self.challenges.get(&ep.registry).map(|c| c.clone());
         match known {
             Some(challenge) => Ok(Some(
-                self.authorize(ep, &challenge, scope, display, None).await?,
+                self.authorize(ep, &challenge, scope, shown, None).await?,
             )),
             None => Ok(None),
         }
@@ -249,23 +253,33 @@ impl Http {
         ep: &Endpoint,
         challenge: &Challenge,
         scope: &str,
-        display: &str,
+        shown: &str,
         stale: Option<&str>,
     ) -> Result<String, ResolveError> {
         let cred = self.credential(ep).await;
         match challenge {
             Challenge::Basic => match cred.as_ref().and_then(Credential::basic_header) {
                 Some(h) if stale != Some(h.as_str()) => Ok(h),
-                Some(_) => Err(self.unauthorized(ep, display, "registry refused the username/password".into())),
-                None => Err(self.unauthorized(ep, display, "registry requires Basic auth; no username/password configured".into())),
+                Some(_) => Err(self.unauthorized(
+                    ep,
+                    shown,
+                    "registry refused the username/password".into(),
+                )),
+                None => Err(self.unauthorized(
+                    ep,
+                    shown,
+                    "registry requires Basic auth; no username/password configured".into(),
+                )),
             },
-            Challenge::Bearer {
-                realm, service, ..
-            } => {
+            Challenge::Bearer { realm, service, .. } => {
                 if let Some(Credential::Bearer(t)) = &cred {
                     let h = format!("Bearer {t}");
                     if stale == Some(h.as_str()) {
-                        return Err(self.unauthorized(ep, display, "registry refused the configured bearer token".into()));
+                        return Err(self.unauthorized(
+                            ep,
+                            shown,
+                            "registry refused the configured bearer token".into(),
+                        ));
                     }
                     return Ok(h);
                 }
@@ -282,7 +296,7 @@ impl Http {
                     }
                 }
                 let (token, ttl) = self
-                    .fetch_token(ep, realm, service.as_deref(), scope, cred.as_ref(), display)
+                    .fetch_token(ep, realm, service.as_deref(), scope, cred.as_ref(), shown)
                     .await?;
                 let h = format!("Bearer {token}");
                 *guard = Some(CachedToken {
@@ -302,7 +316,7 @@ impl Http {
         service: Option<&str>,
         scope: &str,
         cred: Option<&Credential>,
-        display: &str,
+        shown: &str,
     ) -> Result<(String, Duration), ResolveError> {
         let mut url = Url::parse(realm).map_err(|e| ResolveError::Protocol {
             registry: ep.registry.clone(),
@@ -327,10 +341,11 @@ impl Http {
         tracing::debug!(registry = %ep.registry, realm = %url, scope, "requesting token");
         let reply = if let Some(Credential::IdentityToken(refresh)) = cred {
             // OAuth2 refresh-token grant, as docker does with an identity token.
-            let mut form = Url::parse("http://form.invalid/").map_err(|e| ResolveError::Protocol {
-                registry: ep.registry.clone(),
-                msg: e.to_string(),
-            })?;
+            let mut form =
+                Url::parse("http://form.invalid/").map_err(|e| ResolveError::Protocol {
+                    registry: ep.registry.clone(),
+                    msg: e.to_string(),
+                })?;
             {
                 let mut q = form.query_pairs_mut();
                 q.append_pair("grant_type", "refresh_token");
@@ -374,7 +389,7 @@ impl Http {
             };
             return Err(self.unauthorized(
                 ep,
-                display,
+                shown,
                 format!("token endpoint answered {} ({how})", reply.status.as_u16()),
             ));
         }

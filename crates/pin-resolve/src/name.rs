@@ -124,9 +124,11 @@ impl fmt::Display for ImageName {
 pub fn canonical_registry(registry: &str) -> String {
     let r = registry.trim().to_ascii_lowercase();
     match r.as_str() {
-        "" | "docker.io" | "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
-            DOCKER_HUB.to_owned()
-        }
+        ""
+        | "docker.io"
+        | "index.docker.io"
+        | "registry-1.docker.io"
+        | "registry.hub.docker.com" => DOCKER_HUB.to_owned(),
         _ => r,
     }
 }
@@ -203,7 +205,10 @@ mod tests {
         );
         let m = ImageName::parse("index.docker.io/library/ubuntu:latest").unwrap();
         assert_eq!(Key::for_tag(&n), Key::for_tag(&m));
-        assert_eq!(m.written_without_digest(), "index.docker.io/library/ubuntu:latest");
+        assert_eq!(
+            m.written_without_digest(),
+            "index.docker.io/library/ubuntu:latest"
+        );
 
         let p = ImageName::parse("localhost:5000/a/b:1.0").unwrap();
         assert_eq!(p.registry, "localhost:5000");
