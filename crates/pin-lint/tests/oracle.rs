@@ -1,0 +1,97 @@
+//! `pin-lint refs --format json`, run from inside the shared corpus, reports exactly the rows
+//! of the independent oracle `expected.tsv`: same file, line, column, kind, site, state, text.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+type Row = (String, u64, u64, String, String, String, String);
+
+fn expected() -> BTreeSet<Row> {
+    let path = support::shared_dir().join("oracle/expected.tsv");
+    let text = std::fs::read_to_string(&path).expect("expected.tsv is readable");
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 7, "malformed oracle row: {line}");
+            (
+                f[0].to_string(),
+                f[1].parse().expect("line"),
+                f[2].parse().expect("column"),
+                f[3].to_string(),
+                f[4].to_string(),
+                f[5].to_string(),
+                f[6].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn refs_match_the_oracle_exactly() {
+    let corpus = support::shared_dir().join("corpus");
+    let output = support::pin_lint()
+        .args(["refs", "--format", "json"])
+        .current_dir(&corpus)
+        .output()
+        .expect("pin-lint runs");
+    assert!(
+        output.status.success(),
+        "refs failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(json["version"], 1);
+    let got: BTreeSet<Row> = json["references"]
+        .as_array()
+        .expect("references array")
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (
+                s("path"),
+                r["line"].as_u64().expect("line"),
+                r["column"].as_u64().expect("column"),
+                s("kind"),
+                s("site"),
+                s("state"),
+                s("text"),
+            )
+        })
+        .collect();
+    let expected = expected();
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "recall {}/{}; {} missing: {missing:#?}\n{} not in the oracle: {extra:#?}",
+        expected.len() - missing.len(),
+        expected.len(),
+        missing.len(),
+        extra.len()
+    );
+    assert_eq!(got.len(), 361, "the oracle has 361 rows");
+}
+
+#[test]
+fn check_reports_one_unpinned_image_per_unpinned_reference_and_exits_1() {
+    let corpus = support::shared_dir().join("corpus");
+    let unpinned = expected()
+        .iter()
+        .filter(|r| r.3 == "container" && r.5 == "unpinned")
+        .count();
+    let output = support::pin_lint()
+        .args(["check", "--format", "json", "--select", "unpinned-image"])
+        .current_dir(&corpus)
+        .output()
+        .expect("pin-lint runs");
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let findings = json["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), unpinned);
+    assert!(findings
+        .iter()
+        .all(|f| f["rule"] == "unpinned-image" && f["severity"] == "error"));
+}
