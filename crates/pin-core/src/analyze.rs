@@ -52,6 +52,19 @@ impl Analysis {
     /// Analyze `text` as the file at `path` (forward slashes; used to pick the dialect).
     pub fn new(path: &str, text: String) -> Analysis {
         let source = SourceFile::new(text);
+        if let Some(dialect) = dialect::detect_text(path) {
+            let (references, suppressions) = {
+                let (references, comments) = dialect::extract_text(dialect, source.text());
+                (references, Suppressions::from_comments(&source, &comments))
+            };
+            return Analysis {
+                source,
+                dialect: Some(dialect),
+                references,
+                syntax_error: None,
+                suppressions,
+            };
+        }
         let (references, syntax_error, suppressions, dialect) = {
             let (parsed, error) = match yaml::parse(source.text()) {
                 Ok(parsed) => (parsed, None),
@@ -63,6 +76,9 @@ impl Analysis {
                 None => Vec::new(),
             };
             let suppressions = Suppressions::from_comments(&source, &parsed.comments);
+            // JSON that is not an ARM template is not ours to judge, parseable or not.
+            let error = error
+                .filter(|_| dialect.is_some() || !path.to_ascii_lowercase().ends_with(".json"));
             (references, error, suppressions, dialect)
         };
         Analysis {

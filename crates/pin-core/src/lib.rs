@@ -14,13 +14,14 @@ pub mod rules;
 pub mod settings;
 pub mod source;
 pub mod suppress;
+pub mod vm_images;
 pub mod yaml;
 
 pub use analyze::Analysis;
-pub use facts::{Facts, TagFact};
+pub use facts::{Facts, TagFact, VmVersion};
 pub use finding::{Finding, Severity};
 pub use fix::{Applicability, Edit, Fix};
-pub use model::{Kind, Reference, Site, State};
+pub use model::{Kind, Reference, Site, State, VmImage};
 pub use reference::ImageRef;
 pub use rules::Rule;
 pub use settings::Settings;

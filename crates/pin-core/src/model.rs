@@ -146,6 +146,27 @@ pub struct Reference {
     pub image: Option<ImageRef>,
     /// Why the reference is invalid, when it is.
     pub error: Option<String>,
+    /// The pinnable VM image version of an infrastructure file (ARM, Bicep, Terraform).
+    pub vm_image: Option<VmImage>,
+}
+
+/// A VM image whose version can be pinned in an infrastructure file.
+///
+/// `key` names the image independently of the version, in the form the facts use:
+/// `publisher:offer:sku` for a marketplace image, the gallery image id (without
+/// `/versions/…`) for an Azure Compute Gallery image; both lower-case because Azure compares
+/// them case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmImage {
+    /// Facts key: `publisher:offer:sku` or the gallery image id, lower-case.
+    pub key: String,
+    /// The version as written (`latest`, `1.2.3`); `None` when the id names no version.
+    pub version: Option<String>,
+    /// Byte span of the version text; when there is none, the empty span where
+    /// `insert_prefix` + a version would go.
+    pub version_span: Range<usize>,
+    /// Written before the version when inserting one (`/versions/`); empty when replacing.
+    pub insert_prefix: &'static str,
 }
 
 impl Reference {
@@ -170,6 +191,7 @@ impl Reference {
             state,
             image,
             error,
+            vm_image: None,
         }
     }
 
@@ -183,6 +205,15 @@ impl Reference {
             state: State::None,
             image: None,
             error: None,
+            vm_image: None,
+        }
+    }
+
+    /// A VM image in an infrastructure file: `text` names the whole image (URN or id).
+    pub fn infra_vm(span: Range<usize>, text: &str, vm_image: VmImage) -> Reference {
+        Reference {
+            vm_image: Some(vm_image),
+            ..Reference::other(span, text, Kind::Vm, Site::InfraVmImage)
         }
     }
 }

@@ -18,6 +18,9 @@ pub struct Settings {
     /// Offer pinning a reference that has no tag as `:latest@digest` (changes what is written;
     /// an unsafe fix, applied only when the user opts in).
     pub pin_untagged_as_latest: bool,
+    /// VM image labels: retired and floating tables, known pool images (defaults from
+    /// [`crate::vm_images`]; `pin-lint.toml` keys in docs/vm-images.md).
+    pub vm: crate::vm_images::VmSettings,
 }
 
 impl Settings {

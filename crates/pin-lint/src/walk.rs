@@ -46,15 +46,31 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
     Ok(out)
 }
 
-/// Files a folder walk picks: YAML files.
+/// Files a folder walk picks: YAML files, Bicep and Terraform files, and JSON files that look
+/// like ARM templates (the analyzer decides for sure; other JSON gives no references).
 fn is_pipeline_candidate(path: &Path) -> bool {
-    matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("yml" | "yaml")
-    )
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("yml" | "yaml" | "bicep" | "tf") => true,
+        Some("json") => looks_like_arm_template(path),
+        _ => false,
+    }
+}
+
+/// A cheap look inside a `.json` file: ARM templates name a `deploymentTemplate` schema or
+/// have `"resources"`. Files over 16 MiB are not templates (ARM's limit is 4 MB).
+fn looks_like_arm_template(path: &Path) -> bool {
+    let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= 16 << 20);
+    small
+        && std::fs::read(path).is_ok_and(|bytes| {
+            let text = String::from_utf8_lossy(&bytes);
+            text.contains("\"resources\"")
+                || text.to_ascii_lowercase().contains("deploymenttemplate")
+        })
 }
 
 fn input(path: &Path) -> Input {

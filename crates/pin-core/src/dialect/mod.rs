@@ -4,9 +4,13 @@
 //! conditional keys, classifying an image position (empty, dynamic or a literal reference), and
 //! the variable-value rule used by every dialect.
 
+pub mod arm;
 pub mod azure;
+pub mod bicep;
 pub mod github;
 pub mod gitlab;
+pub mod infra;
+pub mod terraform;
 
 use std::ops::Range;
 
@@ -23,6 +27,12 @@ pub enum Dialect {
     GithubActions,
     /// GitLab CI.
     GitlabCi,
+    /// Azure Resource Manager JSON templates (VM images only).
+    Arm,
+    /// Bicep (VM images only; read without the YAML parser).
+    Bicep,
+    /// Terraform (VM images only; read without the YAML parser).
+    Terraform,
 }
 
 impl Dialect {
@@ -32,6 +42,9 @@ impl Dialect {
             Dialect::AzurePipelines => "Azure Pipelines",
             Dialect::GithubActions => "GitHub Actions",
             Dialect::GitlabCi => "GitLab CI",
+            Dialect::Arm => "Azure Resource Manager",
+            Dialect::Bicep => "Bicep",
+            Dialect::Terraform => "Terraform",
         }
     }
 }
@@ -41,6 +54,9 @@ impl Dialect {
 pub fn detect(path: &str, root: Option<&Node<'_>>) -> Option<Dialect> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".json") {
+        return root.filter(|r| arm::is_template(r)).map(|_| Dialect::Arm);
+    }
     if path.contains(".github/workflows/") || lower == "action.yml" || lower == "action.yaml" {
         return Some(Dialect::GithubActions);
     }
@@ -80,12 +96,41 @@ pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Refer
             Dialect::AzurePipelines => azure::extract(&mut out, root),
             Dialect::GithubActions => github::extract(&mut out, root),
             Dialect::GitlabCi => gitlab::extract(&mut out, root),
+            Dialect::Arm => arm::extract(&mut out, root),
+            Dialect::Bicep | Dialect::Terraform => {}
         }
     }
     let mut refs = out.refs;
     refs.sort_by_key(|r| (r.span.start, r.span.end));
     refs.dedup_by(|a, b| a.span == b.span);
     refs
+}
+
+/// The dialect of a file that is not read as YAML (Bicep, Terraform), chosen by extension.
+pub fn detect_text(path: &str) -> Option<Dialect> {
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with(".bicep") {
+        Some(Dialect::Bicep)
+    } else if lower.ends_with(".tf") {
+        Some(Dialect::Terraform)
+    } else {
+        None
+    }
+}
+
+/// References and comments of a file in a text dialect ([`detect_text`]).
+pub fn extract_text(
+    dialect: Dialect,
+    src: &str,
+) -> (Vec<Reference>, Vec<crate::yaml::Comment<'_>>) {
+    let (mut refs, comments) = match dialect {
+        Dialect::Bicep => bicep::extract(src),
+        Dialect::Terraform => terraform::extract(src),
+        _ => (Vec::new(), Vec::new()),
+    };
+    refs.sort_by_key(|r| (r.span.start, r.span.end));
+    refs.dedup_by(|a, b| a.span == b.span);
+    (refs, comments)
 }
 
 /// Collects references with exact spans.

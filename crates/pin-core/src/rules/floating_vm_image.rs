@@ -1,6 +1,8 @@
 use super::{finding, Context, RuleSpec};
 use crate::finding::Severity;
-use crate::model::Kind;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::model::{Kind, Reference, Site};
+use crate::vm_images::{is_floating, minimal_relabel, Provider};
 
 /// `floating-vm-image`: a hosted image label that moves (`ubuntu-latest`).
 pub static RULE: RuleSpec = RuleSpec {
@@ -24,23 +26,53 @@ pool:
 ```
 
 ## Fix
-Replace the label with the versioned one it maps to today.",
+Unsafe (it changes which OS the job runs on, from whatever is newest to a fixed release):
+replace the label with the versioned one it maps to today, from the table in
+`crates/pin-core/src/vm_images.rs` (per provider: GitHub `ubuntu-latest` is `ubuntu-26.04`,
+Azure Pipelines `ubuntu-latest` is `ubuntu-24.04`) or `floating-vm-map` in `pin-lint.toml`.
+Only the `latest` part is rewritten, so the spelling of the rest is kept.",
     check,
 };
 
 fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
     cx.references
         .iter()
-        .filter(|r| r.kind == Kind::Vm && r.text.to_ascii_lowercase().ends_with("-latest"))
+        .filter(|r| r.kind == Kind::Vm && is_label_site(r.site) && is_floating(&r.text))
         .map(|r| {
-            finding(
+            let provider = Provider::of(r.site);
+            let target = cx.settings.vm.floating_target(provider, &r.text);
+            let advice = match target {
+                Some(t) => format!("; it maps to `{t}` today"),
+                None => String::new(),
+            };
+            let mut f = finding(
                 &RULE,
                 r,
                 format!(
-                    "`{}` floats to new OS versions; use a versioned image label",
+                    "`{}` floats to new OS versions; use a versioned image label{advice}",
                     r.text
                 ),
-            )
+            );
+            f.fix = target.map(|t| relabel_fix(r, t, format!("Use `{t}`")));
+            f
         })
         .collect()
+}
+
+/// Sites that hold a hosted label (not an infrastructure image).
+pub(super) fn is_label_site(site: Site) -> bool {
+    matches!(
+        site,
+        Site::VmImage | Site::ImageOverride | Site::PoolImage | Site::GhaRunsOn
+    )
+}
+
+/// An unsafe fix replacing the label `r` by `target`, touching only the part that differs.
+pub(super) fn relabel_fix(r: &Reference, target: &str, title: String) -> Fix {
+    let (at, text) = minimal_relabel(&r.text, target);
+    Fix {
+        title,
+        applicability: Applicability::Unsafe,
+        edits: vec![Edit::replace(r.span.start + at..r.span.end, text)],
+    }
 }

@@ -9,8 +9,12 @@ mod dynamic_image;
 mod floating_vm_image;
 mod invalid_image_reference;
 mod missing_digest;
+mod retired_vm_image;
+mod stale_vm_image;
 mod stale_digest;
+mod unknown_pool_image;
 mod unpinned_image;
+mod unpinned_vm_image;
 mod yaml_syntax;
 
 use std::fmt;
@@ -61,6 +65,10 @@ pub static RULES: &[&RuleSpec] = &[
     &stale_digest::RULE,
     &missing_digest::RULE,
     &floating_vm_image::RULE,
+    &retired_vm_image::RULE,
+    &unknown_pool_image::RULE,
+    &unpinned_vm_image::RULE,
+    &stale_vm_image::RULE,
 ];
 
 /// A handle to a registered rule; compares by id.

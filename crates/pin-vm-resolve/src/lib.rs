@@ -1,0 +1,166 @@
+//! VM image version lookups for pin-lint: which versions of a marketplace or Azure Compute
+//! Gallery image exist, so that `unpinned-vm-image` can pin `latest` and `stale-vm-image` can
+//! bump an old pin. Knows no file formats beyond the JSON it reads; callers hand in
+//! [`VmQuery`]s (from [`vm_queries`]) and get [`pin_core::Facts`] back.
+//!
+//! Order of consultation for an image: the VM catalogs ([`VmCatalog`], az-shaped JSON given
+//! with `--catalog`), then, when online, the Azure Resource Manager REST API ([`arm`]).
+//!
+//! ```no_run
+//! # async fn demo(refs: &[pin_core::Reference]) {
+//! use pin_vm_resolve::{resolve_into, vm_queries, VmOptions};
+//! let mut facts = pin_core::Facts::none();
+//! let errors = resolve_into(&mut facts, &vm_queries(refs), &VmOptions::from_env()).await;
+//! # let _ = errors; }
+//! ```
+
+pub mod arm;
+mod catalog;
+mod error;
+mod options;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use pin_core::{Facts, Reference};
+
+pub use catalog::{sniff, CatalogError, VmCatalog};
+pub use error::VmError;
+pub use options::{VmOptions, DEFAULT_ENDPOINT};
+
+/// One VM image whose versions are wanted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VmQuery {
+    /// A marketplace image (`publisher`, `offer`, `sku`, lower-case).
+    Marketplace {
+        /// Publisher.
+        publisher: String,
+        /// Offer.
+        offer: String,
+        /// SKU.
+        sku: String,
+    },
+    /// An Azure Compute Gallery image id (lower-case, without `/versions/…`).
+    Gallery {
+        /// `/subscriptions/…/galleries/G/images/I`.
+        id: String,
+    },
+}
+
+impl VmQuery {
+    /// The query for a facts key ([`Facts::vm_marketplace_key`] / [`Facts::vm_gallery_key`]);
+    /// `None` for a key of neither shape.
+    pub fn from_key(key: &str) -> Option<VmQuery> {
+        if key.starts_with('/') {
+            return Some(VmQuery::Gallery {
+                id: Facts::vm_gallery_key(key),
+            });
+        }
+        let mut parts = key.split(':');
+        let (p, o, s) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || [p, o, s].iter().any(|x| x.is_empty()) {
+            return None;
+        }
+        Some(VmQuery::Marketplace {
+            publisher: p.to_ascii_lowercase(),
+            offer: o.to_ascii_lowercase(),
+            sku: s.to_ascii_lowercase(),
+        })
+    }
+
+    /// The facts key this query answers.
+    pub fn key(&self) -> String {
+        match self {
+            VmQuery::Marketplace {
+                publisher,
+                offer,
+                sku,
+            } => Facts::vm_marketplace_key(publisher, offer, sku),
+            VmQuery::Gallery { id } => Facts::vm_gallery_key(id),
+        }
+    }
+}
+
+/// The distinct images the references need versions for (pinnable infrastructure images).
+pub fn vm_queries(references: &[Reference]) -> Vec<VmQuery> {
+    let mut out: Vec<VmQuery> = references
+        .iter()
+        .filter_map(|r| r.vm_image.as_ref())
+        .filter_map(|vm| VmQuery::from_key(&vm.key))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Find the versions of every queried image and record them in `facts`
+/// ([`Facts::insert_vm_versions`]); failures are recorded too ([`Facts::insert_failure`]) and
+/// returned, one per image that could not be answered. Offline (`opts.online == false`) only
+/// the catalogs are consulted and images they do not list are simply left without facts.
+pub async fn resolve_into(
+    facts: &mut Facts,
+    queries: &[VmQuery],
+    opts: &VmOptions,
+) -> Vec<VmError> {
+    let mut pending = Vec::new();
+    for query in queries {
+        let key = query.key();
+        match opts
+            .catalogs
+            .iter()
+            .find_map(|c| c.versions(&key).map(|v| (c, v)))
+        {
+            Some((catalog, versions)) => facts.insert_vm_versions(
+                &key,
+                versions.to_vec(),
+                format!("catalog {}", catalog.name()),
+            ),
+            None if opts.online => pending.push(query.clone()),
+            None => {}
+        }
+    }
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let client = match arm::Client::new(opts) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            for q in &pending {
+                facts.insert_failure(q.key(), e.to_string());
+            }
+            return vec![e];
+        }
+    };
+    let limit = Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for query in pending {
+        let client = Arc::clone(&client);
+        let limit = Arc::clone(&limit);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let answer = client.versions(&query).await;
+            (query, answer)
+        });
+    }
+    let mut answers = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((query, answer)) = joined {
+            answers.insert(query, answer);
+        }
+    }
+    let mut errors = Vec::new();
+    for (query, answer) in answers {
+        match answer {
+            Ok(versions) => facts.insert_vm_versions(
+                &query.key(),
+                versions,
+                "Azure Resource Manager".to_string(),
+            ),
+            Err(e) => {
+                facts.insert_failure(query.key(), e.to_string());
+                errors.push(e);
+            }
+        }
+    }
+    errors
+}
