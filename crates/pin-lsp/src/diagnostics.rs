@@ -1,0 +1,72 @@
+//! Findings rendered as LSP diagnostics (the analyzer's `Finding` is the only input).
+
+use pin_core::{Finding, Severity, SourceFile};
+use tower_lsp_server::ls_types::{
+    CodeDescription, Diagnostic, DiagnosticSeverity, NumberOrString, Uri,
+};
+
+use crate::positions::{self, Encoding};
+
+/// `source` of every diagnostic.
+pub const SOURCE: &str = "pin-lint";
+
+/// Where a rule's documentation lives: `docs/rules.md#<rule-id>` in the repository.
+pub fn rule_doc_url(rule: &str) -> String {
+    format!(
+        "{}/blob/main/docs/rules.md#{rule}",
+        env!("CARGO_PKG_REPOSITORY")
+    )
+}
+
+/// One finding as a diagnostic: `code` is the rule id, with a link to its documentation.
+pub fn to_diagnostic(finding: &Finding, source: &SourceFile, enc: Encoding) -> Diagnostic {
+    let rule = finding.rule.id();
+    let code_description = rule_doc_url(rule)
+        .parse::<Uri>()
+        .ok()
+        .map(|href| CodeDescription { href });
+    Diagnostic {
+        range: positions::range(source, finding.span.clone(), enc),
+        severity: Some(match finding.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+            Severity::Info => DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(NumberOrString::String(rule.to_string())),
+        code_description,
+        source: Some(SOURCE.to_string()),
+        message: finding.message.clone(),
+        ..Diagnostic::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pin_core::{Analysis, Facts, Settings};
+
+    #[test]
+    fn unpinned_image_becomes_an_error_with_rule_code_and_link() {
+        let text = "resources:\n  containers:\n  - container: a\n    image: \"é/x:1\"\n  - container: b\n    image: alpine:3.20\n";
+        let analysis = Analysis::new("azure-pipelines.yml", text.to_string());
+        let findings = analysis.findings(&Settings::default(), &Facts::none());
+        let unpinned = findings
+            .iter()
+            .find(|f| f.rule.id() == "unpinned-image")
+            .expect("unpinned finding");
+        let d = to_diagnostic(unpinned, &analysis.source, Encoding::Utf16);
+        assert_eq!(
+            d.code,
+            Some(NumberOrString::String("unpinned-image".into()))
+        );
+        assert_eq!(d.severity, Some(DiagnosticSeverity::ERROR));
+        assert_eq!(d.source.as_deref(), Some("pin-lint"));
+        assert_eq!((d.range.start.line, d.range.start.character), (5, 11));
+        assert_eq!(d.range.end.character, 11 + "alpine:3.20".len() as u32);
+        let href = d.code_description.expect("link").href;
+        assert!(
+            href.as_str().ends_with("docs/rules.md#unpinned-image"),
+            "{href:?}"
+        );
+    }
+}

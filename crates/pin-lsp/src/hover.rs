@@ -1,0 +1,137 @@
+//! Hover on an image reference: its parts, its pin, what the tag points to now, and the
+//! documentation summary of the findings on it.
+
+use std::fmt::Write as _;
+
+use pin_core::{Analysis, Facts, Finding, Kind, Reference};
+
+use crate::diagnostics::rule_doc_url;
+
+/// The reference whose text contains byte `offset` (its end included, so a cursor right after
+/// the reference still hovers it).
+pub fn reference_at(analysis: &Analysis, offset: usize) -> Option<&Reference> {
+    analysis
+        .references
+        .iter()
+        .find(|r| r.span.start <= offset && offset <= r.span.end)
+}
+
+/// Markdown for a hover over `r`.
+pub fn markdown(r: &Reference, facts: &Facts, findings: &[Finding], online: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "**{}** `{}`\n", r.kind.as_str(), r.text);
+    let mut row = |name: &str, value: &str| {
+        let _ = writeln!(out, "- {name}: {value}");
+    };
+    row("site", r.site.as_str());
+    if let Some(image) = r.image.as_ref().filter(|_| r.kind == Kind::Container) {
+        row(
+            "registry",
+            &format!(
+                "`{}`",
+                image.registry_str().unwrap_or(image.registry_host())
+            ),
+        );
+        row("repository", &format!("`{}`", image.repository_str()));
+        row(
+            "tag",
+            &image
+                .tag_str()
+                .map_or("none".to_string(), |t| format!("`{t}`")),
+        );
+        let pinned = image.digest_str();
+        row(
+            "pinned digest",
+            &pinned.map_or("none (not pinned)".to_string(), |d| format!("`{d}`")),
+        );
+        let tag_key = Facts::tag_key(image);
+        if image.tag.is_some() || pinned.is_none() {
+            let current = match (facts.tag(image), facts.failure(&tag_key)) {
+                (Some(fact), _) => {
+                    let status = match pinned {
+                        Some(p) if p == fact.digest => " (the pin is current)",
+                        Some(_) => " (**stale**: the tag has moved)",
+                        None => "",
+                    };
+                    format!("`{}`{status}, from {}", fact.digest, fact.source)
+                }
+                (None, Some(err)) => format!("lookup failed: {err}"),
+                (None, None) if online => "looking up…".to_string(),
+                (None, None) => {
+                    "unknown (offline; add a catalog or enable `pinLint.online`)".to_string()
+                }
+            };
+            row("current digest", &current);
+            if let Some(fact) = facts.tag(image).filter(|f| !f.platforms.is_empty()) {
+                row("platforms", &fact.platforms.join(", "));
+            }
+        }
+        match facts.digest_exists(image) {
+            Some(false) => row("pinned digest exists", "**no**: the pin is broken"),
+            Some(true) => row("pinned digest exists", "yes"),
+            None => {}
+        }
+    } else if let Some(err) = &r.error {
+        row("invalid", err);
+    }
+    let here: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.span.start < r.span.end && r.span.start < f.span.end.max(f.span.start + 1))
+        .collect();
+    if !here.is_empty() {
+        out.push_str("\n---\n");
+        for f in here {
+            let spec = f.rule.spec();
+            let _ = writeln!(
+                out,
+                "\n**[{}]({})** ({}): {}",
+                spec.id,
+                rule_doc_url(spec.id),
+                f.severity.as_str(),
+                spec.summary
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pin_core::{Settings, TagFact};
+
+    #[test]
+    fn hover_shows_parts_staleness_platforms_and_rule_summary() {
+        let old = format!("sha256:{}", "1".repeat(64));
+        let new = format!("sha256:{}", "2".repeat(64));
+        let text = format!("resources:\n  containers:\n  - container: a\n    image: mcr.microsoft.com/x/y:1@{old}\n");
+        let analysis = Analysis::new("azure-pipelines.yml", text.clone());
+        let image = analysis.references[0].image.clone().expect("image");
+        let mut facts = Facts::none();
+        facts.insert_tag(
+            Facts::tag_key(&image),
+            TagFact {
+                digest: new.clone(),
+                platforms: vec!["linux/amd64".into(), "linux/arm64".into()],
+                source: "registry mcr.microsoft.com".into(),
+            },
+        );
+        let findings = analysis.findings(&Settings::default(), &facts);
+        let at = text.find("x/y").expect("offset");
+        let r = reference_at(&analysis, at).expect("reference");
+        let md = markdown(r, &facts, &findings, false);
+        for needle in [
+            "`mcr.microsoft.com`",
+            "`x/y`",
+            "`1`",
+            &old,
+            &new,
+            "stale",
+            "linux/amd64, linux/arm64",
+            "stale-digest",
+        ] {
+            assert!(md.contains(needle), "{needle} missing in:\n{md}");
+        }
+        assert!(reference_at(&analysis, 3).is_none());
+    }
+}

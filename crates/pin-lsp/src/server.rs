@@ -1,0 +1,472 @@
+//! The LSP handlers: thin glue between the protocol and the [`Session`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
+    CodeActionResponse, ConfigurationItem, DidChangeConfigurationParams,
+    DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, ExecuteCommandOptions,
+    ExecuteCommandParams, FileSystemWatcher, GlobPattern, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, MarkupContent,
+    MarkupKind, MessageType, Registration, ServerCapabilities, ServerInfo,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
+    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
+};
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::actions::{self, ActionInput, FileEdits, FIX_ALL_KIND};
+use crate::hover;
+use crate::positions::{self, Encoding};
+use crate::session::{analyzer_path, ClientInfo, Session, SetLogLevel, Snapshot};
+use crate::settings::ClientSettings;
+use crate::workspace::is_pipeline_file;
+
+/// `workspace/executeCommand`: apply every safe fix of one file (argument: its URI, as a
+/// string or `{ "uri": … }`).
+pub const CMD_PIN_ALL_IN_FILE: &str = "pinLint.pinAllInFile";
+/// `workspace/executeCommand`: pin and bump every pipeline file of the workspace with fresh
+/// registry answers (no argument).
+pub const CMD_BUMP_WORKSPACE: &str = "pinLint.bumpWorkspace";
+
+/// The language server.
+pub struct Backend {
+    session: Arc<Session>,
+}
+
+impl Backend {
+    /// A server talking to `client`; `set_log_level` applies the `logLevel` setting.
+    pub fn new(client: Client, set_log_level: SetLogLevel) -> Backend {
+        Backend {
+            session: Arc::new(Session::new(client, set_log_level)),
+        }
+    }
+
+    async fn show_problems(&self, problems: Vec<String>) {
+        for p in problems {
+            tracing::warn!("{p}");
+            self.session
+                .client
+                .show_message(MessageType::WARNING, p)
+                .await;
+        }
+    }
+
+    async fn apply_settings_value(&self, value: &Value) {
+        match ClientSettings::from_json(value) {
+            Ok(settings) => {
+                let problems = self.session.apply_settings(settings);
+                self.session.relint_all();
+                self.show_problems(problems).await;
+            }
+            Err(e) => {
+                self.show_problems(vec![format!("pin-lint: invalid settings: {e}")])
+                    .await;
+            }
+        }
+    }
+
+    async fn register_watchers(&self) {
+        let mut globs = vec![
+            "**/*.yml".to_string(),
+            "**/*.yaml".to_string(),
+            "**/pin-lint.toml".to_string(),
+        ];
+        globs.extend(
+            self.session
+                .config()
+                .catalog_paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned()),
+        );
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: globs
+                .into_iter()
+                .map(|g| FileSystemWatcher {
+                    glob_pattern: GlobPattern::String(g),
+                    kind: None,
+                })
+                .collect(),
+        };
+        let registration = Registration {
+            id: "pin-lint-watchers".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(e) = self
+            .session
+            .client
+            .register_capability(vec![registration])
+            .await
+        {
+            tracing::warn!("the client refused file watchers: {e}");
+        }
+    }
+
+    fn reindex(&self) {
+        let session = self.session.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let count = session.workspace.rebuild();
+            tracing::info!("indexed {count} pipeline files in {:?}", started.elapsed());
+        });
+    }
+
+    fn snapshot_or_err(&self, uri: &Uri) -> Result<Arc<Snapshot>> {
+        self.session
+            .snapshot(uri)
+            .ok_or_else(|| Error::invalid_params(format!("document not open: {}", uri.as_str())))
+    }
+
+    async fn pin_all_in_file(&self, uri: Uri) -> Result<Value> {
+        let snapshot = self.snapshot_or_err(&uri)?;
+        self.session.resolve_now(&[snapshot.analysis()]).await;
+        let (_, findings) = self.session.findings(&snapshot);
+        let source = &snapshot.analysis().source;
+        let Some(edits) = actions::fix_all_edits(source, &findings) else {
+            return Ok(json!({ "applied": false, "edits": 0 }));
+        };
+        let info = self.session.info();
+        let count = edits.len();
+        let edit = actions::workspace_edit(
+            vec![FileEdits {
+                uri,
+                version: Some(snapshot.version),
+                edits: actions::text_edits(source, &edits, info.encoding),
+            }],
+            info.document_changes,
+        );
+        let applied = self.apply(edit).await?;
+        Ok(json!({ "applied": applied, "edits": count }))
+    }
+
+    async fn bump_workspace(&self) -> Result<Value> {
+        let session = &self.session;
+        if let Some(resolver) = &session.config().resolver {
+            resolver.clear_memory_cache();
+        }
+        session.facts.clear();
+        let mut snapshots = session.snapshots();
+        let open: std::collections::HashSet<String> =
+            snapshots.iter().map(|s| s.path.clone()).collect();
+        for (path, text) in session.workspace.files() {
+            let Some(uri) = Uri::from_file_path(&path) else {
+                continue;
+            };
+            if open.contains(&analyzer_path(&uri)) {
+                continue;
+            }
+            let source = pin_core::SourceFile::new(text.to_string());
+            // Not open: no version; the edit addresses the text on disk.
+            snapshots.push(Arc::new(Snapshot::new(uri, -1, source)));
+        }
+        let analyses: Vec<&pin_core::Analysis> = snapshots.iter().map(|s| s.analysis()).collect();
+        session.resolve_now(&analyses).await;
+        let info = session.info();
+        let mut files = Vec::new();
+        let mut count = 0;
+        for snapshot in &snapshots {
+            let (_, findings) = session.findings(snapshot);
+            let source = &snapshot.analysis().source;
+            if let Some(edits) = actions::fix_all_edits(source, &findings) {
+                count += edits.len();
+                files.push(FileEdits {
+                    uri: snapshot.uri.clone(),
+                    version: (snapshot.version >= 0).then_some(snapshot.version),
+                    edits: actions::text_edits(source, &edits, info.encoding),
+                });
+            }
+        }
+        let file_count = files.len();
+        if files.is_empty() {
+            return Ok(json!({ "applied": false, "files": 0, "edits": 0 }));
+        }
+        let applied = self
+            .apply(actions::workspace_edit(files, info.document_changes))
+            .await?;
+        Ok(json!({ "applied": applied, "files": file_count, "edits": count }))
+    }
+
+    async fn apply(&self, edit: tower_lsp_server::ls_types::WorkspaceEdit) -> Result<bool> {
+        let response = self.session.client.apply_edit(edit).await?;
+        if !response.applied {
+            tracing::warn!(
+                "the client did not apply the edit: {}",
+                response.failure_reason.unwrap_or_default()
+            );
+        }
+        Ok(response.applied)
+    }
+}
+
+fn uri_argument(args: &[Value]) -> Result<Uri> {
+    let raw = match args.first() {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => o
+            .get("uri")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| Error::invalid_params("expected { \"uri\": … }"))?,
+        _ => {
+            return Err(Error::invalid_params(
+                "expected the document URI as argument",
+            ))
+        }
+    };
+    raw.parse::<Uri>()
+        .map_err(|e| Error::invalid_params(format!("invalid URI `{raw}`: {e}")))
+}
+
+fn roots_of(params: &InitializeParams) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|f| f.uri.to_file_path().map(|p| p.into_owned()))
+        .collect();
+    #[allow(deprecated)]
+    if roots.is_empty() {
+        if let Some(p) = params.root_uri.as_ref().and_then(|u| u.to_file_path()) {
+            roots.push(p.into_owned());
+        }
+    }
+    roots
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let caps = &params.capabilities;
+        let workspace = caps.workspace.as_ref();
+        let info = ClientInfo {
+            encoding: Encoding::negotiate(
+                caps.general
+                    .as_ref()
+                    .and_then(|g| g.position_encodings.as_deref()),
+            ),
+            document_changes: workspace
+                .and_then(|w| w.workspace_edit.as_ref())
+                .and_then(|e| e.document_changes)
+                .unwrap_or(false),
+            watch_registration: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
+            configuration_pull: workspace.and_then(|w| w.configuration).unwrap_or(false),
+        };
+        self.session.set_client_info(info);
+        self.session.workspace.set_roots(roots_of(&params));
+        if let Some(options) = &params.initialization_options {
+            match ClientSettings::from_json(options) {
+                Ok(settings) => {
+                    for p in self.session.apply_settings(settings) {
+                        tracing::warn!("{p}");
+                    }
+                }
+                Err(e) => {
+                    return Err(Error::invalid_params(format!(
+                        "invalid initializationOptions: {e}"
+                    )))
+                }
+            }
+        }
+        tracing::info!(?info, roots = ?self.session.workspace.roots(), "initialize");
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "pin-lsp".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(info.encoding.kind()),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        ..TextDocumentSyncOptions::default()
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, FIX_ALL_KIND]),
+                        resolve_provider: Some(false),
+                        ..CodeActionOptions::default()
+                    },
+                )),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![
+                        CMD_PIN_ALL_IN_FILE.to_string(),
+                        CMD_BUMP_WORKSPACE.to_string(),
+                    ],
+                    ..ExecuteCommandOptions::default()
+                }),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(tower_lsp_server::ls_types::OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..ServerCapabilities::default()
+            },
+            ..InitializeResult::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.reindex();
+        if self.session.info().watch_registration {
+            self.register_watchers().await;
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        self.session.open(doc.uri.clone(), doc.version, doc.text);
+        self.session.schedule_lint(&doc.uri);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let doc = params.text_document;
+        let encoding = self.session.info().encoding;
+        let changes = params.content_changes;
+        let known = self.session.change(&doc.uri, doc.version, |old| {
+            positions::apply_changes(old.text().to_string(), changes, encoding)
+        });
+        if known {
+            self.session.schedule_lint(&doc.uri);
+        } else {
+            tracing::warn!(
+                "change to a document that is not open: {}",
+                doc.uri.as_str()
+            );
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.session.close(&uri);
+        self.session
+            .client
+            .publish_diagnostics(uri, Vec::new(), None)
+            .await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let empty =
+            params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty());
+        if empty && self.session.info().configuration_pull {
+            let item = ConfigurationItem {
+                scope_uri: None,
+                section: Some("pinLint".to_string()),
+            };
+            match self.session.client.configuration(vec![item]).await {
+                Ok(values) => {
+                    if let Some(v) = values.first() {
+                        self.apply_settings_value(v).await;
+                    }
+                }
+                Err(e) => tracing::warn!("workspace/configuration failed: {e}"),
+            }
+        } else {
+            self.apply_settings_value(&params.settings).await;
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let catalogs = self.session.config().catalog_paths.clone();
+        let mut reload = false;
+        for change in params.changes {
+            let Some(path) = change.uri.to_file_path().map(|p| p.into_owned()) else {
+                continue;
+            };
+            if path.file_name().is_some_and(|n| n == "pin-lint.toml") || catalogs.contains(&path) {
+                reload = true;
+            }
+            if is_pipeline_file(&path) {
+                self.session.workspace.refresh(&path);
+            }
+        }
+        if reload {
+            let problems = self.session.reload();
+            self.session.relint_all();
+            self.show_problems(problems).await;
+        }
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let mut roots = self.session.workspace.roots();
+        let path_of = |f: &tower_lsp_server::ls_types::WorkspaceFolder| {
+            f.uri.to_file_path().map(|p| p.into_owned())
+        };
+        let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(path_of).collect();
+        roots.retain(|r| !removed.contains(r));
+        roots.extend(params.event.added.iter().filter_map(path_of));
+        self.session.workspace.set_roots(roots);
+        self.reindex();
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let at = params.text_document_position_params;
+        let Some(snapshot) = self.session.snapshot(&at.text_document.uri) else {
+            return Ok(None);
+        };
+        let encoding = self.session.info().encoding;
+        let analysis = snapshot.analysis();
+        let offset = positions::offset(&analysis.source, at.position, encoding);
+        let Some(reference) = hover::reference_at(analysis, offset) else {
+            return Ok(None);
+        };
+        let (facts, findings) = self.session.findings(&snapshot);
+        let online = self.session.config().resolver.is_some();
+        Ok(Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: hover::markdown(reference, &facts, &findings, online),
+            }),
+            range: Some(positions::range(
+                &analysis.source,
+                reference.span.clone(),
+                encoding,
+            )),
+        }))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let Some(snapshot) = self.session.snapshot(&uri) else {
+            return Ok(None);
+        };
+        let info = self.session.info();
+        let analysis = snapshot.analysis();
+        let range = positions::byte_range(&analysis.source, params.range, info.encoding);
+        let (_, findings) = self.session.findings(&snapshot);
+        let actions = actions::code_actions(&ActionInput {
+            uri: &uri,
+            version: snapshot.version,
+            analysis,
+            findings: &findings,
+            range,
+            encoding: info.encoding,
+            document_changes: info.document_changes,
+            only: params.context.only.as_deref(),
+        });
+        Ok(Some(actions))
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        let result = match params.command.as_str() {
+            CMD_PIN_ALL_IN_FILE => self.pin_all_in_file(uri_argument(&params.arguments)?).await,
+            CMD_BUMP_WORKSPACE => self.bump_workspace().await,
+            other => Err(Error::invalid_params(format!("unknown command `{other}`"))),
+        };
+        result.map(Some)
+    }
+}

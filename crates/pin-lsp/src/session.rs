@@ -1,0 +1,435 @@
+//! Session state: open documents, settings, catalogs, the resolver and the lint scheduler.
+//!
+//! Concurrency contract (tower-lsp-server runs handlers concurrently): every handler that
+//! changes a document does so synchronously, before its first `.await`, and each document keeps
+//! `(version, text)` together in an immutable [`Snapshot`]. Lint runs work on a snapshot and
+//! publish only if that snapshot is still the document's current one and no later run has
+//! published already; otherwise the result is dropped.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use pin_core::{Analysis, Facts, Finding, SourceFile};
+use pin_resolve::{Catalog, Resolver, ResolverOptions};
+use tower_lsp_server::ls_types::{Diagnostic, Uri};
+use tower_lsp_server::Client;
+
+use crate::diagnostics::to_diagnostic;
+use crate::lookup::{FactCache, Lookup};
+use crate::positions::Encoding;
+use crate::settings::{settings_for, ClientSettings};
+use crate::workspace::WorkspaceIndex;
+
+/// Minimum time between two lint runs of one document. The first change after a quiet period
+/// is linted at once; changes arriving faster are coalesced into one run over the latest text.
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// Changes the log filter (`info`, `debug`, a `tracing` directive).
+pub type SetLogLevel = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// One version of one document: immutable, shared by the runs and requests that read it.
+pub struct Snapshot {
+    /// The document.
+    pub uri: Uri,
+    /// The path handed to the analyzer (selects the dialect).
+    pub path: String,
+    /// The client's version number.
+    pub version: i32,
+    /// The text and its line index.
+    pub source: SourceFile,
+    analysis: OnceLock<Analysis>,
+}
+
+impl Snapshot {
+    /// A snapshot of `source` at `version`.
+    pub fn new(uri: Uri, version: i32, source: SourceFile) -> Snapshot {
+        Snapshot {
+            path: analyzer_path(&uri),
+            uri,
+            version,
+            source,
+            analysis: OnceLock::new(),
+        }
+    }
+
+    /// The analysis of this version, computed on first use.
+    pub fn analysis(&self) -> &Analysis {
+        self.analysis
+            .get_or_init(|| Analysis::new(&self.path, self.source.text().to_string()))
+    }
+}
+
+/// The path the analyzer sees for `uri`: the file path with `/` separators, or the URI's path
+/// for other schemes (`untitled:`).
+pub fn analyzer_path(uri: &Uri) -> String {
+    match uri.to_file_path() {
+        Some(p) if uri.scheme().as_str() == "file" => p.to_string_lossy().replace('\\', "/"),
+        _ => uri.path().as_str().to_string(),
+    }
+}
+
+struct Doc {
+    snapshot: Arc<Snapshot>,
+    scheduled: bool,
+    last_run: Option<Instant>,
+    run_seq: u64,
+    published: Arc<tokio::sync::Mutex<u64>>,
+}
+
+/// Settings in force and what was built from them.
+pub struct Config {
+    /// What the client sent.
+    pub client: ClientSettings,
+    /// Loaded catalogs (those that failed to load are reported and left out).
+    pub catalogs: Vec<Catalog>,
+    /// Absolute catalog paths, to notice changes on disk.
+    pub catalog_paths: Vec<PathBuf>,
+    /// The registry resolver, when online.
+    pub resolver: Option<Resolver>,
+}
+
+impl Config {
+    /// Load catalogs and build the resolver; problems come back as messages for the user.
+    pub fn build(client: ClientSettings, root: Option<&Path>) -> (Config, Vec<String>) {
+        let mut problems = Vec::new();
+        let catalog_paths = client.catalog_paths(root);
+        let catalogs: Vec<Catalog> = catalog_paths
+            .iter()
+            .filter_map(|p| {
+                Catalog::load(p)
+                    .map_err(|e| problems.push(format!("pin-lint: cannot load catalog: {e}")))
+                    .ok()
+            })
+            .collect();
+        let resolver = if client.online {
+            let options = ResolverOptions {
+                insecure_registries: client.insecure_registries.clone(),
+                catalogs: catalogs.clone(),
+                ..ResolverOptions::default()
+            };
+            Resolver::new(options)
+                .map_err(|e| problems.push(format!("pin-lint: registry lookups are off: {e}")))
+                .ok()
+        } else {
+            None
+        };
+        let config = Config {
+            client,
+            catalogs,
+            catalog_paths,
+            resolver,
+        };
+        (config, problems)
+    }
+}
+
+/// Client capabilities and choices made at `initialize`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientInfo {
+    /// Negotiated position encoding.
+    pub encoding: Encoding,
+    /// The client accepts versioned `documentChanges` in workspace edits.
+    pub document_changes: bool,
+    /// The client lets the server register file watchers.
+    pub watch_registration: bool,
+    /// The client answers `workspace/configuration`.
+    pub configuration_pull: bool,
+}
+
+/// Everything the handlers share.
+pub struct Session {
+    /// The connection to the client.
+    pub client: Client,
+    docs: Mutex<HashMap<Uri, Doc>>,
+    config: RwLock<Arc<Config>>,
+    /// Registry answers.
+    pub facts: FactCache,
+    /// The workspace's pipeline files.
+    pub workspace: WorkspaceIndex,
+    info: RwLock<ClientInfo>,
+    set_log_level: SetLogLevel,
+}
+
+impl Session {
+    /// A session with default settings (offline, no catalogs).
+    pub fn new(client: Client, set_log_level: SetLogLevel) -> Session {
+        let (config, _) = Config::build(ClientSettings::default(), None);
+        Session {
+            client,
+            docs: Mutex::new(HashMap::new()),
+            config: RwLock::new(Arc::new(config)),
+            facts: FactCache::default(),
+            workspace: WorkspaceIndex::default(),
+            info: RwLock::new(ClientInfo::default()),
+            set_log_level,
+        }
+    }
+
+    /// Record the client's capabilities.
+    pub fn set_client_info(&self, info: ClientInfo) {
+        *self
+            .info
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
+    }
+
+    /// The client's capabilities.
+    pub fn info(&self) -> ClientInfo {
+        *self
+            .info
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Install new client settings: log level, catalogs, resolver. Cached registry answers are
+    /// dropped (they may come from another registry setup). Returns problems to show the user.
+    pub fn apply_settings(&self, client: ClientSettings) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(level) = &client.log_level {
+            if let Err(e) = (self.set_log_level)(level) {
+                problems.push(format!("pin-lint: invalid logLevel `{level}`: {e}"));
+            }
+        }
+        let roots = self.workspace.roots();
+        let (config, more) = Config::build(client, roots.first().map(PathBuf::as_path));
+        problems.extend(more);
+        tracing::info!(
+            online = config.client.online,
+            catalogs = config.catalogs.len(),
+            "settings applied"
+        );
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(config);
+        self.facts.clear();
+        problems
+    }
+
+    /// Reload catalogs and the resolver from the current client settings (a watched file
+    /// changed).
+    pub fn reload(&self) -> Vec<String> {
+        let client = self.config().client.clone();
+        self.apply_settings(client)
+    }
+
+    /// Open (or reopen) a document.
+    pub fn open(&self, uri: Uri, version: i32, text: String) {
+        let snapshot = Arc::new(Snapshot::new(uri.clone(), version, SourceFile::new(text)));
+        let mut docs = self.lock_docs();
+        // A reopened document keeps its run counter and publication lock, so that a run of
+        // the closed one still in flight cannot publish over the new one's results.
+        let (run_seq, published) = docs
+            .get(&uri)
+            .map(|d| (d.run_seq, d.published.clone()))
+            .unwrap_or_default();
+        docs.insert(
+            uri,
+            Doc {
+                snapshot,
+                scheduled: false,
+                last_run: None,
+                run_seq,
+                published,
+            },
+        );
+    }
+
+    /// Replace a document's text by applying `change` to the current one. Returns false for an
+    /// unknown document.
+    pub fn change(
+        &self,
+        uri: &Uri,
+        version: i32,
+        change: impl FnOnce(&SourceFile) -> SourceFile,
+    ) -> bool {
+        let mut docs = self.lock_docs();
+        let Some(doc) = docs.get_mut(uri) else {
+            return false;
+        };
+        if version <= doc.snapshot.version {
+            tracing::warn!(
+                "change to version {version} of {} arrived after version {}",
+                uri.as_str(),
+                doc.snapshot.version
+            );
+        }
+        let source = change(&doc.snapshot.source);
+        doc.snapshot = Arc::new(Snapshot::new(uri.clone(), version, source));
+        true
+    }
+
+    /// Forget a closed document.
+    pub fn close(&self, uri: &Uri) {
+        self.lock_docs().remove(uri);
+    }
+
+    /// The current snapshot of an open document.
+    pub fn snapshot(&self, uri: &Uri) -> Option<Arc<Snapshot>> {
+        self.lock_docs().get(uri).map(|d| d.snapshot.clone())
+    }
+
+    /// Every open document's current snapshot.
+    pub fn snapshots(&self) -> Vec<Arc<Snapshot>> {
+        self.lock_docs()
+            .values()
+            .map(|d| d.snapshot.clone())
+            .collect()
+    }
+
+    /// Facts for a snapshot: what is known now; missing registry answers are looked up in the
+    /// background (and the document linted again when they arrive).
+    pub fn facts(self: &Arc<Self>, snapshot: &Snapshot) -> Facts {
+        let config = self.config();
+        let online = config.resolver.is_some();
+        let (facts, lookups) =
+            self.facts
+                .facts_for(snapshot.analysis(), &config.catalogs, online, &snapshot.uri);
+        if let (Some(resolver), false) = (config.resolver.clone(), lookups.is_empty()) {
+            self.spawn_lookups(resolver, lookups);
+        }
+        facts
+    }
+
+    /// Findings of a snapshot with the facts known now.
+    pub fn findings(self: &Arc<Self>, snapshot: &Snapshot) -> (Facts, Vec<Finding>) {
+        let facts = self.facts(snapshot);
+        let findings = snapshot
+            .analysis()
+            .findings(&settings_for(&snapshot.uri), &facts);
+        (facts, findings)
+    }
+
+    fn spawn_lookups(self: &Arc<Self>, resolver: Resolver, lookups: Vec<Lookup>) {
+        let this = self.clone();
+        let generation = self.facts.generation();
+        tokio::spawn(async move {
+            tracing::debug!("looking up {} references", lookups.len());
+            let queries = lookups.iter().map(|l| l.query.clone()).collect();
+            let answers = resolver.resolve_all(queries).await;
+            for uri in this.facts.record(generation, &lookups, answers) {
+                this.schedule_lint(&uri);
+            }
+        });
+    }
+
+    /// Resolve every registry question of `analyses` now and wait for the answers (for
+    /// commands, which may take their time; lint runs never do this).
+    pub async fn resolve_now(self: &Arc<Self>, analyses: &[&Analysis]) {
+        let config = self.config();
+        let Some(resolver) = config.resolver.clone() else {
+            return;
+        };
+        let mut seen = std::collections::HashSet::new();
+        let lookups: Vec<Lookup> = analyses
+            .iter()
+            .flat_map(|a| FactCache::all_lookups(a, &config.catalogs))
+            .filter(|l| seen.insert(l.key.clone()))
+            .collect();
+        if lookups.is_empty() {
+            return;
+        }
+        let generation = self.facts.generation();
+        let answers = resolver
+            .resolve_all(lookups.iter().map(|l| l.query.clone()).collect())
+            .await;
+        for uri in self.facts.record(generation, &lookups, answers) {
+            self.schedule_lint(&uri);
+        }
+    }
+
+    /// Lint one document soon: at once after a quiet period, else when [`DEBOUNCE`] has passed
+    /// since its last run. A run already scheduled picks up the latest text.
+    pub fn schedule_lint(self: &Arc<Self>, uri: &Uri) {
+        let delay = {
+            let mut docs = self.lock_docs();
+            let Some(doc) = docs.get_mut(uri) else {
+                return;
+            };
+            if doc.scheduled {
+                return;
+            }
+            doc.scheduled = true;
+            doc.last_run
+                .map_or(Duration::ZERO, |t| DEBOUNCE.saturating_sub(t.elapsed()))
+        };
+        let this = self.clone();
+        let uri = uri.clone();
+        tokio::spawn(async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            this.lint(uri).await;
+        });
+    }
+
+    /// Lint every open document again (settings, catalogs or config changed).
+    pub fn relint_all(self: &Arc<Self>) {
+        let uris: Vec<Uri> = self.lock_docs().keys().cloned().collect();
+        for uri in uris {
+            self.schedule_lint(&uri);
+        }
+    }
+
+    async fn lint(self: Arc<Self>, uri: Uri) {
+        let (snapshot, seq, published) = {
+            let mut docs = self.lock_docs();
+            let Some(doc) = docs.get_mut(&uri) else {
+                return;
+            };
+            doc.scheduled = false;
+            doc.last_run = Some(Instant::now());
+            doc.run_seq += 1;
+            (doc.snapshot.clone(), doc.run_seq, doc.published.clone())
+        };
+        let encoding = self.info().encoding;
+        let this = self.clone();
+        let snap = snapshot.clone();
+        let computed = tokio::task::spawn_blocking(move || {
+            let (_, findings) = this.findings(&snap);
+            let source = &snap.analysis().source;
+            findings
+                .iter()
+                .map(|f| to_diagnostic(f, source, encoding))
+                .collect::<Vec<Diagnostic>>()
+        })
+        .await;
+        let diagnostics = match computed {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!("lint of {} failed: {e}", uri.as_str());
+                return;
+            }
+        };
+        let mut last = published.lock().await;
+        let current = self.snapshot(&uri).map(|s| s.version);
+        if current != Some(snapshot.version) || seq <= *last {
+            tracing::debug!(
+                "dropping diagnostics of {} version {} (now {current:?})",
+                uri.as_str(),
+                snapshot.version
+            );
+            return;
+        }
+        *last = seq;
+        self.client
+            .publish_diagnostics(uri, diagnostics, Some(snapshot.version))
+            .await;
+    }
+
+    fn lock_docs(&self) -> std::sync::MutexGuard<'_, HashMap<Uri, Doc>> {
+        self.docs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,379 @@
+//! Protocol behaviour of the real `pin-lsp` process: no stale diagnostics after rapid edits,
+//! survival of malformed input and unknown methods, position encoding negotiation, settings.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{codes, file_uri, Lsp};
+
+const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn pipeline(lines: &[String]) -> String {
+    let mut text = String::from("resources:\n  containers:\n");
+    for (i, image) in lines.iter().enumerate() {
+        text.push_str(&format!("  - container: c{i}\n    image: {image}\n"));
+    }
+    text
+}
+
+/// 0-based lines of the unpinned `image:` values in `text`, computed independently of the
+/// analyzer.
+fn unpinned_lines(text: &str) -> Vec<u64> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("image:") && !l.contains("@sha256:"))
+        .map(|(i, _)| i as u64)
+        .collect()
+}
+
+fn diagnostic_lines(params: &Value, code: &str) -> Vec<u64> {
+    params["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == code)
+        .map(|d| d["range"]["start"]["line"].as_u64().expect("line"))
+        .collect()
+}
+
+#[test]
+fn rapid_changes_end_with_diagnostics_of_the_final_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("azure-pipelines.yml");
+    let uri = file_uri(&path);
+    let mut lsp = Lsp::start();
+    lsp.initialize(dir.path(), json!({}), json!({}));
+
+    let mut images: Vec<String> = (0..10).map(|i| format!("alpine:3.{i}")).collect();
+    let mut text = pipeline(&images);
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    let first = lsp.diagnostics_at(&uri, 1);
+    assert_eq!(
+        diagnostic_lines(&first, "unpinned-image"),
+        unpinned_lines(&text)
+    );
+
+    // 120 edits back to back, each rewriting one `image:` line (incremental sync); every
+    // seventh one replaces the whole text instead.
+    let mut version = 1;
+    for step in 0..120usize {
+        version += 1;
+        let k = (step * 7) % images.len();
+        let new_image = if step % 3 == 0 {
+            format!("alpine:3.{step}@{DIGEST}")
+        } else {
+            format!("alpine:3.{step}")
+        };
+        let line = 3 + 2 * k as u64;
+        let old_line = format!("    image: {}", images[k]);
+        images[k] = new_image;
+        let change = if step % 7 == 0 {
+            text = pipeline(&images);
+            json!({"text": text})
+        } else {
+            text = pipeline(&images);
+            json!({
+                "range": {"start": {"line": line, "character": 0},
+                          "end": {"line": line, "character": old_line.len()}},
+                "text": format!("    image: {}", images[k]),
+            })
+        };
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}),
+        );
+    }
+    let last = lsp.diagnostics_at(&uri, version);
+    let expected = unpinned_lines(&text);
+    assert!(!expected.is_empty() && expected.len() < images.len());
+    assert_eq!(diagnostic_lines(&last, "unpinned-image"), expected);
+
+    // One more edit: anything published in between must be for the final version or this one.
+    version += 1;
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version},
+               "contentChanges": [{"text": pipeline(&["alpine:1".to_string()])}]}),
+    );
+    let after = lsp.diagnostics_at(&uri, version);
+    assert_eq!(diagnostic_lines(&after, "unpinned-image"), [3]);
+
+    let published: Vec<i64> = lsp
+        .seen
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| m["params"]["version"].as_i64().expect("version"))
+        .collect();
+    assert!(
+        published.windows(2).all(|w| w[0] <= w[1]),
+        "publications went back in version: {published:?}"
+    );
+    let bursts = published
+        .iter()
+        .filter(|v| **v > 1 && **v < version - 1)
+        .count();
+    println!(
+        "{} edits gave {} publications: {published:?}",
+        version - 1,
+        published.len()
+    );
+    assert!(bursts < 119, "edits were not coalesced: {published:?}");
+    assert!(lsp.shutdown().success());
+}
+
+#[test]
+fn malformed_input_and_unknown_methods_do_not_stop_the_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lsp = Lsp::start();
+    lsp.initialize(dir.path(), json!({}), json!({}));
+
+    // Not JSON at all.
+    lsp.send_raw(b"Content-Length: 9\r\n\r\n{\"bad\": }");
+    let parse_error = lsp.wait_for("parse error response", |m| m.get("error").is_some());
+    assert_eq!(parse_error["error"]["code"], -32700, "{parse_error}");
+    assert_eq!(parse_error["id"], Value::Null);
+
+    // JSON, but not JSON-RPC.
+    lsp.send(&json!({"hello": "world"}));
+    let invalid = lsp.wait_for("invalid request response", |m| m.get("error").is_some());
+    assert!(
+        [-32600, -32700].contains(&invalid["error"]["code"].as_i64().unwrap_or(0)),
+        "{invalid}"
+    );
+
+    // Unknown request: MethodNotFound. Unknown notification: ignored.
+    let unknown = lsp.request("pinLint/noSuchThing", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    lsp.notify("pinLint/noSuchNotification", json!({"x": 1}));
+
+    // Known method, wrong params: InvalidParams.
+    let bad_params = lsp.request("textDocument/hover", json!({"nope": true}));
+    assert_eq!(bad_params["error"]["code"], -32602, "{bad_params}");
+
+    // Unknown command.
+    let bad_command = lsp.request(
+        "workspace/executeCommand",
+        json!({"command": "pinLint.nope", "arguments": []}),
+    );
+    assert!(bad_command.get("error").is_some(), "{bad_command}");
+
+    // A change to a document that was never opened, and a hover on it.
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": "file:///nowhere.yml", "version": 3},
+               "contentChanges": [{"text": "x"}]}),
+    );
+    let hover = lsp.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///nowhere.yml"},
+               "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+
+    // Still serving: a document gets its diagnostics.
+    let uri = file_uri(&dir.path().join("azure-pipelines.yml"));
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 7,
+               "text": pipeline(&["ubuntu:24.04".to_string()])}}),
+    );
+    let d = lsp.diagnostics_at(&uri, 7);
+    assert_eq!(codes(&d), ["unpinned-image"]);
+
+    // Broken YAML is a diagnostic, not a crash.
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 8},
+               "contentChanges": [{"text": "jobs:\n  - job: [unclosed\n"}]}),
+    );
+    let d = lsp.diagnostics_at(&uri, 8);
+    assert_eq!(codes(&d), ["yaml-syntax"], "{d}");
+    assert!(lsp.shutdown().success());
+}
+
+#[test]
+fn position_encoding_is_negotiated_and_used_everywhere() {
+    // "ä" is 2 bytes and 1 UTF-16 unit, "𝄞" 4 bytes and 2 units: the reference's column
+    // differs per encoding.
+    let text = "resources:\n  containers:\n  - { container: \"ä𝄞\", image: alpine:3.20 }\n";
+    let prefix = "  - { container: \"ä𝄞\", image: ";
+    let utf16_col = prefix.encode_utf16().count() as u64;
+    let utf8_col = prefix.len() as u64;
+    assert_ne!(utf16_col, utf8_col);
+
+    for (offered, name, col) in [
+        (json!(["utf-8", "utf-16"]), "utf-8", utf8_col),
+        (json!(["utf-32"]), "utf-16", utf16_col),
+        (Value::Null, "utf-16", utf16_col),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let catalog = dir.path().join("digests.tsv");
+        std::fs::write(&catalog, format!("alpine:3.20\t{DIGEST}\n")).expect("catalog");
+        let uri = file_uri(&dir.path().join("azure-pipelines.yml"));
+        let mut lsp = Lsp::start();
+        let caps = if offered.is_null() {
+            json!({})
+        } else {
+            json!({"general": {"positionEncodings": offered}})
+        };
+        // Settings without the `pinLint` wrapper; relative catalog path.
+        let init = lsp.initialize(dir.path(), caps, json!({"catalogs": ["digests.tsv"]}));
+        let negotiated = init["capabilities"]["positionEncoding"].clone();
+        assert_eq!(negotiated, name, "offered {offered}");
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+        );
+        let d = lsp.diagnostics_at(&uri, 1);
+        let range = &d["diagnostics"][0]["range"];
+        assert_eq!(
+            range["start"],
+            json!({"line": 2, "character": col}),
+            "{name}"
+        );
+        assert_eq!(
+            range["end"]["character"].as_u64(),
+            Some(col + "alpine:3.20".len() as u64)
+        );
+        // A code action at the reference pins it; the edit sits right after the tag.
+        let actions = lsp.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": range,
+                   "context": {"diagnostics": d["diagnostics"]}}),
+        );
+        let pin = actions["result"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .find(|a| {
+                a["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Pin to sha256:"))
+            })
+            .unwrap_or_else(|| panic!("no Pin action: {actions}"))
+            .clone();
+        assert_eq!(pin["isPreferred"], true);
+        let edit = &support::edits_for(&pin["edit"], &uri)[0];
+        assert_eq!(
+            edit["range"]["start"]["character"],
+            range["end"]["character"]
+        );
+        assert_eq!(edit["newText"], format!("@{DIGEST}"));
+        // Hover in the middle of the reference, in the negotiated units.
+        let hover = lsp.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri},
+                   "position": {"line": 2, "character": col + 3}}),
+        );
+        let md = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+        assert!(
+            md.contains(DIGEST) && md.contains("catalog digests.tsv"),
+            "{md}"
+        );
+        assert!(lsp.shutdown().success());
+    }
+}
+
+#[test]
+fn settings_changes_and_suppression_action_round_trip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let uri = file_uri(&dir.path().join("azure-pipelines.yml"));
+    let mut lsp = Lsp::start();
+    lsp.initialize(
+        dir.path(),
+        json!({"workspace": {"workspaceEdit": {"documentChanges": true}}}),
+        json!({"pinLint": {"online": false, "logLevel": "debug"}}),
+    );
+    let text = "jobs:\n- job: a\n  container: ubuntu:24.04\n";
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    let d = lsp.diagnostics_at(&uri, 1);
+    assert_eq!(codes(&d), ["unpinned-image"]);
+    let actions = lsp.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d["diagnostics"][0]["range"],
+               "context": {"diagnostics": d["diagnostics"]}}),
+    );
+    let titles: Vec<&str> = actions["result"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a["title"].as_str().unwrap_or(""))
+        .collect();
+    // No digest known yet: no Pin action, but the suppression.
+    assert_eq!(titles, ["Add `# pin-lint: ignore[unpinned-image]`"]);
+    let suppress = &actions["result"][0];
+    assert_eq!(
+        suppress["edit"]["documentChanges"][0]["textDocument"]["version"],
+        1
+    );
+    let edits = support::edits_for(&suppress["edit"], &uri);
+    let suppressed = support::apply_text_edits(text, &edits);
+    assert_eq!(
+        suppressed,
+        "jobs:\n- job: a\n  # pin-lint: ignore[unpinned-image]\n  container: ubuntu:24.04\n"
+    );
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": suppressed}]}),
+    );
+    assert_eq!(codes(&lsp.diagnostics_at(&uri, 2)), Vec::<String>::new());
+
+    // A catalog arrives through didChangeConfiguration: the Pin action appears for the
+    // (unsuppressed) text.
+    std::fs::write(dir.path().join("c.tsv"), format!("ubuntu:24.04 {DIGEST}\n")).expect("tsv");
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": text}]}),
+    );
+    lsp.diagnostics_at(&uri, 3);
+    lsp.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"pinLint": {"catalogs": [dir.path().join("c.tsv")]}}}),
+    );
+    let all = lsp.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri},
+               "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+               "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    let only: Vec<&str> = all["result"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a["title"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(only, ["Pin all images in this file"]);
+    let pinned =
+        support::apply_text_edits(text, &support::edits_for(&all["result"][0]["edit"], &uri));
+    assert_eq!(
+        pinned,
+        format!("jobs:\n- job: a\n  container: ubuntu:24.04@{DIGEST}\n")
+    );
+
+    // The same through the command, which applies the edit with workspace/applyEdit.
+    let result = lsp.request(
+        "workspace/executeCommand",
+        json!({"command": "pinLint.pinAllInFile", "arguments": [uri]}),
+    );
+    assert_eq!(
+        result["result"],
+        json!({"applied": true, "edits": 1}),
+        "{result}"
+    );
+    let apply = lsp
+        .seen
+        .iter()
+        .find(|m| m["method"] == "workspace/applyEdit")
+        .expect("applyEdit sent")
+        .clone();
+    let via_command =
+        support::apply_text_edits(text, &support::edits_for(&apply["params"]["edit"], &uri));
+    assert_eq!(via_command, pinned);
+    assert!(lsp.shutdown().success());
+}
