@@ -2,6 +2,8 @@
 //! over the real process's stdio (also used by the latency benchmark through `#[path]`).
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
