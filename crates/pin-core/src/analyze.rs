@@ -3,8 +3,8 @@
 use crate::dialect::{self, Dialect};
 use crate::facts::Facts;
 use crate::finding::Finding;
-use crate::model::Reference;
-use crate::rules::{Context, Rule, RULES};
+use crate::model::{Kind, Reference};
+use crate::rules::{unused_suppression, Context, Rule, RULES};
 use crate::settings::Settings;
 use crate::source::SourceFile;
 use crate::suppress::Suppressions;
@@ -90,34 +90,39 @@ impl Analysis {
         }
     }
 
-    /// Run the rules with `facts`, apply settings (selection, severity) and suppressions.
+    /// Run the rules with `facts`, apply settings (selection, severity, policies) and
+    /// suppressions. Every front end (CLI formats, CI annotations, editor) goes through here,
+    /// so they all honour settings and `# pin-lint: ignore` comments identically.
     pub fn findings(&self, settings: &Settings, facts: &Facts) -> Vec<Finding> {
-        if self.suppressions.whole_file {
-            return Vec::new();
-        }
         let cx = Context {
             references: &self.references,
             syntax_error: self.syntax_error.as_ref(),
             facts,
             settings,
         };
-        let mut out = Vec::new();
+        let mut raw = Vec::new();
         for spec in RULES {
             let Some(rule) = Rule::from_id(spec.id) else {
                 continue;
             };
-            let Some(severity) = settings.severity_of(rule) else {
+            if !settings.is_selected(rule) || spec.id == unused_suppression::RULE.id {
                 continue;
-            };
+            }
             for mut f in (spec.check)(&cx) {
-                let line = self.source.line_index(f.span.start);
-                if self.suppressions.matching(rule.id(), line).is_some() {
+                let image = self
+                    .references
+                    .iter()
+                    .find(|r| r.span == f.span && r.kind == Kind::Container)
+                    .and_then(|r| r.image.as_ref());
+                let Some(severity) = settings.severity_for(rule, image) else {
                     continue;
-                }
+                };
                 f.severity = severity;
-                out.push(f);
+                raw.push(f);
             }
         }
+        let (mut out, usage) = self.suppressions.apply(&self.source, raw);
+        out.extend(unused_suppression::report(self, settings, facts, &usage));
         out.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));
         out
     }

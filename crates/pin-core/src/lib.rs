@@ -4,6 +4,7 @@
 //! `parse → dialect → references → rules → findings (with fixes)`.
 
 pub mod analyze;
+pub mod config;
 pub mod dialect;
 pub mod facts;
 pub mod finding;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::finding::Finding;
 use crate::source::SourceFile;
 use crate::yaml::Comment;
 
@@ -27,6 +28,8 @@ pub struct Suppressions {
     pub entries: Vec<Suppression>,
     /// `ignore-file` present.
     pub whole_file: bool,
+    /// Span of the (first) `ignore-file` comment.
+    pub whole_file_span: Option<Range<usize>>,
     by_line: HashMap<usize, Vec<usize>>,
 }
 
@@ -41,6 +44,7 @@ impl Suppressions {
             let body = body.trim();
             if body == "ignore-file" {
                 out.whole_file = true;
+                out.whole_file_span.get_or_insert(comment.span.clone());
                 continue;
             }
             let Some(rest) = body.strip_prefix("ignore") else {
@@ -88,4 +92,40 @@ impl Suppressions {
             rules.is_empty() || rules.iter().any(|r| r == rule)
         })
     }
+
+    /// Drop the findings that a comment silences, and record which comment silenced which
+    /// rule (for `unused-suppression`). With `ignore-file` every finding is silenced.
+    pub fn apply(&self, source: &SourceFile, findings: Vec<Finding>) -> (Vec<Finding>, Usage) {
+        let mut usage = Usage {
+            silenced: vec![Vec::new(); self.entries.len()],
+            whole_file_silenced: false,
+        };
+        if self.whole_file {
+            usage.whole_file_silenced = !findings.is_empty();
+            return (Vec::new(), usage);
+        }
+        let mut kept = Vec::with_capacity(findings.len());
+        for finding in findings {
+            let line = source.line_index(finding.span.start);
+            match self.matching(finding.rule.id(), line) {
+                Some(i) => {
+                    let used = &mut usage.silenced[i];
+                    if !used.contains(&finding.rule.id()) {
+                        used.push(finding.rule.id());
+                    }
+                }
+                None => kept.push(finding),
+            }
+        }
+        (kept, usage)
+    }
+}
+
+/// What the suppressions of one file silenced in one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Per entry of [`Suppressions::entries`]: the rule ids it silenced.
+    pub silenced: Vec<Vec<&'static str>>,
+    /// Whether `ignore-file` silenced at least one finding.
+    pub whole_file_silenced: bool,
 }

@@ -24,7 +24,11 @@ pub enum Command {
     /// Inventory of every image reference found, pinned or not.
     Refs(RefsArgs),
     /// List the rules.
-    Rules,
+    Rules {
+        /// Print the rule reference as Markdown (what docs/rules.md holds).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Explain one rule.
     Explain {
         /// Rule id, e.g. `unpinned-image`.
@@ -41,21 +45,55 @@ pub enum Format {
     Json,
 }
 
+/// Output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Rustc-style snippets for people.
+    Human,
+    /// Machine-readable JSON (CONTRACT.md shapes).
+    Json,
+    /// SARIF 2.1.0, for code scanning upload.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::`), shown as annotations.
+    Github,
+    /// Azure Pipelines logging commands (`##vso[task.logissue …]`).
+    Azure,
+}
+
 /// Options of `check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Files or folders to check.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format [default: `github` when GITHUB_ACTIONS=true, `azure` when TF_BUILD is
+    /// set, else `human`].
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
     /// Only these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
     /// Skip these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Use this configuration file instead of looking for `pin-lint.toml` from each path up.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report `# pin-lint: ignore` comments that silenced nothing (rule `unused-suppression`).
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+    /// Only check files changed since the git revision REV (`git diff REV...`, uncommitted
+    /// changes and untracked files included).
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+    /// Exit 0 even when error findings are reported (report-only adoption); usage, config and
+    /// I/O errors still exit 2.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Print the analyzer settings in effect for the first path (after `pin-lint.toml` and
+    /// flags) and exit.
+    #[arg(long)]
+    pub show_settings: bool,
 }
 
 /// Options of `refs`.

@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod gate;
 mod render;
 mod walk;
 
@@ -52,8 +53,12 @@ fn run(cli: Cli) -> Result<u8> {
         None => commands::check::run(&cli.check),
         Some(Command::Check(args)) => commands::check::run(&args),
         Some(Command::Refs(args)) => commands::refs::run(&args),
-        Some(Command::Rules) => {
-            print_out(&commands::rules::rules_table())?;
+        Some(Command::Rules { markdown }) => {
+            print_out(&if markdown {
+                commands::rules::rules_markdown()
+            } else {
+                commands::rules::rules_table()
+            })?;
             Ok(exit::CLEAN)
         }
         Some(Command::Explain { rule }) => commands::rules::explain(&rule),

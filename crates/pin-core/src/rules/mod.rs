@@ -5,16 +5,18 @@
 //! `pin-lint rules`, `pin-lint explain`, editor hovers and the README's rule table.
 
 mod digest_only_image;
+mod disallowed_registry;
 mod dynamic_image;
 mod floating_vm_image;
 mod invalid_image_reference;
 mod missing_digest;
 mod retired_vm_image;
-mod stale_vm_image;
 mod stale_digest;
+mod stale_vm_image;
 mod unknown_pool_image;
 mod unpinned_image;
 mod unpinned_vm_image;
+pub(crate) mod unused_suppression;
 mod yaml_syntax;
 
 use std::fmt;
@@ -69,6 +71,8 @@ pub static RULES: &[&RuleSpec] = &[
     &unknown_pool_image::RULE,
     &unpinned_vm_image::RULE,
     &stale_vm_image::RULE,
+    &disallowed_registry::RULE,
+    &unused_suppression::RULE,
 ];
 
 /// A handle to a registered rule; compares by id.
@@ -144,7 +148,8 @@ impl fmt::Display for Rule {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance, for "did you mean" suggestions.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -3,36 +3,50 @@
 use anyhow::Result;
 use std::io::IsTerminal;
 
-use pin_core::{Facts, Rule, Settings, Severity};
+use pin_core::{Facts, Rule, Severity};
 
-use crate::args::{CheckArgs, Format};
-use crate::{analyze, exit, print_out, render, walk};
+use crate::args::{CheckArgs, CheckFormat};
+use crate::{analyze, exit, gate, print_out, render, walk};
 
 /// Run `check`.
 pub fn run(args: &CheckArgs) -> Result<u8> {
-    let settings = settings(args)?;
+    let mut configs = gate::Configs::load(args)?;
+    if args.show_settings {
+        print_out(&format!(
+            "# configuration: {}\n{:#?}\n",
+            configs.primary(),
+            configs.primary_settings()
+        ))?;
+        return Ok(exit::CLEAN);
+    }
+    let inputs = gate::select_inputs(args, &mut configs, walk::collect(&args.paths)?)?;
     let facts = Facts::none();
-    let inputs = walk::collect(&args.paths)?;
-    let reports = analyze(&inputs, |analysis| analysis.findings(&settings, &facts))?;
+    let mut reports = analyze(&inputs, |_| Vec::new())?;
+    for (input, report) in inputs.iter().zip(reports.iter_mut()) {
+        let (_, settings) = configs.for_file(&input.path)?;
+        report.findings = report.analysis.findings(settings, &facts);
+    }
     let failed = reports
         .iter()
         .any(|r| r.findings.iter().any(|f| f.severity == Severity::Error));
-    let rendered = match args.format {
-        Format::Human => render::human::findings(&reports, std::io::stdout().is_terminal()),
-        Format::Json => format!("{:#}\n", render::json::findings(&reports)),
+    let gate_fails = failed && !args.exit_zero;
+    let rendered = match gate::format(args.format) {
+        CheckFormat::Human => render::human::findings(&reports, std::io::stdout().is_terminal()),
+        CheckFormat::Json => format!("{:#}\n", render::json::findings(&reports)),
+        CheckFormat::Sarif => render::sarif::findings(&reports),
+        CheckFormat::Github => render::github::findings(&reports),
+        CheckFormat::Azure => render::azure::findings(&reports, gate_fails),
     };
     print_out(&rendered)?;
-    Ok(if failed { exit::FINDINGS } else { exit::CLEAN })
-}
-
-fn settings(args: &CheckArgs) -> Result<Settings> {
-    Ok(Settings {
-        select: rule_list(&args.select)?,
-        ignore: rule_list(&args.ignore)?,
-        ..Settings::default()
+    Ok(if gate_fails {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
     })
 }
 
+/// Rule ids from the command line, validated (an unknown id is a usage error with a
+/// suggestion).
 pub fn rule_list(ids: &[String]) -> Result<Vec<Rule>> {
     ids.iter()
         .filter(|id| !id.trim().is_empty())

@@ -1,7 +1,10 @@
 //! Rendering at the edge: every output format is a view of the same findings and references.
 
+pub mod azure;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use pin_core::{Analysis, Finding, LineCol};
 

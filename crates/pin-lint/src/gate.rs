@@ -1,0 +1,259 @@
+//! The CI-gate side of `check`: which `pin-lint.toml` governs each file and the settings that
+//! follow from it and the flags (flags win), which files are checked (`include`/`exclude`,
+//! `--changed-since`), and which output format applies when none is given.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context as _, Result};
+use pin_core::config::{self, Config};
+use pin_core::Settings;
+
+use crate::args::{CheckArgs, CheckFormat};
+use crate::commands::check::rule_list;
+use crate::walk::Input;
+
+/// The configurations in play for one run, and the settings each one gives with the flags.
+///
+/// For the resolution phase: [`Configs::primary`] is the configuration of the first path on
+/// the command line (or `--config FILE`); its `registry` field holds `online`, `catalogs`,
+/// `insecure-registries`, `[mirror]` and `[cache]`, to be overridden by the registry flags.
+pub struct Configs {
+    configs: Vec<(Config, Settings)>,
+    explicit: bool,
+    by_dir: HashMap<PathBuf, usize>,
+    flags: Flags,
+}
+
+/// The flags that override settings from the file: `--select` / `--ignore` replace the
+/// file's `select` and `ignore` together; `--report-unused-ignores` turns the report on.
+struct Flags {
+    select: Vec<pin_core::Rule>,
+    ignore: Vec<pin_core::Rule>,
+    report_unused_ignores: bool,
+}
+
+impl Configs {
+    /// Load `--config FILE`, or the configuration governing the first path. Errors (exit 2)
+    /// name the file, line and column.
+    pub fn load(args: &CheckArgs) -> Result<Configs> {
+        let flags = Flags {
+            select: rule_list(&args.select)?,
+            ignore: rule_list(&args.ignore)?,
+            report_unused_ignores: args.report_unused_ignores,
+        };
+        let mut configs = Configs {
+            configs: Vec::new(),
+            explicit: args.config.is_some(),
+            by_dir: HashMap::new(),
+            flags,
+        };
+        match &args.config {
+            Some(file) => {
+                let config = config::load(file)?;
+                configs.push(config);
+            }
+            None => {
+                let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+                configs.index_for(first)?;
+            }
+        }
+        Ok(configs)
+    }
+
+    /// The configuration of the first path (or the explicit one).
+    pub fn primary(&self) -> &Config {
+        &self.configs[0].0
+    }
+
+    /// The settings of the first path (or the explicit configuration), flags applied.
+    pub fn primary_settings(&self) -> &Settings {
+        &self.configs[0].1
+    }
+
+    /// The configuration and settings that govern `file`.
+    pub fn for_file(&mut self, file: &Path) -> Result<(&Config, &Settings)> {
+        let i = self.index_for(file)?;
+        let (config, settings) = &self.configs[i];
+        Ok((config, settings))
+    }
+
+    fn index_for(&mut self, path: &Path) -> Result<usize> {
+        if self.explicit {
+            return Ok(0);
+        }
+        let absolute = std::path::absolute(path)
+            .with_context(|| format!("cannot resolve `{}`", path.display()))?;
+        let dir = if absolute.is_dir() {
+            absolute
+        } else {
+            absolute
+                .parent()
+                .map_or_else(|| absolute.clone(), Path::to_path_buf)
+        };
+        if let Some(&i) = self.by_dir.get(&dir) {
+            return Ok(i);
+        }
+        let found = config::find(&dir);
+        let existing = self
+            .configs
+            .iter()
+            .position(|(c, _)| c.path.is_some() && c.path == found);
+        let i = match (existing, found) {
+            (Some(i), _) => i,
+            (None, Some(file)) => self.push(config::load(&file)?),
+            (None, None) => self.push(Config::default()),
+        };
+        self.by_dir.insert(dir, i);
+        Ok(i)
+    }
+
+    fn push(&mut self, config: Config) -> usize {
+        let settings = self.flags.apply(config.settings());
+        self.configs.push((config, settings));
+        self.configs.len() - 1
+    }
+}
+
+impl Flags {
+    fn apply(&self, mut settings: Settings) -> Settings {
+        // The rule selection is taken whole from the command line when it says anything.
+        if !self.select.is_empty() || !self.ignore.is_empty() {
+            settings.select = self.select.clone();
+            settings.ignore = self.ignore.clone();
+        }
+        settings.report_unused_ignores |= self.report_unused_ignores;
+        settings
+    }
+}
+
+/// Keep the inputs their configuration includes (`include` / `exclude`) and, with
+/// `--changed-since`, those git reports as changed. A file named explicitly on the command
+/// line is subject to `include` / `exclude` too (so that pre-commit's file lists honour
+/// them); a note on stderr says when one is skipped.
+pub fn select_inputs(
+    args: &CheckArgs,
+    configs: &mut Configs,
+    inputs: Vec<Input>,
+) -> Result<Vec<Input>> {
+    let changed = match &args.changed_since {
+        Some(rev) => Some(changed_files(rev, &args.paths)?),
+        None => None,
+    };
+    let explicit: BTreeSet<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| std::path::absolute(p).ok())
+        .collect();
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let absolute = std::path::absolute(&input.path)
+            .with_context(|| format!("cannot resolve `{}`", input.display))?;
+        let (config, _) = configs.for_file(&input.path)?;
+        if !config.is_included(&absolute) {
+            if explicit.contains(&absolute) {
+                eprintln!(
+                    "pin-lint: note: `{}` is excluded by {}",
+                    input.display, config
+                );
+            }
+            continue;
+        }
+        if let Some(changed) = &changed {
+            let canonical = absolute.canonicalize().unwrap_or(absolute);
+            if !changed.all && !changed.files.contains(&canonical) {
+                continue;
+            }
+        }
+        out.push(input);
+    }
+    Ok(out)
+}
+
+/// What git reports as changed.
+struct Changed {
+    /// Canonical paths of changed, added and untracked files.
+    files: BTreeSet<PathBuf>,
+    /// A `pin-lint.toml` changed: every file may be judged differently, so all are checked.
+    all: bool,
+}
+
+/// Files changed since `rev` in the repositories holding `paths`: what `git diff REV...`
+/// lists (changes on this branch since it left `rev`), uncommitted changes to tracked files,
+/// and untracked files that are not ignored.
+fn changed_files(rev: &str, paths: &[PathBuf]) -> Result<Changed> {
+    let mut tops = BTreeSet::new();
+    for path in paths {
+        let dir = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        };
+        let top = git(&dir, &["rev-parse", "--show-toplevel"])?;
+        tops.insert(PathBuf::from(top.trim()));
+    }
+    let mut changed = Changed {
+        files: BTreeSet::new(),
+        all: false,
+    };
+    for top in tops {
+        let base = git(&top, &["merge-base", rev, "HEAD"])
+            .with_context(|| format!("--changed-since: cannot find where HEAD left `{rev}`"))?;
+        let lists = [
+            git(
+                &top,
+                &["diff", "--name-only", "-z", "--no-renames", base.trim()],
+            )?,
+            git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?,
+        ];
+        for name in lists
+            .iter()
+            .flat_map(|l| l.split('\0'))
+            .filter(|n| !n.is_empty())
+        {
+            let file = top.join(name);
+            if file.file_name().is_some_and(|n| n == config::FILE_NAME) {
+                changed.all = true;
+            }
+            changed.files.insert(file.canonicalize().unwrap_or(file));
+        }
+    }
+    Ok(changed)
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .context("--changed-since needs git on PATH")?;
+    if !output.status.success() {
+        bail!(
+            "`git {}` failed in `{}`: {}",
+            args.join(" "),
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    String::from_utf8(output.stdout).context("git printed a path that is not UTF-8")
+}
+
+/// The format to use: the flag, else the CI system's annotations when running in one
+/// (`GITHUB_ACTIONS=true` → `github`, `TF_BUILD` set → `azure`), else `human`.
+pub fn format(flag: Option<CheckFormat>) -> CheckFormat {
+    if let Some(format) = flag {
+        return format;
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        CheckFormat::Github
+    } else if std::env::var_os("TF_BUILD").is_some_and(|v| !v.is_empty()) {
+        CheckFormat::Azure
+    } else {
+        CheckFormat::Human
+    }
+}
