@@ -1,0 +1,294 @@
+//! A loopback token endpoint for the registry's `auth.token` mode: grants ES256 JWTs
+//! (certificate in the `x5c` header, trusted through `rootcertbundle`) to one user.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{require_binary, TokenAuth};
+
+/// Service name the registry announces.
+pub const SERVICE: &str = "pin-lint-test-registry";
+/// Issuer the registry expects.
+pub const ISSUER: &str = "pin-lint-test-issuer";
+
+/// The running endpoint; stops when dropped.
+pub struct TokenServer {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// What to put in the registry config.
+    pub auth: TokenAuth,
+    /// Requests per `scope` value (all requests, granted or not).
+    pub requests: Arc<Mutex<HashMap<String, usize>>>,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+struct Signer {
+    key: EcdsaKeyPair,
+    cert_der: Vec<u8>,
+    user: String,
+    password: String,
+}
+
+impl TokenServer {
+    /// Starts an endpoint that grants tokens to `user:password` only (anonymous → 401).
+    pub fn start(user: &str, password: &str) -> Self {
+        require_binary("openssl");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("generate key");
+        let key_path = dir.path().join("key.der");
+        std::fs::write(&key_path, pkcs8.as_ref()).expect("write key");
+        let cert_pem: PathBuf = dir.path().join("cert.pem");
+        let cert_der_path = dir.path().join("cert.der");
+        for args in [
+            vec![
+                "req",
+                "-x509",
+                "-new",
+                "-keyform",
+                "DER",
+                "-key",
+                key_path.to_str().expect("utf-8 path"),
+                "-subj",
+                "/CN=pin-lint-test-token-signer",
+                "-days",
+                "2",
+                "-out",
+                cert_pem.to_str().expect("utf-8 path"),
+            ],
+            vec![
+                "x509",
+                "-in",
+                cert_pem.to_str().expect("utf-8 path"),
+                "-outform",
+                "DER",
+                "-out",
+                cert_der_path.to_str().expect("utf-8 path"),
+            ],
+        ] {
+            let out = Command::new("openssl")
+                .args(&args)
+                .output()
+                .expect("run openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("load key");
+        let signer = Arc::new(Signer {
+            key,
+            cert_der: std::fs::read(&cert_der_path).expect("read cert"),
+            user: user.into(),
+            password: password.into(),
+        });
+
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind token port");
+        std_listener.set_nonblocking(true).expect("nonblocking");
+        let addr = std_listener.local_addr().expect("addr").to_string();
+        let requests: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let counts = Arc::clone(&requests);
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => break,
+                        accepted = listener.accept() => {
+                            let Ok((stream, _)) = accepted else { continue };
+                            let signer = Arc::clone(&signer);
+                            let counts = Arc::clone(&counts);
+                            tokio::spawn(async move { serve(stream, &signer, &counts).await });
+                        }
+                    }
+                }
+            });
+        });
+        Self {
+            auth: TokenAuth {
+                realm: format!("http://{addr}/token"),
+                service: SERVICE.into(),
+                issuer: ISSUER.into(),
+                rootcertbundle: cert_pem,
+            },
+            addr,
+            requests,
+            _dir: dir,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// How many requests asked for exactly this scope.
+    pub fn count(&self, scope: &str) -> usize {
+        self.requests
+            .lock()
+            .expect("lock")
+            .get(scope)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn serve(
+    mut stream: tokio::net::TcpStream,
+    signer: &Signer,
+    counts: &Mutex<HashMap<String, usize>>,
+) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let params: Vec<(String, String)> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect();
+    let scopes: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.clone())
+        .collect();
+    {
+        let mut c = counts.lock().expect("lock");
+        for s in &scopes {
+            *c.entry(s.clone()).or_default() += 1;
+        }
+    }
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", signer.user, signer.password))
+    );
+    let authorized = head.lines().any(|l| {
+        l.split_once(':').is_some_and(|(n, v)| {
+            n.trim().eq_ignore_ascii_case("authorization") && v.trim() == expected
+        })
+    });
+    let response = if authorized {
+        let body = serde_json::json!({
+            "token": sign(signer, &scopes),
+            "expires_in": 300,
+        })
+        .to_string();
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    } else {
+        let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"credentials required"}]}"#;
+        format!(
+            "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn sign(signer: &Signer, scopes: &[String]) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let access: Vec<serde_json::Value> = scopes
+        .iter()
+        .filter_map(|s| {
+            let mut parts = s.splitn(3, ':');
+            let typ = parts.next()?;
+            let name = parts.next()?;
+            let actions: Vec<&str> = parts.next()?.split(',').collect();
+            Some(serde_json::json!({"type": typ, "name": name, "actions": actions}))
+        })
+        .collect();
+    let header = serde_json::json!({
+        "typ": "JWT",
+        "alg": "ES256",
+        "x5c": [base64::engine::general_purpose::STANDARD.encode(&signer.cert_der)],
+    });
+    let claims = serde_json::json!({
+        "iss": ISSUER,
+        "sub": signer.user,
+        "aud": SERVICE,
+        "exp": now + 300,
+        "nbf": now - 10,
+        "iat": now,
+        "jti": format!("{now}-{}", fastrand::u64(..)),
+        "access": access,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let sig = signer
+        .key
+        .sign(&SystemRandom::new(), signing_input.as_bytes())
+        .expect("sign");
+    format!("{signing_input}.{}", b64url(sig.as_ref()))
+}
