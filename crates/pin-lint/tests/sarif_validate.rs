@@ -2,8 +2,12 @@
 //! the official SARIF 2.1.0 schema plus the SDK's rules and GitHub's ingestion rules) with no
 //! error and no warning, for the shared corpus and for the gate fixture (which has fixes).
 //!
-//! Needs `npm ci --prefix tests/sarif` (Node and npm); the test fails with that instruction
-//! when the validator is missing. Fingerprint stability is checked here too.
+//! The multitool's own schema pass does not check enums or `additionalProperties`, so the log
+//! is also validated against the official schema it ships (`sarif-2.1.0.json`) with Ajv in
+//! strict JSON Schema 2020-12 mode.
+//!
+//! Needs `npm ci --prefix tests/sarif` (Node and npm); the tests fail with that instruction
+//! when the validators are missing. Fingerprint stability is checked here too.
 
 mod support;
 
@@ -80,6 +84,65 @@ fn validate(name: &str, log: &[u8]) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Validate `log` against the official SARIF 2.1.0 schema; `Err` carries Ajv's errors.
+fn schema_validate(log: &[u8]) -> Result<(), String> {
+    let dir = sarif_dir();
+    let schema = dir.join("node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json");
+    assert!(
+        schema.is_file() && dir.join("node_modules/ajv-cli").is_dir(),
+        "the SARIF schema or Ajv is not installed: run `npm ci --prefix tests/sarif` \
+         (needs Node.js and npm; scripts/test-deps does this)"
+    );
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("log.json");
+    std::fs::write(&data, log).expect("write log");
+    let output = Command::new("npx")
+        .args([
+            "--no-install",
+            "ajv",
+            "validate",
+            "--spec=draft2020",
+            "-c",
+            "ajv-formats",
+        ])
+        .args(["--strict=false", "--all-errors", "--errors=text", "-s"])
+        .arg(&schema)
+        .arg("-d")
+        .arg(&data)
+        .current_dir(&dir)
+        .output()
+        .expect("npx runs (install Node.js and npm)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.status.success() && text.contains(" valid") {
+        Ok(())
+    } else {
+        Err(text)
+    }
+}
+
+#[test]
+fn the_validators_reject_a_broken_log() {
+    let dir = support::fixtures_dir().join("gate/formats");
+    let log = pin_lint_sarif(&dir, &[]);
+    let text = String::from_utf8(log).expect("UTF-8");
+    let bad_level = text.replacen("\"level\": \"error\"", "\"level\": \"fatal\"", 1);
+    let err = schema_validate(bad_level.as_bytes()).expect_err("an unknown level is invalid");
+    assert!(err.contains("allowed values"), "{err}");
+    let mut bad_line: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    bad_line["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    let bad_line = serde_json::to_vec(&bad_line).expect("serialises");
+    let problems = validate("broken", &bad_line);
+    assert!(
+        problems.iter().any(|(level, _, _)| level == "error"),
+        "the multitool reports line 0: {problems:?}"
+    );
+}
+
 #[test]
 fn corpus_sarif_passes_the_validator() {
     let corpus = support::shared_dir().join("corpus");
@@ -92,6 +155,7 @@ fn corpus_sarif_passes_the_validator() {
     assert!(results > 100, "the corpus has many findings, got {results}");
     let problems = validate("corpus", &log);
     assert!(problems.is_empty(), "validator findings: {problems:#?}");
+    schema_validate(&log).unwrap_or_else(|e| panic!("schema: {e}"));
 }
 
 #[test]
@@ -108,6 +172,7 @@ fn fixture_sarif_with_fixes_passes_the_validator() {
     assert!(with_fixes > 0, "the fixture has a finding with a fix");
     let problems = validate("fixture", &log);
     assert!(problems.is_empty(), "validator findings: {problems:#?}");
+    schema_validate(&log).unwrap_or_else(|e| panic!("schema: {e}"));
 }
 
 fn fingerprints(log: &[u8]) -> Vec<(String, String)> {
