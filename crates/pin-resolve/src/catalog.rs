@@ -35,7 +35,10 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Reads and parses a catalog file; errors name the file and line.
+    /// Reads and parses a catalog file.
+    ///
+    /// # Errors
+    /// [`CatalogError`] naming the file (and line) when it cannot be read or parsed.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, CatalogError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
@@ -46,6 +49,9 @@ impl Catalog {
     }
 
     /// Parses catalog text; `path` is used for error messages and [`Catalog::path`].
+    ///
+    /// # Errors
+    /// [`CatalogError::Parse`] with the line of the first malformed entry.
     pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Self, CatalogError> {
         let mut catalog = Self {
             path: path.as_ref().to_owned(),

@@ -16,6 +16,8 @@
 //! [`ResolverOptions::per_registry_concurrency`] at a time per registry.
 //! Credentials: see [`auth`].
 
+#![warn(missing_docs)]
+
 pub mod auth;
 mod catalog;
 mod disk_cache;

@@ -30,6 +30,10 @@ impl ImageName {
     /// A convenience for tests, catalogs and tools; it follows the Docker rules for telling
     /// a registry host from a first path segment (a `.` or `:` in it, or `localhost`) and
     /// does not validate characters.
+    ///
+    /// # Errors
+    /// [`crate::ResolveError::InvalidReference`] for an empty repository or tag, or a digest
+    /// that is not `sha256:<64 lowercase hex>`.
     pub fn parse(text: &str) -> Result<Self, crate::ResolveError> {
         let invalid = |why: &str| crate::ResolveError::InvalidReference {
             reference: text.to_owned(),

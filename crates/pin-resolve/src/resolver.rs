@@ -121,6 +121,9 @@ impl std::fmt::Debug for Resolver {
 
 impl Resolver {
     /// Builds a resolver; reads the disk cache if one is configured.
+    ///
+    /// # Errors
+    /// [`InitError`] when the HTTP client cannot be set up.
     pub fn new(options: ResolverOptions) -> Result<Self, InitError> {
         let http = Http::new(&options)?;
         let disk = options
@@ -148,6 +151,11 @@ impl Resolver {
     /// Catalogs first (exact spelling, then normalised name), then the in-memory and disk
     /// caches, then the registry: HEAD with `Docker-Content-Digest`, GET (verified by
     /// sha256 of the body) only when HEAD gives no digest.
+    ///
+    /// # Errors
+    /// [`ResolveError::NotFound`] for an unknown tag, [`ResolveError::InvalidReference`] for
+    /// a digest-only name, and the registry errors ([`ResolveError::Unauthorized`],
+    /// [`ResolveError::RateLimited`], [`ResolveError::Timeout`], …).
     pub async fn resolve_tag(&self, name: &ImageName) -> Result<Resolved, ResolveError> {
         if name.tag.is_none() && name.digest.is_some() {
             return Err(ResolveError::InvalidReference {
@@ -180,6 +188,11 @@ impl Resolver {
     }
 
     /// Whether the name's digest exists in its repository: `Ok(false)` on 404.
+    ///
+    /// # Errors
+    /// [`ResolveError::InvalidReference`] when the name has no digest,
+    /// [`ResolveError::BadDigest`] when the registry serves another digest, and the registry
+    /// errors as for [`Resolver::resolve_tag`].
     pub async fn digest_exists(&self, name: &ImageName) -> Result<bool, ResolveError> {
         let Some(digest) = name.digest.as_deref() else {
             return Err(ResolveError::InvalidReference {
@@ -257,6 +270,9 @@ impl Resolver {
     }
 
     /// Writes the disk cache, if one is configured and anything changed.
+    ///
+    /// # Errors
+    /// The I/O error of writing the file.
     pub fn persist_cache(&self) -> std::io::Result<()> {
         match &self.inner.disk {
             Some(d) => d.persist(),
