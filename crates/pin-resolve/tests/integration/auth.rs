@@ -199,3 +199,57 @@ async fn plain_http_token_realm_must_be_allowed() {
         "{err:?}"
     );
 }
+
+/// bcrypt of `basic-pw` (cost 4), made once with Python's `crypt`; fixed so the test needs
+/// no bcrypt tool.
+const HTPASSWD: &str = "bob:$2b$04$lIz9afasPog.EuI70TTqKemIabHUeM8.nyjojIuiX9JXfW9u85xNC";
+
+#[tokio::test]
+async fn basic_auth_registry() {
+    let reg = Registry::start_with_htpasswd(HTPASSWD);
+    let layout = build_layout("1", &[ImageSpec::new("amd64", "basic")]);
+    skopeo_push(&layout, &reg.addr, "basic/img", "1", Some("bob:basic-pw"));
+    let digest = skopeo_digest(&reg.addr, "basic/img", "1", Some("bob:basic-pw"));
+
+    let anon = Resolver::new(loopback_options(&[&reg.addr])).unwrap();
+    let err = anon
+        .resolve_tag(&name(&reg.addr, "basic/img:1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ResolveError::Unauthorized { registry, .. } if registry == &reg.addr),
+        "{err:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!(
+            r#"{{"auths":{{"http://{}":{{"username":"bob","password":"basic-pw"}}}}}}"#,
+            reg.addr
+        ),
+    )
+    .unwrap();
+    let mut opts = loopback_options(&[&reg.addr]);
+    opts.credentials = CredentialSources {
+        docker_config_dir: Some(dir.path().to_owned()),
+        ..CredentialSources::none()
+    };
+    let r = Resolver::new(opts).unwrap();
+    assert_eq!(
+        r.resolve_tag(&name(&reg.addr, "basic/img:1"))
+            .await
+            .unwrap()
+            .digest,
+        digest
+    );
+    // The second lookup sends Basic at once: no second 401 round trip.
+    let mut pinned = name(&reg.addr, "basic/img:1");
+    pinned.digest = Some(digest);
+    assert!(r.digest_exists(&pinned).await.unwrap());
+    assert_eq!(
+        r.stats().registries[&reg.addr].head,
+        3,
+        "401 + 200, then 200"
+    );
+}

@@ -167,3 +167,40 @@ async fn plain_http_only_for_insecure_registries() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn docker_hub_names_normalise_and_follow_a_mirror() {
+    let reg = Registry::start();
+    let d = push_image(
+        &reg.addr,
+        "library/ubuntu",
+        "latest",
+        &[ImageSpec::new("amd64", "u")],
+    );
+    let mut opts = crate::loopback_options(&[&reg.addr]);
+    opts.mirrors.insert("docker.io".into(), reg.addr.clone());
+    let r = pin_resolve::Resolver::new(opts).unwrap();
+    let spellings = [
+        "ubuntu",
+        "ubuntu:latest",
+        "docker.io/ubuntu",
+        "index.docker.io/library/ubuntu:latest",
+    ];
+    let queries: Vec<Query> = spellings
+        .iter()
+        .map(|s| Query::Tag {
+            name: pin_resolve::ImageName::parse(s).unwrap(),
+        })
+        .collect();
+    for (q, res) in r.resolve_all(queries).await {
+        assert!(
+            matches!(&res, Ok(Answer::Tag(t)) if t.digest == d),
+            "{q:?}: {res:?}"
+        );
+    }
+    let stats = r.stats();
+    assert_eq!(
+        stats.registries["docker.io"].head, 1,
+        "four spellings, one request: {stats:?}"
+    );
+}

@@ -77,6 +77,33 @@ impl Registry {
 
     /// Starts a registry, optionally requiring bearer tokens.
     pub fn start_with(auth: Option<&TokenAuth>) -> Self {
+        Self::start_configured(|_| {
+            match auth {
+            Some(a) => format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                a.realm,
+                a.service,
+                a.issuer,
+                a.rootcertbundle.display()
+            ),
+            None => String::new(),
+        }
+        })
+    }
+
+    /// Starts a registry requiring Basic auth for the given `user:bcrypt-hash` line.
+    pub fn start_with_htpasswd(line: &str) -> Self {
+        Self::start_configured(|dir| {
+            let path = dir.join("htpasswd");
+            std::fs::write(&path, format!("{line}\n")).expect("write htpasswd");
+            format!(
+                "auth:\n  htpasswd:\n    realm: pin-lint-test\n    path: {}\n",
+                path.display()
+            )
+        })
+    }
+
+    fn start_configured(auth_yaml: impl FnOnce(&Path) -> String) -> Self {
         require_binary("docker-registry");
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = String::from(
@@ -84,15 +111,7 @@ impl Registry {
              storage: {filesystem: {rootdirectory: /unused}, delete: {enabled: true}}\n\
              http: {addr: 127.0.0.1:5000}\n",
         );
-        if let Some(a) = auth {
-            cfg.push_str(&format!(
-                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
-                a.realm,
-                a.service,
-                a.issuer,
-                a.rootcertbundle.display()
-            ));
-        }
+        cfg.push_str(&auth_yaml(dir.path()));
         let cfg_path = dir.path().join("registry.yml");
         std::fs::write(&cfg_path, cfg).expect("write registry.yml");
         let root = dir.path().join("storage");
