@@ -1,5 +1,8 @@
 //! Findings rendered as LSP diagnostics (the analyzer's `Finding` is the only input).
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use pin_core::{Finding, Severity, SourceFile};
 use tower_lsp_server::ls_types::{
     CodeDescription, Diagnostic, DiagnosticSeverity, NumberOrString, Uri,
@@ -18,13 +21,23 @@ pub fn rule_doc_url(rule: &str) -> String {
     )
 }
 
+/// The documentation link of a rule, parsed once per rule (a file can carry thousands of
+/// diagnostics).
+fn code_description(rule: &'static str) -> Option<CodeDescription> {
+    static LINKS: OnceLock<HashMap<&'static str, Uri>> = OnceLock::new();
+    let links = LINKS.get_or_init(|| {
+        pin_core::Rule::all()
+            .filter_map(|r| Some((r.id(), rule_doc_url(r.id()).parse::<Uri>().ok()?)))
+            .collect()
+    });
+    links
+        .get(rule)
+        .map(|href| CodeDescription { href: href.clone() })
+}
+
 /// One finding as a diagnostic: `code` is the rule id, with a link to its documentation.
 pub fn to_diagnostic(finding: &Finding, source: &SourceFile, enc: Encoding) -> Diagnostic {
     let rule = finding.rule.id();
-    let code_description = rule_doc_url(rule)
-        .parse::<Uri>()
-        .ok()
-        .map(|href| CodeDescription { href });
     Diagnostic {
         range: positions::range(source, finding.span.clone(), enc),
         severity: Some(match finding.severity {
@@ -33,7 +46,7 @@ pub fn to_diagnostic(finding: &Finding, source: &SourceFile, enc: Encoding) -> D
             Severity::Info => DiagnosticSeverity::INFORMATION,
         }),
         code: Some(NumberOrString::String(rule.to_string())),
-        code_description,
+        code_description: code_description(rule),
         source: Some(SOURCE.to_string()),
         message: finding.message.clone(),
         ..Diagnostic::default()

@@ -128,6 +128,10 @@ impl FactCache {
         let mut lookups = Vec::new();
         let mut guard = self.lock();
         let inner = &mut *guard;
+        if catalogs.is_empty() && !online && inner.tags.is_empty() && inner.digests.is_empty() {
+            // Offline without catalogs: nothing can be known, skip parsing the references.
+            return (facts, lookups);
+        }
         for want in wants(analysis) {
             match want {
                 Want::Tag { key, name } => {

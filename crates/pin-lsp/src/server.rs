@@ -259,19 +259,13 @@ impl LanguageServer for Backend {
         };
         self.session.set_client_info(info);
         self.session.workspace.set_roots(roots_of(&params));
-        if let Some(options) = &params.initialization_options {
-            match ClientSettings::from_json(options) {
-                Ok(settings) => {
-                    for p in self.session.apply_settings(settings) {
-                        tracing::warn!("{p}");
-                    }
-                }
-                Err(e) => {
-                    return Err(Error::invalid_params(format!(
-                        "invalid initializationOptions: {e}"
-                    )))
-                }
-            }
+        // Always applied, also without options: the workspace's pin-lint.toml may name
+        // catalogs or turn lookups on.
+        let options = params.initialization_options.clone().unwrap_or(Value::Null);
+        let settings = ClientSettings::from_json(&options)
+            .map_err(|e| Error::invalid_params(format!("invalid initializationOptions: {e}")))?;
+        for p in self.session.apply_settings(settings) {
+            tracing::warn!("{p}");
         }
         tracing::info!(?info, roots = ?self.session.workspace.roots(), "initialize");
         Ok(InitializeResult {

@@ -19,7 +19,7 @@ use tower_lsp_server::Client;
 use crate::diagnostics::to_diagnostic;
 use crate::lookup::{FactCache, Lookup};
 use crate::positions::Encoding;
-use crate::settings::{settings_for, ClientSettings};
+use crate::settings::{ClientSettings, ConfigCache};
 use crate::workspace::WorkspaceIndex;
 
 /// Minimum time between two lint runs of one document. The first change after a quiet period
@@ -91,10 +91,28 @@ pub struct Config {
 }
 
 impl Config {
-    /// Load catalogs and build the resolver; problems come back as messages for the user.
-    pub fn build(client: ClientSettings, root: Option<&Path>) -> (Config, Vec<String>) {
+    /// Load catalogs and build the resolver from the client settings and the registry keys of
+    /// the workspace's `pin-lint.toml` (`file`): catalogs and insecure registries of both
+    /// are used; the client's `online` wins over the file's. Problems come back as messages.
+    pub fn build(
+        client: ClientSettings,
+        root: Option<&Path>,
+        file: Option<&pin_core::config::RegistryConfig>,
+    ) -> (Config, Vec<String>) {
         let mut problems = Vec::new();
-        let catalog_paths = client.catalog_paths(root);
+        let mut catalog_paths = client.catalog_paths(root);
+        let mut insecure = client.insecure_registries.clone();
+        if let Some(file) = file {
+            catalog_paths.extend(file.catalogs.iter().cloned());
+            insecure.extend(file.insecure_registries.iter().cloned());
+        }
+        let online = client
+            .online
+            .or(file.and_then(|f| f.online))
+            .unwrap_or(false);
+        let mirrors = file
+            .map(|f| f.mirrors.clone().into_iter().collect())
+            .unwrap_or_default();
         let catalogs: Vec<Catalog> = catalog_paths
             .iter()
             .filter_map(|p| {
@@ -103,10 +121,11 @@ impl Config {
                     .ok()
             })
             .collect();
-        let resolver = if client.online {
+        let resolver = if online {
             let options = ResolverOptions {
-                insecure_registries: client.insecure_registries.clone(),
+                insecure_registries: insecure,
                 catalogs: catalogs.clone(),
+                mirrors,
                 ..ResolverOptions::default()
             };
             Resolver::new(options)
@@ -148,6 +167,8 @@ pub struct Session {
     pub facts: FactCache,
     /// The workspace's pipeline files.
     pub workspace: WorkspaceIndex,
+    /// `pin-lint.toml` files, per folder.
+    pub configs: ConfigCache,
     info: RwLock<ClientInfo>,
     set_log_level: SetLogLevel,
 }
@@ -155,13 +176,14 @@ pub struct Session {
 impl Session {
     /// A session with default settings (offline, no catalogs).
     pub fn new(client: Client, set_log_level: SetLogLevel) -> Session {
-        let (config, _) = Config::build(ClientSettings::default(), None);
+        let (config, _) = Config::build(ClientSettings::default(), None, None);
         Session {
             client,
             docs: Mutex::new(HashMap::new()),
             config: RwLock::new(Arc::new(config)),
             facts: FactCache::default(),
             workspace: WorkspaceIndex::default(),
+            configs: ConfigCache::default(),
             info: RwLock::new(ClientInfo::default()),
             set_log_level,
         }
@@ -200,11 +222,15 @@ impl Session {
                 problems.push(format!("pin-lint: invalid logLevel `{level}`: {e}"));
             }
         }
+        self.configs.clear();
         let roots = self.workspace.roots();
-        let (config, more) = Config::build(client, roots.first().map(PathBuf::as_path));
+        let root = roots.first().map(PathBuf::as_path);
+        let file = root.map(|r| self.configs.for_dir(r));
+        let (config, more) = Config::build(client, root, file.as_ref().map(|f| &f.config.registry));
         problems.extend(more);
+        problems.extend(self.configs.take_errors());
         tracing::info!(
-            online = config.client.online,
+            online = config.resolver.is_some(),
             catalogs = config.catalogs.len(),
             "settings applied"
         );
@@ -216,8 +242,8 @@ impl Session {
         problems
     }
 
-    /// Reload catalogs and the resolver from the current client settings (a watched file
-    /// changed).
+    /// Reload `pin-lint.toml` files, catalogs and the resolver with the current client
+    /// settings (a watched file changed).
     pub fn reload(&self) -> Vec<String> {
         let client = self.config().client.clone();
         self.apply_settings(client)
@@ -301,12 +327,15 @@ impl Session {
         facts
     }
 
-    /// Findings of a snapshot with the facts known now.
+    /// Findings of a snapshot with the facts known now, under the settings of the
+    /// `pin-lint.toml` that governs it (none for a file it excludes).
     pub fn findings(self: &Arc<Self>, snapshot: &Snapshot) -> (Facts, Vec<Finding>) {
+        let (settings, included) = self.configs.settings_for(&snapshot.uri);
+        if !included {
+            return (Facts::none(), Vec::new());
+        }
         let facts = self.facts(snapshot);
-        let findings = snapshot
-            .analysis()
-            .findings(&settings_for(&snapshot.uri), &facts);
+        let findings = snapshot.analysis().findings(&settings, &facts);
         (facts, findings)
     }
 
@@ -396,12 +425,21 @@ impl Session {
         let this = self.clone();
         let snap = snapshot.clone();
         let computed = tokio::task::spawn_blocking(move || {
-            let (_, findings) = this.findings(&snap);
+            let started = Instant::now();
             let source = &snap.analysis().source;
-            findings
+            let analysed = started.elapsed();
+            let (_, findings) = this.findings(&snap);
+            let diagnostics = findings
                 .iter()
                 .map(|f| to_diagnostic(f, source, encoding))
-                .collect::<Vec<Diagnostic>>()
+                .collect::<Vec<Diagnostic>>();
+            tracing::debug!(
+                version = snap.version,
+                findings = diagnostics.len(),
+                "linted in {:?} (analysis {analysed:?})",
+                started.elapsed()
+            );
+            diagnostics
         })
         .await;
         let diagnostics = match computed {
@@ -425,6 +463,13 @@ impl Session {
         self.client
             .publish_diagnostics(uri, diagnostics, Some(snapshot.version))
             .await;
+        drop(last);
+        for problem in self.configs.take_errors() {
+            tracing::warn!("{problem}");
+            self.client
+                .show_message(tower_lsp_server::ls_types::MessageType::WARNING, problem)
+                .await;
+        }
     }
 
     fn lock_docs(&self) -> std::sync::MutexGuard<'_, HashMap<Uri, Doc>> {

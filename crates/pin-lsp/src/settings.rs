@@ -1,8 +1,11 @@
 //! What the editor tells the server (`initializationOptions`, `workspace/didChangeConfiguration`)
 //! and the analyzer settings for a document.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use pin_core::config::{self, Config};
 use pin_core::Settings;
 use serde::Deserialize;
 use tower_lsp_server::ls_types::Uri;
@@ -13,7 +16,8 @@ use tower_lsp_server::ls_types::Uri;
 #[serde(rename_all = "camelCase", default)]
 pub struct ClientSettings {
     /// Ask registries for stale/missing digests and for digests to pin (background lookups).
-    pub online: bool,
+    /// Unset: `online` of the workspace's `pin-lint.toml`, else off.
+    pub online: Option<bool>,
     /// Digest catalogs (TSV or dotnet image-info JSON), consulted before any registry.
     /// Relative paths are taken from the first workspace folder.
     pub catalogs: Vec<String>,
@@ -48,13 +52,72 @@ impl ClientSettings {
     }
 }
 
-/// Analyzer settings for the document at `uri`: the same rules, severities and selection the
-/// CLI would use for that file.
-///
-/// TODO(issue 6): switch to pin-core's shared `pin-lint.toml` discovery once
-/// `crates/pin-core/src/config.rs` lands; this is the only place that has to change.
-pub fn settings_for(_uri: &Uri) -> Settings {
-    Settings::default()
+/// The `pin-lint.toml` that governs each document, found and read with pin-core's shared
+/// discovery (`config::load_for`), so a file is judged by the same settings in the editor as
+/// in the terminal and in CI. Cached per folder; cleared when a `pin-lint.toml` changes.
+#[derive(Default)]
+pub struct ConfigCache {
+    by_dir: Mutex<HashMap<PathBuf, Arc<Loaded>>>,
+    errors: Mutex<Vec<String>>,
+}
+
+/// A configuration and the analyzer settings it gives.
+pub struct Loaded {
+    /// The file's contents (defaults when no file governs the folder).
+    pub config: Config,
+    /// `config.settings()`, computed once.
+    pub settings: Settings,
+}
+
+impl ConfigCache {
+    /// The configuration governing `dir` (defaults when none does or the file is invalid; an
+    /// invalid file is reported once through [`ConfigCache::take_errors`]).
+    pub fn for_dir(&self, dir: &Path) -> Arc<Loaded> {
+        if let Some(hit) = lock(&self.by_dir).get(dir) {
+            return hit.clone();
+        }
+        let config = config::load_for(dir).unwrap_or_else(|e| {
+            lock(&self.errors).push(format!("pin-lint: {e}; using the default settings"));
+            Config::default()
+        });
+        let loaded = Arc::new(Loaded {
+            settings: config.settings(),
+            config,
+        });
+        lock(&self.by_dir).insert(dir.to_path_buf(), loaded.clone());
+        loaded
+    }
+
+    /// Analyzer settings for the document at `uri`, and whether the configuration's
+    /// `include`/`exclude` lets it be checked at all. Documents that are not files get the
+    /// defaults.
+    pub fn settings_for(&self, uri: &Uri) -> (Settings, bool) {
+        let Some(path) = uri
+            .to_file_path()
+            .filter(|_| uri.scheme().as_str() == "file")
+        else {
+            return (Settings::default(), true);
+        };
+        let Some(dir) = path.parent() else {
+            return (Settings::default(), true);
+        };
+        let loaded = self.for_dir(dir);
+        (loaded.settings.clone(), loaded.config.is_included(&path))
+    }
+
+    /// Forget every loaded configuration (a `pin-lint.toml` changed).
+    pub fn clear(&self) {
+        lock(&self.by_dir).clear();
+    }
+
+    /// Problems met while loading, not yet shown to the user.
+    pub fn take_errors(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.errors))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -70,7 +133,7 @@ mod tests {
             "insecureRegistries": ["127.0.0.1:5000"], "logLevel": "debug"});
         let a = ClientSettings::from_json(&wrapped).expect("wrapped");
         assert_eq!(a, ClientSettings::from_json(&bare).expect("bare"));
-        assert!(a.online);
+        assert_eq!(a.online, Some(true));
         assert_eq!(a.insecure_registries, ["127.0.0.1:5000"]);
         assert_eq!(
             ClientSettings::from_json(&serde_json::Value::Null).expect("null"),
@@ -81,5 +144,32 @@ mod tests {
             a.catalog_paths(Some(Path::new("/ws"))),
             [PathBuf::from("/ws/a.tsv")]
         );
+    }
+
+    #[test]
+    fn pin_lint_toml_governs_documents_below_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join(".git")).expect("mkdir");
+        std::fs::create_dir_all(dir.path().join("eng/vendor")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("pin-lint.toml"),
+            "ignore = [\"unpinned-image\"]\nexclude = [\"eng/vendor\"]\n",
+        )
+        .expect("write");
+        let cache = ConfigCache::default();
+        let uri = |rel: &str| -> Uri { Uri::from_file_path(dir.path().join(rel)).expect("uri") };
+        let (settings, included) = cache.settings_for(&uri("eng/ci.yml"));
+        assert!(included);
+        let unpinned = pin_core::Rule::from_id("unpinned-image").expect("rule");
+        assert_eq!(settings.severity_of(unpinned), None);
+        assert!(!cache.settings_for(&uri("eng/vendor/x.yml")).1);
+
+        std::fs::write(dir.path().join("pin-lint.toml"), "nonsense = 1\n").expect("write");
+        cache.clear();
+        let (settings, _) = cache.settings_for(&uri("eng/ci.yml"));
+        assert!(settings.severity_of(unpinned).is_some());
+        let errors = cache.take_errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("nonsense"), "{errors:?}");
     }
 }

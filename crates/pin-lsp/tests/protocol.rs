@@ -377,3 +377,49 @@ fn settings_changes_and_suppression_action_round_trip() {
     assert_eq!(via_command, pinned);
     assert!(lsp.shutdown().success());
 }
+
+#[test]
+fn pin_lint_toml_is_honoured_and_reloaded_when_it_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("root");
+    std::fs::create_dir_all(root.join(".git")).expect("mkdir .git");
+    let toml = root.join("pin-lint.toml");
+    std::fs::write(&toml, "[rules]\nunpinned-image = \"warning\"\n").expect("toml");
+    let uri = file_uri(&root.join("azure-pipelines.yml"));
+    let mut lsp = Lsp::start();
+    lsp.initialize(&root, json!({}), Value::Null);
+    let text = "jobs:\n- job: a\n  container: ubuntu:24.04\n";
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    let d = lsp.diagnostics_at(&uri, 1);
+    assert_eq!(codes(&d), ["unpinned-image"]);
+    assert_eq!(
+        d["diagnostics"][0]["severity"], 2,
+        "warning from pin-lint.toml: {d}"
+    );
+
+    std::fs::write(&toml, "[rules]\nunpinned-image = \"info\"\n").expect("toml");
+    lsp.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&toml), "type": 2}]}),
+    );
+    let d = lsp.diagnostics_where(&uri, |p| p["diagnostics"][0]["severity"] == 3);
+    assert_eq!(d["version"], 1);
+
+    // An invalid file: the user is told, and the defaults apply.
+    std::fs::write(&toml, "[rules]\nunpinned-imag = \"info\"\n").expect("toml");
+    lsp.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&toml), "type": 2}]}),
+    );
+    let shown = lsp.wait_for("a warning about pin-lint.toml", |m| {
+        m["method"] == "window/showMessage"
+    });
+    let message = shown["params"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("unpinned-imag"), "{message}");
+    let d = lsp.diagnostics_where(&uri, |p| p["diagnostics"][0]["severity"] == 1);
+    assert_eq!(codes(&d), ["unpinned-image"]);
+    assert!(lsp.shutdown().success());
+}

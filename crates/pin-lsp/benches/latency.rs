@@ -1,0 +1,216 @@
+//! Editor latency and memory of the real `pin-lsp` process (prints figures; asserts nothing
+//! about time):
+//!
+//! - `didChange` → `publishDiagnostics` on a generated 5,000-line pipeline, 200 edits typed
+//!   one at a time (each after the 50 ms throttle window, as a person types), p50/p95/max;
+//! - the same 200 edits sent back to back: time until the final text's diagnostics, and how
+//!   many publications the burst was coalesced into;
+//! - resident memory with every pipeline file of the shared corpus open.
+//!
+//! Run: `cargo bench -p pin-lsp --bench latency` (needs the shared corpus, see the tests).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{file_uri, Lsp};
+
+const LINES_TARGET: usize = 5_000;
+const EDITS: usize = 200;
+const PAUSE: Duration = Duration::from_millis(60);
+
+/// A 5,000-line Azure pipeline with 1,000 container resources; every `unpinned_every`-th one
+/// is unpinned, the others are pinned (the steady state of a repository that uses pin-lint).
+fn big_pipeline(unpinned_every: usize) -> (String, Vec<u32>) {
+    let mut text = String::from("resources:\n  containers:\n");
+    let mut image_lines = Vec::new();
+    let containers = 1_000;
+    for i in 0..containers {
+        text.push_str(&format!("  - container: c{i}\n"));
+        image_lines.push(text.lines().count() as u32);
+        let pin = if i % unpinned_every == 0 {
+            String::new()
+        } else {
+            format!("@sha256:{:064x}", i)
+        };
+        text.push_str(&format!(
+            "    image: mcr.microsoft.com/dotnet-buildtools/prereqs:azurelinux-3.0-net10.0-{i:04}{pin}\n"
+        ));
+    }
+    text.push_str("jobs:\n");
+    let mut j = 0;
+    while text.lines().count() + 6 <= LINES_TARGET {
+        text.push_str(&format!(
+            "- job: j{j}\n  container: c{}\n  pool:\n    vmImage: ubuntu-22.04\n  steps:\n  - script: echo {j}\n",
+            j % containers
+        ));
+        j += 1;
+    }
+    (text, image_lines)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn edit(lsp: &mut Lsp, uri: &str, version: i64, line: u32, step: usize) {
+    // Rewrite the last four characters of the tag (a digit run): a real reference change.
+    let col =
+        "    image: mcr.microsoft.com/dotnet-buildtools/prereqs:azurelinux-3.0-net10.0-".len();
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version},
+               "contentChanges": [{
+                   "range": {"start": {"line": line, "character": col},
+                             "end": {"line": line, "character": col + 4}},
+                   "text": format!("{:04}", 5000 + step)}]}),
+    );
+}
+
+fn latency(unpinned_every: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let uri = file_uri(&dir.path().join("azure-pipelines.yml"));
+    let (text, image_lines) = big_pipeline(unpinned_every);
+    let lines = text.lines().count();
+    let mut lsp = Lsp::start();
+    lsp.initialize(dir.path(), json!({}), json!({}));
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    let first = lsp.diagnostics_at(&uri, 1);
+    let findings = first["diagnostics"].as_array().map_or(0, Vec::len);
+
+    let mut samples = Vec::with_capacity(EDITS);
+    let mut version = 1;
+    for step in 0..EDITS {
+        std::thread::sleep(PAUSE);
+        version += 1;
+        let line = image_lines[(step * 37) % image_lines.len()];
+        let started = Instant::now();
+        edit(&mut lsp, &uri, version, line, step);
+        lsp.diagnostics_at(&uri, version);
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    println!("latency: {lines}-line pipeline, 1000 references, {findings} diagnostics per publication, {EDITS} edits typed {PAUSE:?} apart");
+    println!(
+        "  didChange -> publishDiagnostics: p50 {}  p95 {}  max {}",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.95)),
+        ms(*samples.last().expect("samples"))
+    );
+
+    std::thread::sleep(PAUSE);
+    let burst_start = version;
+    let started = Instant::now();
+    for step in 0..EDITS {
+        version += 1;
+        let line = image_lines[(step * 11) % image_lines.len()];
+        edit(&mut lsp, &uri, version, line, step + EDITS);
+    }
+    lsp.diagnostics_at(&uri, version);
+    let burst = started.elapsed();
+    let publications = lsp
+        .seen
+        .iter()
+        .filter(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["version"]
+                    .as_i64()
+                    .is_some_and(|v| v > burst_start)
+        })
+        .count();
+    println!(
+        "  burst of {EDITS} edits back to back: final diagnostics after {}, {publications} publications",
+        ms(burst)
+    );
+    if std::env::var_os("PIN_LSP_BENCH_LOG").is_some() {
+        let log = lsp.stderr();
+        let tail: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("linted"))
+            .rev()
+            .take(5)
+            .collect();
+        println!("{}", tail.join("\n"));
+    }
+    assert!(lsp.shutdown().success());
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("rss field")
+}
+
+fn pipeline_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("read corpus")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            pipeline_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+fn memory() {
+    let corpus = support::shared_dir().join("corpus");
+    let mut files = Vec::new();
+    pipeline_files(&corpus, &mut files);
+    let mut lsp = Lsp::start();
+    lsp.initialize(&corpus, json!({}), json!({}));
+    let idle = rss_kib(lsp.pid(), "VmRSS:");
+    let mut bytes = 0;
+    for (i, path) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(path).expect("read corpus file");
+        bytes += text.len();
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": file_uri(path), "languageId": "yaml",
+                   "version": i + 1, "text": text}}),
+        );
+    }
+    for (i, path) in files.iter().enumerate() {
+        lsp.diagnostics_at(&file_uri(path), i as i64 + 1);
+    }
+    let rss = rss_kib(lsp.pid(), "VmRSS:");
+    let peak = rss_kib(lsp.pid(), "VmHWM:");
+    println!(
+        "memory: {} corpus files open ({:.1} MiB of YAML, workspace indexed too): RSS {:.1} MiB (peak {:.1} MiB; {:.1} MiB right after initialize)",
+        files.len(),
+        bytes as f64 / 1048576.0,
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        idle as f64 / 1024.0
+    );
+    assert!(lsp.shutdown().success());
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing special. Either way
+    // the whole measurement runs (it takes about 20 s).
+    // A pinned repository (1 reference in 20 unpinned), then the worst case: every one of
+    // the 1,000 references unpinned, so each publication carries 1,000 diagnostics.
+    latency(20);
+    latency(1);
+    memory();
+}
