@@ -69,14 +69,17 @@ pub fn copy_corpus_file(dir: &Path, rel: &str) -> PathBuf {
 pub struct Lsp {
     child: Child,
     stdin: ChildStdin,
-    rx: Receiver<Value>,
-    backlog: VecDeque<Value>,
+    rx: Receiver<(Instant, Value)>,
+    backlog: VecDeque<(Instant, Value)>,
     next_id: i64,
     stderr: Arc<Mutex<String>>,
     /// Every message received so far, in order (notifications, responses, server requests).
     pub seen: Vec<Value>,
     /// Whether server requests (`workspace/applyEdit` …) are answered automatically.
     pub auto_answer: bool,
+    /// When the last message returned by [`Lsp::wait_for`] had been read completely (before
+    /// the client parsed its JSON).
+    pub last_received: Option<Instant>,
 }
 
 impl Lsp {
@@ -119,6 +122,7 @@ impl Lsp {
             stderr,
             seen: Vec::new(),
             auto_answer: true,
+            last_received: None,
         }
     }
 
@@ -179,20 +183,23 @@ impl Lsp {
     /// Wait for the first message (received before or after this call, not yet consumed)
     /// that `pred` accepts; consumes it.
     pub fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        if let Some(i) = self.backlog.iter().position(&pred) {
-            return self.backlog.remove(i).expect("index");
+        if let Some(i) = self.backlog.iter().position(|(_, m)| pred(m)) {
+            let (at, msg) = self.backlog.remove(i).expect("index");
+            self.last_received = Some(at);
+            return msg;
         }
         let deadline = Instant::now() + HANG_GUARD;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
-                Ok(msg) => {
+                Ok((at, msg)) => {
                     self.seen.push(msg.clone());
                     self.answer_server_request(&msg);
                     if pred(&msg) {
+                        self.last_received = Some(at);
                         return msg;
                     }
-                    self.backlog.push_back(msg);
+                    self.backlog.push_back((at, msg));
                 }
                 Err(RecvTimeoutError::Timeout) => panic!(
                     "no {what} within {HANG_GUARD:?}; server log:\n{}",
@@ -273,7 +280,7 @@ impl Drop for Lsp {
     }
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+fn read_message(reader: &mut impl BufRead) -> Option<(Instant, Value)> {
     let mut length = None;
     loop {
         let mut line = String::new();
@@ -290,7 +297,8 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     }
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
+    let at = Instant::now();
+    serde_json::from_slice(&body).ok().map(|v| (at, v))
 }
 
 /// Apply LSP text edits (UTF-16 positions) to `text`.
