@@ -48,7 +48,8 @@ fn to_val(src: &str, node: &Node<'_>) -> Val {
             let span = node.content_span();
             let raw = src.get(span.clone()).unwrap_or_default();
             let quoted = matches!(style, Style::SingleQuoted | Style::DoubleQuoted);
-            if quoted && !(raw.starts_with('[') && !raw.starts_with("[[")) && !raw.contains('\\') {
+            let expression = raw.starts_with('[') && !raw.starts_with("[[");
+            if quoted && !expression && !raw.contains('\\') {
                 Val::Str(raw.to_string(), span)
             } else {
                 Val::Expr(raw.to_string(), span)
