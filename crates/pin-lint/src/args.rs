@@ -94,6 +94,43 @@ pub struct CheckArgs {
     /// flags) and exit.
     #[arg(long)]
     pub show_settings: bool,
+    /// Fix and resolution options (`--fix`, `--diff`, `--summary`, `--online`, `--catalog` …).
+    #[command(flatten)]
+    pub fix: FixArgs,
+}
+
+/// Options of `check` that concern resolving references and fixing files (docs/fix-and-bump.md).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FixArgs {
+    /// Apply every safe fix: pin unpinned references, bump stale digests. Resolves the
+    /// references it needs (online unless `--offline`).
+    #[arg(long)]
+    pub fix: bool,
+    /// With `--fix`: print a unified diff of what would change and write nothing.
+    #[arg(long, requires = "fix")]
+    pub diff: bool,
+    /// With `--fix`: write a Markdown summary of the changed references (a bump PR body).
+    #[arg(long, value_name = "FILE", requires = "fix")]
+    pub summary: Option<PathBuf>,
+    /// Resolve references against registries (the default with `--fix`).
+    #[arg(long, conflicts_with = "offline")]
+    pub online: bool,
+    /// Never contact a registry; only catalogs answer (the default without `--fix`).
+    #[arg(long)]
+    pub offline: bool,
+    /// Digest catalog consulted before any registry (TSV or dotnet image-info JSON); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Vec<PathBuf>,
+    /// Allow plain HTTP to this registry (`HOST[:PORT]`); repeatable, never implied.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub insecure_registry: Vec<String>,
+    /// Pin a reference written without a tag as `repo:latest@sha256:…` (changes what is
+    /// written; off by default, when such references are only reported).
+    #[arg(long)]
+    pub pin_untagged_as_latest: bool,
+    /// Show a progress bar while resolving (only when stderr is a terminal).
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Options of `refs`.

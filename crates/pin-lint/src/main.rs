@@ -4,8 +4,10 @@
 
 mod args;
 mod commands;
+mod fix;
 mod gate;
 mod render;
+mod resolve;
 mod walk;
 
 use std::io::Write;
@@ -24,6 +26,8 @@ pub mod exit {
     pub const CLEAN: u8 = 0;
     pub const FINDINGS: u8 = 1;
     pub const USAGE: u8 = 2;
+    /// A requested online check or fix could not complete (a registry lookup failed).
+    pub const INCOMPLETE: u8 = 3;
 }
 
 fn main() -> ExitCode {

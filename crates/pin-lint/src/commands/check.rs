@@ -3,10 +3,10 @@
 use anyhow::Result;
 use std::io::IsTerminal;
 
-use pin_core::{Facts, Rule, Severity};
+use pin_core::{Rule, Severity};
 
 use crate::args::{CheckArgs, CheckFormat};
-use crate::{analyze, exit, gate, print_out, render, walk};
+use crate::{analyze, exit, fix, gate, print_out, render, resolve, walk};
 
 /// Run `check`.
 pub fn run(args: &CheckArgs) -> Result<u8> {
@@ -20,25 +20,55 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         return Ok(exit::CLEAN);
     }
     let inputs = gate::select_inputs(args, &mut configs, walk::collect(&args.paths)?)?;
-    let facts = Facts::none();
     let mut reports = analyze(&inputs, |_| Vec::new())?;
-    for (input, report) in inputs.iter().zip(reports.iter_mut()) {
-        let (_, settings) = configs.for_file(&input.path)?;
-        report.findings = report.analysis.findings(settings, &facts);
+    let mut settings = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let (_, file_settings) = configs.for_file(&input.path)?;
+        let mut file_settings = file_settings.clone();
+        file_settings.pin_untagged_as_latest |= args.fix.pin_untagged_as_latest;
+        settings.push(file_settings);
     }
+    let options = resolve::Options::new(&args.fix, &configs.primary().registry);
+    let resolution = resolve::run(&reports, &settings, &options)?;
+    for line in resolution.error_lines() {
+        eprintln!("{line}");
+    }
+    for (report, settings) in reports.iter_mut().zip(&settings) {
+        report.findings = report.analysis.findings(settings, &resolution.facts);
+    }
+    let fixed = if args.fix.fix {
+        let run = fix::run(&inputs, &mut reports, &settings, &resolution, args.fix.diff);
+        fix::report(&args.fix, &run)?;
+        Some(run)
+    } else {
+        None
+    };
     let failed = reports
         .iter()
         .any(|r| r.findings.iter().any(|f| f.severity == Severity::Error));
     let gate_fails = failed && !args.exit_zero;
-    let rendered = match gate::format(args.format) {
-        CheckFormat::Human => render::human::findings(&reports, std::io::stdout().is_terminal()),
-        CheckFormat::Json => format!("{:#}\n", render::json::findings(&reports)),
-        CheckFormat::Sarif => render::sarif::findings(&reports),
-        CheckFormat::Github => render::github::findings(&reports),
-        CheckFormat::Azure => render::azure::findings(&reports, gate_fails),
+    let format = gate::format(args.format);
+    let rendered = match (&fixed, format) {
+        (Some(run), _) if args.fix.diff => run.diff.clone(),
+        (_, CheckFormat::Human) => {
+            render::human::findings(&reports, std::io::stdout().is_terminal())
+        }
+        (Some(run), CheckFormat::Json) => {
+            let mut value = render::json::findings(&reports);
+            value["fix"] = fix::summary_json(run, &resolution, args.fix.diff);
+            format!("{value:#}\n")
+        }
+        (None, CheckFormat::Json) => format!("{:#}\n", render::json::findings(&reports)),
+        (_, CheckFormat::Sarif) => render::sarif::findings(&reports),
+        (_, CheckFormat::Github) => render::github::findings(&reports),
+        (_, CheckFormat::Azure) => render::azure::findings(&reports, gate_fails),
     };
     print_out(&rendered)?;
-    Ok(if gate_fails {
+    Ok(if fixed.as_ref().is_some_and(fix::FixRun::failed) {
+        exit::USAGE
+    } else if resolution.incomplete() {
+        exit::INCOMPLETE
+    } else if gate_fails {
         exit::FINDINGS
     } else {
         exit::CLEAN
