@@ -1,0 +1,286 @@
+//! The nightly job: `scripts/pin-bump` against a real git repository with a bare remote
+//! (night 1 creates the bot branch with one commit, night 2 force-updates it, an unchanged
+//! night pushes nothing, `--dry-run` prints the PR command), and the two pipeline templates
+//! that call it: valid YAML, no unpinned image, `pin-lint check` clean.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn script() -> PathBuf {
+    workspace().join("scripts/pin-bump")
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git runs (install git)");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A work repository on `main` with one pipeline file, pushed to a bare `origin`.
+struct Repos {
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+    remote: PathBuf,
+    catalog: PathBuf,
+}
+
+const REF: &str = "mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04";
+
+fn digest(n: u8) -> String {
+    format!("sha256:{}", format!("{n:x}").repeat(64))
+}
+
+impl Repos {
+    fn new() -> Repos {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let work = dir.path().join("work");
+        let remote = dir.path().join("remote.git");
+        std::fs::create_dir_all(&work).expect("mkdir");
+        git(
+            dir.path(),
+            &["init", "-q", "--bare", "-b", "main", "remote.git"],
+        );
+        git(&work, &["init", "-q", "-b", "main"]);
+        git(&work, &["config", "user.name", "Test"]);
+        git(&work, &["config", "user.email", "test@example.invalid"]);
+        std::fs::write(
+            work.join("azure-pipelines.yml"),
+            format!("resources:\n  containers:\n  - container: build\n    image: {REF}  # build image\n\nsteps:\n- script: make\n"),
+        )
+        .expect("write pipeline");
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "-q", "-m", "initial"]);
+        git(
+            &work,
+            &["remote", "add", "origin", remote.to_str().expect("utf-8")],
+        );
+        git(&work, &["push", "-q", "origin", "main"]);
+        let catalog = dir.path().join("catalog.tsv");
+        Repos {
+            _dir: dir,
+            work,
+            remote,
+            catalog,
+        }
+    }
+
+    /// The registry's answer tonight.
+    fn tag_points_to(&self, digest: &str) {
+        std::fs::write(&self.catalog, format!("{REF}\t{digest}\n")).expect("catalog");
+    }
+
+    fn bump(&self, extra: &[&str]) -> Output {
+        let out = Command::new("bash")
+            .arg(script())
+            .args(extra)
+            .args(["--pin-lint", env!("CARGO_BIN_EXE_pin-lint")])
+            .args(["--", "--offline", "--catalog"])
+            .arg(&self.catalog)
+            .arg(".")
+            .current_dir(&self.work)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &self.work)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("TF_BUILD")
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "pin-bump failed ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn remote_git(&self, args: &[&str]) -> String {
+        git(&self.remote, args)
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn nightly_bump_creates_then_force_updates_one_branch_and_pushes_nothing_when_unchanged() {
+    let repos = Repos::new();
+    let main = repos.remote_git(&["rev-parse", "main"]);
+
+    // Night 1: the reference gets pinned on the bot branch, one commit on top of main.
+    repos.tag_points_to(&digest(1));
+    let night1 = repos.bump(&["--dry-run", "--provider", "github"]);
+    let out = stdout(&night1);
+    assert!(
+        out.contains(
+            "dry-run: gh pr create --base main --head bot/pin-bump --title Bump\\ pinned\\ container\\ image\\ digests --body-file "
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "| `azure-pipelines.yml:4` | `ubuntu-24.04` | unpinned → `sha256:111111111111` |"
+        ),
+        "{out}"
+    );
+    let log = repos.remote_git(&["log", "--format=%s%n%b", "main..bot/pin-bump"]);
+    assert!(
+        log.starts_with("Bump pinned container image digests\n1 reference in 1 file across 1 image: 1 pinned, 0 bumped, 0 re-pinned."),
+        "{log}"
+    );
+    assert_eq!(
+        repos.remote_git(&["rev-list", "--count", "main..bot/pin-bump"]),
+        "1"
+    );
+    assert_eq!(repos.remote_git(&["rev-parse", "bot/pin-bump^"]), main);
+    let file = repos.remote_git(&["show", "bot/pin-bump:azure-pipelines.yml"]);
+    assert!(
+        file.contains(&format!("image: {REF}@{}  # build image", digest(1))),
+        "{file}"
+    );
+    // The work tree is back on main, clean and unchanged.
+    assert_eq!(
+        git(&repos.work, &["symbolic-ref", "--short", "HEAD"]),
+        "main"
+    );
+    assert_eq!(git(&repos.work, &["status", "--porcelain"]), "");
+    let night1_commit = repos.remote_git(&["rev-parse", "bot/pin-bump"]);
+
+    // The same night again: the branch already holds this change; nothing is pushed.
+    let again = repos.bump(&["--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already up to date; nothing pushed"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(!stdout(&again).contains("dry-run:"));
+    assert_eq!(
+        repos.remote_git(&["rev-parse", "bot/pin-bump"]),
+        night1_commit
+    );
+
+    // Night 2: the tag moved; the branch is rebuilt from main and force-updated.
+    repos.tag_points_to(&digest(2));
+    let night2 = repos.bump(&["--dry-run", "--provider", "azure"]);
+    assert!(
+        stdout(&night2).contains("dry-run: az repos pr create --source-branch bot/pin-bump --target-branch main --title Bump\\ pinned\\ container\\ image\\ digests --description "),
+        "{}",
+        stdout(&night2)
+    );
+    let night2_commit = repos.remote_git(&["rev-parse", "bot/pin-bump"]);
+    assert_ne!(night2_commit, night1_commit);
+    assert_eq!(
+        repos.remote_git(&["rev-list", "--count", "main..bot/pin-bump"]),
+        "1"
+    );
+    assert_eq!(repos.remote_git(&["rev-parse", "bot/pin-bump^"]), main);
+    let file = repos.remote_git(&["show", "bot/pin-bump:azure-pipelines.yml"]);
+    assert!(
+        file.contains(&digest(2)) && !file.contains(&digest(1)),
+        "{file}"
+    );
+
+    // The PR is merged; the next night finds nothing to change and pushes nothing.
+    git(&repos.work, &["fetch", "-q", "origin"]);
+    git(
+        &repos.work,
+        &["merge", "-q", "--ff-only", "origin/bot/pin-bump"],
+    );
+    git(&repos.work, &["push", "-q", "origin", "main"]);
+    let quiet = repos.bump(&["--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&quiet.stderr).contains("nothing changed; nothing pushed"),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    assert_eq!(stdout(&quiet), "");
+    assert_eq!(
+        repos.remote_git(&["rev-parse", "bot/pin-bump"]),
+        night2_commit
+    );
+}
+
+#[test]
+fn pin_bump_refuses_bad_options() {
+    let repos = Repos::new();
+    let out = Command::new("bash")
+        .arg(script())
+        .args(["--provider", "gitlab"])
+        .current_dir(&repos.work)
+        .output()
+        .expect("bash runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--provider must be azure or github"));
+}
+
+const TEMPLATES: [&str; 2] = [
+    "eng/pipelines/pin-bump.yml",
+    ".github/workflows/pin-bump.yml",
+];
+
+#[test]
+fn pipeline_templates_are_valid_yaml_pinned_and_pass_check() {
+    for template in TEMPLATES {
+        let path = workspace().join(template);
+        let text = std::fs::read_to_string(&path).expect("template exists");
+        let analysis = pin_core::Analysis::new(template, text.clone());
+        assert!(
+            analysis.syntax_error.is_none(),
+            "{template}: {:?}",
+            analysis.syntax_error
+        );
+        assert!(
+            analysis.dialect.is_some(),
+            "{template} is not seen as a pipeline"
+        );
+        for r in &analysis.references {
+            assert!(
+                r.kind != pin_core::Kind::Container || r.state == pin_core::State::Pinned,
+                "{template}: container image `{}` is not pinned",
+                r.text
+            );
+        }
+        assert!(
+            text.contains("scripts/pin-bump"),
+            "{template} must call the script"
+        );
+    }
+    let azure = std::fs::read_to_string(workspace().join(TEMPLATES[0])).expect("read");
+    assert!(azure.contains("always: true") && azure.contains("cron:"));
+    assert!(azure.contains("--provider azure"));
+    let github = std::fs::read_to_string(workspace().join(TEMPLATES[1])).expect("read");
+    assert!(github.contains("schedule:") && github.contains("--provider github"));
+
+    let out = support::pin_lint()
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("TF_BUILD")
+        .args(["check", "--report-unused-ignores"])
+        .args(TEMPLATES)
+        .current_dir(workspace())
+        .output()
+        .expect("pin-lint runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No problems found in 2 files."));
+}
