@@ -31,7 +31,7 @@ pub struct Change {
     /// Registry and repository as written (`mcr.microsoft.com/dotnet-buildtools/prereqs`).
     pub image: String,
     /// The tag (`latest` when the fix adds it).
-    pub tag: Option<String>,
+    pub tag: String,
     /// `pin` (unpinned → pinned), `bump` (stale digest) or `repin` (missing digest).
     pub action: &'static str,
     /// The digest before, if the reference was pinned.
@@ -178,41 +178,38 @@ fn plan(
             if again == 1 { "" } else { "es" }
         ));
     }
-    let mut changes: Vec<Change> = Vec::new();
+    // Keyed by the reference's start: stale-digest and missing-digest make the same edit
+    // on one reference (findings come sorted, so the first rule's action is kept).
+    let mut changes: BTreeMap<usize, Change> = BTreeMap::new();
     for f in chosen {
         let Some(reference) = analysis.references.iter().find(|r| r.span == f.span) else {
             continue;
         };
-        let Some(image) = reference.image.as_ref() else {
+        let (Some(image), Some(current)) = (
+            reference.image.as_ref(),
+            reference.image.as_ref().and_then(|i| facts.tag(i)),
+        ) else {
             continue;
         };
-        let Some(current) = facts.tag(image) else {
-            continue;
-        };
-        if changes.iter().any(|c| {
-            let at = analysis.source.line_col(reference.span.start);
-            c.line == at.line && c.column == at.column
-        }) {
-            // stale-digest and missing-digest make the same edit on one reference.
-            continue;
-        }
         let at = analysis.source.line_col(reference.span.start);
-        changes.push(Change {
-            path: report.path.clone(),
-            line: at.line,
-            column: at.column,
-            image: image_name(image),
-            tag: Some(image.tag_str().unwrap_or("latest").to_string()),
-            action: match f.rule.id() {
-                "unpinned-image" => "pin",
-                "stale-digest" => "bump",
-                _ => "repin",
-            },
-            old_digest: image.digest_str().map(str::to_string),
-            new_digest: current.digest.clone(),
-        });
+        changes
+            .entry(reference.span.start)
+            .or_insert_with(|| Change {
+                path: report.path.clone(),
+                line: at.line,
+                column: at.column,
+                image: image_name(image),
+                tag: image.tag_str().unwrap_or("latest").to_string(),
+                action: match f.rule.id() {
+                    "unpinned-image" => "pin",
+                    "stale-digest" => "bump",
+                    _ => "repin",
+                },
+                old_digest: image.digest_str().map(str::to_string),
+                new_digest: current.digest.clone(),
+            });
     }
-    changes.sort_by_key(|c| (c.line, c.column));
+    let changes = changes.into_values().collect();
     Ok(Some(Planned { text, changes }))
 }
 
@@ -379,7 +376,7 @@ pub fn summary_markdown(run: &FixRun) -> String {
                     "| `{}:{}` | `{}` | {old} → `{}` |",
                     c.path,
                     c.line,
-                    c.tag.as_deref().unwrap_or("latest"),
+                    c.tag,
                     short(&c.new_digest)
                 );
             }

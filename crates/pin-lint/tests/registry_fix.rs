@@ -160,3 +160,58 @@ fn pin_then_bump_exactly_the_stale_references() {
         stderr(&quiet)
     );
 }
+
+#[test]
+fn a_deleted_pinned_digest_is_reported_and_repinned() {
+    let reg = Registry::start();
+    let addr = reg.addr.as_str();
+    let old = push_image(addr, "team/tool", "3", "tool old");
+    let new = push_image(addr, "team/tool", "3", "tool new");
+    assert_eq!(
+        registry::raw_status(addr, "DELETE", &format!("/v2/team/tool/manifests/{old}")),
+        Some(202)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pipeline = format!("jobs:\n- job: a\n  container: \"{addr}/team/tool:3@{old}\"\n");
+    std::fs::write(dir.path().join("pipeline.yml"), &pipeline).expect("write");
+
+    let check = run(
+        dir.path(),
+        &[
+            "check",
+            "--online",
+            "--select",
+            "missing-digest",
+            "--insecure-registry",
+            addr,
+            "pipeline.yml",
+        ],
+    );
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{out}{}", stderr(&check));
+    assert!(out.contains("no longer exists in the registry"), "{out}");
+
+    let fixed = run(
+        dir.path(),
+        &[
+            "--fix",
+            "--select",
+            "missing-digest",
+            "--format",
+            "json",
+            "--insecure-registry",
+            addr,
+            "pipeline.yml",
+        ],
+    );
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pipeline.yml")).expect("read"),
+        pipeline.replace(&old, &new)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&fixed.stdout).expect("JSON");
+    let change = &json["fix"]["changes"][0];
+    assert_eq!(change["action"], "repin");
+    assert_eq!(change["old_digest"], old.as_str());
+    assert_eq!(change["new_digest"], new.as_str());
+}
