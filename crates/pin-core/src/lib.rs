@@ -15,6 +15,7 @@ pub mod rules;
 pub mod settings;
 pub mod source;
 pub mod suppress;
+pub mod template;
 pub mod vm_images;
 pub mod yaml;
 

@@ -142,4 +142,8 @@ pub struct RefsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also expand Azure Pipelines templates and list, per pipeline entry point, the images
+    /// each job can run in (docs/templates.md).
+    #[arg(long)]
+    pub expand: bool,
 }

@@ -8,6 +8,7 @@ mod fix;
 mod gate;
 mod render;
 mod resolve;
+mod templates;
 mod walk;
 
 use std::io::Write;

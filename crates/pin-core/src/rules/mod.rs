@@ -13,6 +13,8 @@ mod missing_digest;
 mod retired_vm_image;
 mod stale_digest;
 mod stale_vm_image;
+mod template_expression;
+mod unknown_container_alias;
 mod unknown_pool_image;
 mod unpinned_image;
 mod unpinned_vm_image;
@@ -73,6 +75,8 @@ pub static RULES: &[&RuleSpec] = &[
     &stale_vm_image::RULE,
     &disallowed_registry::RULE,
     &unused_suppression::RULE,
+    &unknown_container_alias::RULE,
+    &template_expression::RULE,
 ];
 
 /// A handle to a registered rule; compares by id.

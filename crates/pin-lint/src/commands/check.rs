@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use pin_core::{Rule, Severity};
 
 use crate::args::{CheckArgs, CheckFormat};
-use crate::{analyze, exit, fix, gate, print_out, render, resolve, walk};
+use crate::{analyze, exit, fix, gate, print_out, render, resolve, templates, walk};
 
 /// Run `check`.
 pub fn run(args: &CheckArgs) -> Result<u8> {
@@ -21,6 +21,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     }
     let inputs = gate::select_inputs(args, &mut configs, walk::collect(&args.paths)?)?;
     let mut reports = analyze(&inputs, |_| Vec::new())?;
+    let template_layer = templates::expand(&mut reports);
     let mut settings = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let (_, file_settings) = configs.for_file(&input.path)?;
@@ -36,6 +37,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     for (report, settings) in reports.iter_mut().zip(&settings) {
         report.findings = report.analysis.findings(settings, &resolution.facts);
     }
+    templates::apply(&mut reports, &template_layer, &settings, &resolution.facts);
     let fixed = if args.fix.fix {
         let run = fix::run(&inputs, &mut reports, &settings, &resolution, args.fix.diff);
         fix::report(&args.fix, &run)?;

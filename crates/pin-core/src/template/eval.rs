@@ -1,0 +1,711 @@
+//! Evaluating template expressions over sets of possibilities.
+//!
+//! Semantics follow the Azure Pipelines expression language where it matters for image flow:
+//! string comparisons ignore ASCII case, the right operand of a comparison is converted to the
+//! left one's type, a missing parameter property is null, and a variable that is not defined
+//! at compile time (`variables['Build.Reason']`) is unknown. Anything unknown makes a
+//! condition undecidable, and undecidable branches are all explored. Unknown functions give
+//! [`Value::Unknown`] rather than an error.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::expr::{Expr, Lit};
+use super::value::{number_text, Alts, FileId, Loc, Object, Origin, Text, Value, MAX_ALTS};
+
+/// What names mean while evaluating.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// `parameters`: an object (or unknown).
+    pub params: Alts,
+    /// When set, a parameter that is not declared is unknown instead of null (a template
+    /// analysed on its own, whose callers are not known).
+    pub params_open: bool,
+    /// Compile-time variables (`${{ variables.x }}`), lower-case names.
+    pub vars: Rc<Vec<(String, Alts)>>,
+    /// Loop variables of enclosing `${{ each }}`.
+    pub locals: Rc<Vec<(String, Alts)>>,
+}
+
+/// Three-valued truth: conditions that cannot be decided at compile time are `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    /// Always true.
+    True,
+    /// Always false.
+    False,
+    /// Depends on something not known here.
+    Unknown,
+}
+
+/// An evaluator: where the expression text sits (to give string literals an origin) and a
+/// flag raised when a set of possibilities hit [`MAX_ALTS`].
+pub struct Eval<'a> {
+    /// File and byte offset of the expression text in it, when the text maps 1:1 to the file.
+    pub base: Option<(FileId, usize)>,
+    /// Raised when alternatives were dropped.
+    pub capped: &'a Cell<bool>,
+}
+
+impl Eval<'_> {
+    /// Every value `e` can take under `scope`.
+    pub fn eval(&self, e: &Expr, scope: &Scope) -> Alts {
+        match e {
+            Expr::Lit(lit, span) => Alts::one(match lit {
+                Lit::Null => Value::Null,
+                Lit::Bool(b) => Value::Bool(*b),
+                Lit::Number(n) => Value::Number(*n),
+                Lit::Str(s) => {
+                    let origin = match self.base {
+                        Some((file, at)) => Origin::Literal(Loc {
+                            file,
+                            span: at + span.start + 1..at + span.end - 1,
+                        }),
+                        None => Origin::None,
+                    };
+                    Value::str(s, origin)
+                }
+            }),
+            Expr::Name(name, _) => match name.to_ascii_lowercase().as_str() {
+                "parameters" => scope.params.clone(),
+                _ => lookup(&scope.locals, name).unwrap_or_else(Alts::unknown),
+            },
+            Expr::Member(base, name) => self.member(base, &Key::Name(name), scope),
+            Expr::Index(base, index) => {
+                let keys = self.eval(index, scope);
+                let mut out = Alts::default();
+                for k in &keys.0 {
+                    let key = match k {
+                        Value::Number(n) => Key::Index(*n),
+                        other => match other.as_text() {
+                            Some(t) => Key::Name(&t.clone()).owned(),
+                            None => {
+                                self.push(&mut out, Value::Unknown);
+                                continue;
+                            }
+                        },
+                    };
+                    let got = self.member(base, &key.borrow(), scope);
+                    self.extend(&mut out, got);
+                }
+                out
+            }
+            Expr::Call(name, args, _) => self.call(name, args, scope),
+        }
+    }
+
+    /// Truth of `e` over all its possibilities.
+    pub fn condition(&self, e: &Expr, scope: &Scope) -> Tri {
+        decide(&self.eval(e, scope))
+    }
+
+    fn push(&self, out: &mut Alts, v: Value) {
+        if !out.push(v) {
+            self.capped.set(true);
+        }
+    }
+
+    fn extend(&self, out: &mut Alts, more: Alts) {
+        if !out.extend(more) {
+            self.capped.set(true);
+        }
+    }
+
+    fn member(&self, base: &Expr, key: &Key<'_>, scope: &Scope) -> Alts {
+        if let (Expr::Name(root, _), Key::Name(name)) = (base, key) {
+            if root.eq_ignore_ascii_case("variables") {
+                return lookup(&scope.vars, name).unwrap_or_else(Alts::unknown);
+            }
+        }
+        if let Expr::Name(root, _) = base {
+            if root.eq_ignore_ascii_case("parameters") && scope.params_open {
+                if let Key::Name(name) = key {
+                    let declared = scope
+                        .params
+                        .0
+                        .iter()
+                        .any(|p| matches!(p, Value::Object(o) if o.get(name).is_some()));
+                    if !declared {
+                        return Alts::unknown();
+                    }
+                }
+            }
+        }
+        let bases = self.eval(base, scope);
+        let mut out = Alts::default();
+        for b in &bases.0 {
+            let got = match (b, key) {
+                (Value::Object(o), Key::Name(name)) => {
+                    o.get(name).cloned().unwrap_or(Alts::one(Value::Null))
+                }
+                (Value::Object(o), Key::Index(n)) => o
+                    .get(&number_text(*n))
+                    .cloned()
+                    .unwrap_or(Alts::one(Value::Null)),
+                (Value::Array(items), Key::Index(n)) => {
+                    let i = *n as usize;
+                    if *n >= 0.0 && n.fract() == 0.0 && i < items.len() {
+                        items[i].clone()
+                    } else {
+                        Alts::one(Value::Null)
+                    }
+                }
+                (Value::Unknown, _) => Alts::unknown(),
+                _ => Alts::one(Value::Null),
+            };
+            self.extend(&mut out, got);
+        }
+        if out.0.is_empty() {
+            out.0.push(Value::Unknown);
+        }
+        out
+    }
+
+    fn call(&self, name: &str, args: &[Expr], scope: &Scope) -> Alts {
+        let lower = name.to_ascii_lowercase();
+        let known = matches!(
+            lower.as_str(),
+            "eq" | "ne"
+                | "and"
+                | "or"
+                | "not"
+                | "xor"
+                | "in"
+                | "notin"
+                | "containsvalue"
+                | "contains"
+                | "startswith"
+                | "endswith"
+                | "coalesce"
+                | "format"
+                | "replace"
+                | "lower"
+                | "upper"
+                | "length"
+                | "join"
+                | "split"
+                | "iif"
+                | "le"
+                | "lt"
+                | "ge"
+                | "gt"
+                | "trim"
+        );
+        if !known {
+            return Alts::unknown();
+        }
+        let values: Vec<Alts> = args.iter().map(|a| self.eval(a, scope)).collect();
+        let mut out = Alts::default();
+        let mut combos = 0usize;
+        let mut pick = vec![0usize; values.len()];
+        loop {
+            combos += 1;
+            if combos > MAX_ALTS * 4 {
+                self.capped.set(true);
+                break;
+            }
+            let chosen: Vec<&Value> = pick
+                .iter()
+                .zip(&values)
+                .map(|(&i, alts)| alts.0.get(i).unwrap_or(&Value::Unknown))
+                .collect();
+            for v in apply(&lower, &chosen) {
+                self.push(&mut out, v);
+            }
+            // Next combination (odometer).
+            let mut i = 0;
+            loop {
+                if i == pick.len() {
+                    if out.0.is_empty() {
+                        out.0.push(Value::Unknown);
+                    }
+                    return out;
+                }
+                pick[i] += 1;
+                if pick[i] < values[i].0.len().max(1) {
+                    break;
+                }
+                pick[i] = 0;
+                i += 1;
+            }
+        }
+        if out.0.is_empty() {
+            out.0.push(Value::Unknown);
+        }
+        out
+    }
+}
+
+enum Key<'k> {
+    Name(&'k str),
+    Index(f64),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn owned(self) -> Key<'static> {
+        match self {
+            Key::Name(n) => Key::Owned(n.to_string()),
+            Key::Index(n) => Key::Index(n),
+            Key::Owned(s) => Key::Owned(s),
+        }
+    }
+
+    fn borrow(&self) -> Key<'_> {
+        match self {
+            Key::Name(n) => Key::Name(n),
+            Key::Index(n) => Key::Index(*n),
+            Key::Owned(s) => Key::Name(s),
+        }
+    }
+}
+
+fn lookup(table: &[(String, Alts)], name: &str) -> Option<Alts> {
+    table
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+}
+
+/// Truthiness of one value.
+pub fn truthy(v: &Value) -> Tri {
+    match v {
+        Value::Null => Tri::False,
+        Value::Bool(b) => tri(*b),
+        Value::Number(n) => tri(*n != 0.0),
+        Value::Str(t) => tri(!t.s.is_empty()),
+        Value::Array(_) | Value::Object(_) => Tri::True,
+        Value::Unknown => Tri::Unknown,
+    }
+}
+
+/// Truth over every possibility: decided only when all agree.
+pub fn decide(alts: &Alts) -> Tri {
+    let mut seen = None;
+    for v in &alts.0 {
+        let t = truthy(v);
+        if t == Tri::Unknown {
+            return Tri::Unknown;
+        }
+        match seen {
+            None => seen = Some(t),
+            Some(s) if s != t => return Tri::Unknown,
+            _ => {}
+        }
+    }
+    seen.unwrap_or(Tri::Unknown)
+}
+
+fn tri(b: bool) -> Tri {
+    if b {
+        Tri::True
+    } else {
+        Tri::False
+    }
+}
+
+fn from_tri(t: Tri) -> Value {
+    match t {
+        Tri::True => Value::Bool(true),
+        Tri::False => Value::Bool(false),
+        Tri::Unknown => Value::Unknown,
+    }
+}
+
+/// `a == b` with the language's conversions; `None` when it cannot be known.
+pub fn loose_eq(a: &Value, b: &Value) -> Option<bool> {
+    match (a, b) {
+        (Value::Unknown, _) | (_, Value::Unknown) => None,
+        (Value::Str(x), Value::Str(y)) => Some(x.s.eq_ignore_ascii_case(&y.s)),
+        (Value::Null, Value::Null) => Some(true),
+        (Value::Null, Value::Str(t)) | (Value::Str(t), Value::Null) => Some(t.s.is_empty()),
+        (Value::Number(x), Value::Number(y)) => Some(x == y),
+        (Value::Number(x), Value::Str(t)) | (Value::Str(t), Value::Number(x)) => {
+            Some(t.s.trim().parse::<f64>().is_ok_and(|y| y == *x))
+        }
+        (Value::Bool(x), Value::Bool(y)) => Some(x == y),
+        (Value::Bool(x), Value::Str(t)) | (Value::Str(t), Value::Bool(x)) => {
+            Some(t.s.eq_ignore_ascii_case(if *x { "true" } else { "false" }))
+        }
+        (Value::Bool(x), Value::Number(n)) | (Value::Number(n), Value::Bool(x)) => {
+            Some(*x == (*n != 0.0))
+        }
+        (Value::Null, _) | (_, Value::Null) => Some(false),
+        (Value::Array(x), Value::Array(y)) => Some(Rc::ptr_eq(x, y)),
+        (Value::Object(x), Value::Object(y)) => Some(Rc::ptr_eq(x, y)),
+        _ => Some(false),
+    }
+}
+
+fn eq_tri(a: &Value, b: &Value) -> Tri {
+    match loose_eq(a, b) {
+        Some(x) => tri(x),
+        None => Tri::Unknown,
+    }
+}
+
+fn any_tri(items: impl Iterator<Item = Tri>) -> Tri {
+    let mut unknown = false;
+    for t in items {
+        match t {
+            Tri::True => return Tri::True,
+            Tri::Unknown => unknown = true,
+            Tri::False => {}
+        }
+    }
+    if unknown {
+        Tri::Unknown
+    } else {
+        Tri::False
+    }
+}
+
+fn not(t: Tri) -> Tri {
+    match t {
+        Tri::True => Tri::False,
+        Tri::False => Tri::True,
+        Tri::Unknown => Tri::Unknown,
+    }
+}
+
+/// A string-valued result built from `sources`.
+fn built(s: String, sources: &[&Value]) -> Value {
+    let mut parts = Vec::new();
+    for v in sources {
+        parts.extend(v.origin().parts());
+    }
+    Value::str(&s, Origin::Built { at: None, parts })
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    v.as_text()
+}
+
+/// Apply function `name` (lower-case) to one combination of arguments.
+fn apply(name: &str, a: &[&Value]) -> Vec<Value> {
+    let arg = |i: usize| a.get(i).copied().unwrap_or(&Value::Null);
+    let compare = |f: fn(std::cmp::Ordering) -> bool| -> Value {
+        let (x, y) = (arg(0), arg(1));
+        if matches!(x, Value::Unknown) || matches!(y, Value::Unknown) {
+            return Value::Unknown;
+        }
+        let ord = match (x, y) {
+            (Value::Number(p), q) => q
+                .as_text()
+                .and_then(|t| t.trim().parse::<f64>().ok())
+                .and_then(|q| p.partial_cmp(&q)),
+            (p, q) => match (p.as_text(), q.as_text()) {
+                (Some(p), Some(q)) => Some(p.to_ascii_lowercase().cmp(&q.to_ascii_lowercase())),
+                _ => None,
+            },
+        };
+        ord.map_or(Value::Unknown, |o| Value::Bool(f(o)))
+    };
+    let v = match name {
+        "eq" => from_tri(eq_tri(arg(0), arg(1))),
+        "ne" => from_tri(not(eq_tri(arg(0), arg(1)))),
+        "and" => {
+            let mut unknown = false;
+            for x in a {
+                match truthy(x) {
+                    Tri::False => return vec![Value::Bool(false)],
+                    Tri::Unknown => unknown = true,
+                    Tri::True => {}
+                }
+            }
+            from_tri(if unknown { Tri::Unknown } else { Tri::True })
+        }
+        "or" => from_tri(any_tri(a.iter().map(|x| truthy(x)))),
+        "not" => from_tri(not(truthy(arg(0)))),
+        "xor" => match (truthy(arg(0)), truthy(arg(1))) {
+            (Tri::Unknown, _) | (_, Tri::Unknown) => Value::Unknown,
+            (x, y) => Value::Bool(x != y),
+        },
+        "in" => from_tri(any_tri(a.iter().skip(1).map(|x| eq_tri(arg(0), x)))),
+        "notin" => from_tri(not(any_tri(a.iter().skip(1).map(|x| eq_tri(arg(0), x))))),
+        "containsvalue" => match arg(0) {
+            Value::Array(items) => {
+                from_tri(any_tri(items.iter().map(|alts| element_eq(alts, arg(1)))))
+            }
+            Value::Object(o) => from_tri(any_tri(
+                o.fields.iter().map(|(_, alts)| element_eq(alts, arg(1))),
+            )),
+            Value::Unknown => Value::Unknown,
+            other => from_tri(eq_tri(other, arg(1))),
+        },
+        "contains" | "startswith" | "endswith" => match (text_of(arg(0)), text_of(arg(1))) {
+            (Some(h), Some(n)) if !matches!(arg(0), Value::Unknown) => {
+                let (h, n) = (h.to_ascii_lowercase(), n.to_ascii_lowercase());
+                Value::Bool(match name {
+                    "contains" => h.contains(&n),
+                    "startswith" => h.starts_with(&n),
+                    _ => h.ends_with(&n),
+                })
+            }
+            _ => Value::Unknown,
+        },
+        "coalesce" => {
+            for x in a {
+                match x {
+                    Value::Unknown => return vec![Value::Unknown],
+                    Value::Null => {}
+                    Value::Str(t) if t.s.is_empty() => {}
+                    other => return vec![(*other).clone()],
+                }
+            }
+            Value::Null
+        }
+        "format" => format(a),
+        "replace" => match (text_of(arg(0)), text_of(arg(1)), text_of(arg(2))) {
+            (Some(s), Some(old), Some(new)) if !old.is_empty() => {
+                built(s.replace(&old, &new), &[arg(0), arg(2)])
+            }
+            (Some(s), Some(_), Some(_)) => built(s, &[arg(0)]),
+            _ => Value::Unknown,
+        },
+        "lower" | "upper" | "trim" => match text_of(arg(0)) {
+            Some(s) => built(
+                match name {
+                    "lower" => s.to_lowercase(),
+                    "upper" => s.to_uppercase(),
+                    _ => s.trim().to_string(),
+                },
+                &[arg(0)],
+            ),
+            None => Value::Unknown,
+        },
+        "length" => match arg(0) {
+            Value::Str(t) => Value::Number(t.s.chars().count() as f64),
+            Value::Array(items) => Value::Number(items.len() as f64),
+            Value::Object(o) => Value::Number(o.fields.len() as f64),
+            Value::Null => Value::Number(0.0),
+            _ => Value::Unknown,
+        },
+        "join" => match (text_of(arg(0)), arg(1)) {
+            (Some(sep), Value::Array(items)) => {
+                let mut texts = Vec::new();
+                for item in items.iter() {
+                    match item.0.as_slice() {
+                        [one] => match one.as_text() {
+                            Some(t) => texts.push(t),
+                            None => return vec![Value::Unknown],
+                        },
+                        _ => return vec![Value::Unknown],
+                    }
+                }
+                Value::str(&texts.join(&sep), Origin::None)
+            }
+            _ => Value::Unknown,
+        },
+        "split" => match (text_of(arg(0)), text_of(arg(1))) {
+            (Some(s), Some(sep)) if !matches!(arg(0), Value::Unknown) && !sep.is_empty() => {
+                Value::Array(Rc::new(
+                    s.split(sep.as_str())
+                        .map(|p| Alts::one(built(p.to_string(), &[arg(0)])))
+                        .collect(),
+                ))
+            }
+            _ => Value::Unknown,
+        },
+        "iif" => match truthy(arg(0)) {
+            Tri::True => arg(1).clone(),
+            Tri::False => arg(2).clone(),
+            Tri::Unknown => return vec![arg(1).clone(), arg(2).clone()],
+        },
+        "le" => compare(|o| o.is_le()),
+        "lt" => compare(|o| o.is_lt()),
+        "ge" => compare(|o| o.is_ge()),
+        "gt" => compare(|o| o.is_gt()),
+        _ => Value::Unknown,
+    };
+    vec![v]
+}
+
+/// Does a collection element (itself a set of possibilities) equal `needle`?
+fn element_eq(alts: &Alts, needle: &Value) -> Tri {
+    let mut seen = None;
+    for v in &alts.0 {
+        let t = eq_tri(v, needle);
+        if t == Tri::Unknown || seen.is_some_and(|s| s != t) {
+            return Tri::Unknown;
+        }
+        seen = Some(t);
+    }
+    seen.unwrap_or(Tri::Unknown)
+}
+
+/// `format('{0}:{1}', a, b)`: `{N}` placeholders, `{{`/`}}` escapes.
+fn format(a: &[&Value]) -> Value {
+    let Some(Some(fmt)) = a.first().map(|v| text_of(v)) else {
+        return Value::Unknown;
+    };
+    let mut out = String::new();
+    let mut used: Vec<&Value> = Vec::new();
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.push('}');
+            }
+            '{' => {
+                let mut digits = String::new();
+                for d in chars.by_ref() {
+                    if d == '}' {
+                        break;
+                    }
+                    digits.push(d);
+                }
+                let Some(v) = digits
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i + 1))
+                else {
+                    return Value::Unknown;
+                };
+                match v.as_text() {
+                    Some(t) if !matches!(v, Value::Unknown) => {
+                        out.push_str(&t);
+                        used.push(v);
+                    }
+                    _ => return Value::Unknown,
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    built(out, &used)
+}
+
+/// An object built by the engine from fields (for `each` over a mapping: `{key, value}`).
+pub fn pair_object(key: &Text, value: &Alts) -> Value {
+    Value::Object(Rc::new(Object {
+        fields: vec![
+            (Text::bare("key"), Alts::one(Value::Str(key.clone()))),
+            (Text::bare("value"), value.clone()),
+        ],
+        meta: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::expr::parse;
+    use super::*;
+
+    fn scope_with(params: Vec<(&str, Alts)>) -> Scope {
+        Scope {
+            params: Alts::one(Value::Object(Rc::new(Object {
+                fields: params
+                    .into_iter()
+                    .map(|(k, v)| (Text::bare(k), v))
+                    .collect(),
+                meta: None,
+            }))),
+            ..Scope::default()
+        }
+    }
+
+    fn run(src: &str, scope: &Scope) -> Alts {
+        let capped = Cell::new(false);
+        Eval {
+            base: None,
+            capped: &capped,
+        }
+        .eval(&parse(src).expect("parses"), scope)
+    }
+
+    fn s(v: &str) -> Value {
+        Value::str(v, Origin::None)
+    }
+
+    #[test]
+    fn format_coalesce_and_replace() {
+        let scope = scope_with(vec![
+            ("image", Alts(vec![s("a"), s("b")])),
+            ("empty", Alts::one(s(""))),
+        ]);
+        let got: Vec<String> = run("format('{0}:{1}', 'mcr/p', parameters.image)", &scope)
+            .texts()
+            .map(|t| t.s.to_string())
+            .collect();
+        assert_eq!(got, ["mcr/p:a", "mcr/p:b"]);
+        let got = run(
+            "coalesce(parameters.empty, parameters.missing, 'x')",
+            &scope,
+        );
+        assert_eq!(got.texts().next().map(|t| &*t.s), Some("x"));
+        let got = run("upper(replace('a-b', '-', '_'))", &scope);
+        assert_eq!(got.texts().next().map(|t| &*t.s), Some("A_B"));
+        assert_eq!(
+            run("format('{{{0}}}', 1)", &scope)
+                .texts()
+                .next()
+                .map(|t| t.s.to_string()),
+            Some("{1}".to_string())
+        );
+    }
+
+    #[test]
+    fn conditions_decide_or_stay_unknown() {
+        let scope = scope_with(vec![
+            ("reg", Alts::one(s("MCR"))),
+            ("flag", Alts::one(Value::Bool(true))),
+            (
+                "list",
+                Alts::one(Value::Array(Rc::new(vec![Alts::one(s("Linux_x64"))]))),
+            ),
+        ]);
+        let capped = Cell::new(false);
+        let ev = Eval {
+            base: None,
+            capped: &capped,
+        };
+        let cond = |src: &str| ev.condition(&parse(src).expect("parses"), &scope);
+        assert_eq!(cond("eq(parameters.reg, 'mcr')"), Tri::True);
+        assert_eq!(cond("ne(parameters.reg, 'mcr')"), Tri::False);
+        assert_eq!(cond("eq(parameters.flag, 'true')"), Tri::True);
+        assert_eq!(
+            cond("containsValue(parameters.list, 'linux_x64')"),
+            Tri::True
+        );
+        assert_eq!(cond("in(parameters.reg, 'a', 'mcr')"), Tri::True);
+        assert_eq!(cond("notIn(parameters.reg, 'a', 'mcr')"), Tri::False);
+        assert_eq!(
+            cond("eq(variables['Build.Reason'], 'PullRequest')"),
+            Tri::Unknown
+        );
+        assert_eq!(
+            cond("and(eq(variables['Build.Reason'], 'PullRequest'), false)"),
+            Tri::False
+        );
+        assert_eq!(cond("startsWith(parameters.reg, 'm')"), Tri::True);
+        assert_eq!(cond("not(endsWith(parameters.reg, 'x'))"), Tri::True);
+        assert_eq!(cond("someFunction(1)"), Tri::Unknown);
+        assert_eq!(cond("eq(parameters.missing, '')"), Tri::True);
+        assert_eq!(cond("lower('ABC')"), Tri::True);
+    }
+
+    #[test]
+    fn alternatives_are_capped() {
+        let many = Alts((0..64).map(|i| s(&i.to_string())).collect());
+        let scope = scope_with(vec![("a", many.clone()), ("b", many)]);
+        let capped = Cell::new(false);
+        let got = Eval {
+            base: None,
+            capped: &capped,
+        }
+        .eval(
+            &parse("format('{0}{1}', parameters.a, parameters.b)").expect("parses"),
+            &scope,
+        );
+        assert!(got.0.len() <= MAX_ALTS);
+        assert!(capped.get());
+    }
+}

@@ -1,0 +1,915 @@
+//! Template expansion, the way the Azure Pipelines preprocessor does it: a file's tree is
+//! rebuilt with `${{ }}` evaluated, `${{ if }}` / `elseif` / `else` branches chosen,
+//! `${{ each }}` unrolled, `${{ insert }}` merged, and `template:` references (in lists and
+//! under `extends:`) replaced by the expanded template, bound to its arguments.
+//!
+//! Where a condition cannot be decided every branch is kept, so the result over-approximates
+//! what can run. Work is bounded: include depth, an include stack (cycles are reported, not
+//! followed) and a node budget per root.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::eval::{pair_object, Eval, Scope, Tri};
+use super::expr::{self, Directive};
+use super::repo::{Repository, Target};
+use super::value::{Alts, FileId, Loc, Meta, Object, Origin, Text, Value};
+use crate::yaml::{Node, Style, Value as YValue};
+
+/// Deepest template nesting followed (Azure Pipelines allows 100 files in total; real
+/// pipelines stay far below this).
+const MAX_DEPTH: usize = 40;
+
+/// Nodes expanded per root before expansion stops following templates.
+pub const NODE_BUDGET: usize = 400_000;
+
+/// A template reference that was not expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfollowed {
+    /// The reference as written/evaluated.
+    pub reference: String,
+    /// The `template:` value's place.
+    pub at: Loc,
+    /// Why: external repository, missing file, unknown path.
+    pub reason: UnfollowedReason,
+}
+
+/// Why a template reference was not expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnfollowedReason {
+    /// `file@repo` in another repository.
+    External,
+    /// No such file among those handed in.
+    Missing,
+    /// The path is an expression whose value is not known.
+    Unknown,
+}
+
+/// An include cycle: `at` is the `template:` that would re-enter a file on the stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cycle {
+    /// The `template:` value.
+    pub at: Loc,
+    /// The files of the cycle, from the re-entered one to the including one.
+    pub files: Vec<FileId>,
+}
+
+/// Expansion state for one root (an entry point or a template analysed on its own).
+pub struct Engine<'r, 't> {
+    repo: &'r Repository<'t>,
+    stack: Vec<FileId>,
+    nodes: usize,
+    /// Raised when a set of possibilities hit the cap.
+    pub capped: Cell<bool>,
+    /// Raised when the node budget or the depth limit stopped expansion.
+    pub truncated: bool,
+    /// Template references not followed.
+    pub unfollowed: Vec<Unfollowed>,
+    /// Include cycles met.
+    pub cycles: Vec<Cycle>,
+    /// Every file expanded.
+    pub visited: Vec<FileId>,
+}
+
+#[derive(Clone)]
+struct Cx {
+    file: FileId,
+    scope: Scope,
+    chain: Rc<[FileId]>,
+}
+
+/// State of an `if` / `elseif` / `else` chain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Chain {
+    /// A branch was certainly taken: the rest are skipped.
+    Taken,
+    /// No branch certainly taken; `all_false` when every earlier one was certainly not.
+    Open { all_false: bool },
+}
+
+impl<'r, 't> Engine<'r, 't> {
+    /// A fresh engine over `repo`.
+    pub fn new(repo: &'r Repository<'t>) -> Self {
+        Engine {
+            repo,
+            stack: Vec::new(),
+            nodes: 0,
+            capped: Cell::new(false),
+            truncated: false,
+            unfollowed: Vec::new(),
+            cycles: Vec::new(),
+            visited: Vec::new(),
+        }
+    }
+
+    /// Expand file `id` as a root. `standalone`: its callers are unknown, so each parameter
+    /// may be its default or anything (conditions on parameters are explored both ways).
+    pub fn expand_root(&mut self, id: FileId, standalone: bool) -> Option<Alts> {
+        let root = self.repo.files[id].root.as_ref()?;
+        let mut fields = Vec::new();
+        for p in self.repo.params(id) {
+            let mut alts = match p.default {
+                Some(d) => self.expand(
+                    d,
+                    &Cx {
+                        file: id,
+                        scope: Scope::default(),
+                        chain: Rc::from(vec![id]),
+                    },
+                    None,
+                ),
+                None => Alts::default(),
+            };
+            alts = typed(alts, p.ty);
+            if standalone || alts.0.is_empty() {
+                alts.push(Value::Unknown);
+            }
+            fields.push((Text::bare(p.name), alts));
+        }
+        let scope = Scope {
+            params: Alts::one(Value::Object(Rc::new(Object { fields, meta: None }))),
+            params_open: standalone,
+            vars: Rc::new(file_variables(root)),
+            locals: Rc::new(Vec::new()),
+        };
+        let cx = Cx {
+            file: id,
+            scope,
+            chain: Rc::from(vec![id]),
+        };
+        self.stack.push(id);
+        self.visited.push(id);
+        let out = self.document(root, &cx);
+        self.stack.pop();
+        Some(out)
+    }
+
+    fn document(&mut self, root: &Node<'t>, cx: &Cx) -> Alts {
+        let mut fields = Builder::new(meta_of(root, cx, false));
+        self.fill_mapping(root, cx, &mut fields, true, true);
+        Alts::one(fields.finish())
+    }
+
+    /// Set a mapping key, noting when the cap dropped possibilities.
+    fn put(&self, b: &mut Builder, key: Text, value: Alts, certain: bool) {
+        if !b.set(key, value, certain) {
+            self.capped.set(true);
+        }
+    }
+
+    fn tick(&mut self) -> bool {
+        self.nodes += 1;
+        if self.nodes > NODE_BUDGET {
+            self.truncated = true;
+            return false;
+        }
+        true
+    }
+
+    fn evaluator(&self, base: Option<(FileId, usize)>) -> Eval<'_> {
+        Eval {
+            base,
+            capped: &self.capped,
+        }
+    }
+
+    /// Expand any node. `key` is the key it sits under (lists of `stages`/`jobs`/`steps`
+    /// splice the matching list of an included template).
+    fn expand(&mut self, node: &Node<'t>, cx: &Cx, key: Option<&str>) -> Alts {
+        if !self.tick() {
+            return Alts::unknown();
+        }
+        match &node.value {
+            YValue::Scalar(..) => self.scalar(node, cx),
+            YValue::Mapping(_) => {
+                let mut b = Builder::new(meta_of(node, cx, false));
+                self.fill_mapping(node, cx, &mut b, true, false);
+                Alts::one(b.finish())
+            }
+            YValue::Sequence(_) => {
+                let mut items = Vec::new();
+                self.fill_sequence(node, cx, key, &mut items);
+                Alts::one(Value::Array(Rc::new(items)))
+            }
+            YValue::Alias => Alts::unknown(),
+        }
+    }
+
+    fn scalar(&mut self, node: &Node<'t>, cx: &Cx) -> Alts {
+        let Some(decoded) = node.as_str() else {
+            return Alts::unknown();
+        };
+        let span = node.content_span();
+        let text = self.repo.files[cx.file].text;
+        let raw = text.get(span.clone()).unwrap_or_default();
+        let exact = raw == decoded && !matches!(node.style(), Some(Style::Block));
+        let lead = decoded.len() - decoded.trim_start().len();
+        let trimmed = decoded.trim();
+        let loc = Loc {
+            file: cx.file,
+            span: if exact {
+                span.start + lead..span.start + lead + trimmed.len()
+            } else {
+                span.clone()
+            },
+        };
+        if !decoded.contains("${{") {
+            if node.style() == Some(Style::Plain) {
+                match trimmed {
+                    "" | "~" | "null" | "Null" | "NULL" => return Alts::one(Value::Null),
+                    "true" | "True" | "TRUE" => return Alts::one(Value::Bool(true)),
+                    "false" | "False" | "FALSE" => return Alts::one(Value::Bool(false)),
+                    _ => {}
+                }
+                if let Ok(n) = trimmed.parse::<f64>() {
+                    if trimmed
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+                    {
+                        return Alts::one(Value::Number(n));
+                    }
+                }
+            }
+            return Alts::one(Value::str(trimmed, Origin::Literal(loc)));
+        }
+        let Ok(segs) = expr::segments(decoded) else {
+            return Alts::unknown();
+        };
+        let base = |offset: usize| exact.then_some((cx.file, span.start + offset));
+        // The whole value is one expression: its result keeps its type (an object stays one).
+        if segs.len() == 1
+            && decoded[..segs[0].outer.start].trim().is_empty()
+            && decoded[segs[0].outer.end..].trim().is_empty()
+        {
+            let inner = &decoded[segs[0].inner.clone()];
+            let Ok(e) = expr::parse(inner) else {
+                return Alts::unknown();
+            };
+            let out = self
+                .evaluator(base(segs[0].inner.start))
+                .eval(&e, &cx.scope);
+            return stamp(out, &loc);
+        }
+        // Interpolation: text around expressions; the result is a string built from parts.
+        let mut results: Vec<(String, Vec<Loc>)> = vec![(String::new(), Vec::new())];
+        let mut at = 0;
+        for seg in &segs {
+            let piece = &decoded[at..seg.outer.start];
+            for r in &mut results {
+                r.0.push_str(piece);
+            }
+            if exact && !piece.trim().is_empty() {
+                for r in &mut results {
+                    r.1.push(Loc {
+                        file: cx.file,
+                        span: span.start + at..span.start + seg.outer.start,
+                    });
+                }
+            }
+            let inner = &decoded[seg.inner.clone()];
+            let Ok(e) = expr::parse(inner) else {
+                return Alts::unknown();
+            };
+            let values = self.evaluator(base(seg.inner.start)).eval(&e, &cx.scope);
+            let mut next = Vec::new();
+            for r in &results {
+                for v in &values.0 {
+                    let Some(t) = v.as_text().filter(|_| !matches!(v, Value::Unknown)) else {
+                        return Alts::unknown();
+                    };
+                    let mut parts = r.1.clone();
+                    parts.extend(v.origin().parts());
+                    next.push((format!("{}{t}", r.0), parts));
+                    if next.len() >= super::value::MAX_ALTS {
+                        self.capped.set(true);
+                        break;
+                    }
+                }
+            }
+            results = next;
+            at = seg.outer.end;
+        }
+        let tail = &decoded[at..];
+        let mut out = Alts::default();
+        for (mut s, mut parts) in results {
+            s.push_str(tail);
+            if exact && !tail.trim().is_empty() {
+                parts.push(Loc {
+                    file: cx.file,
+                    span: span.start + at..span.start + decoded.len(),
+                });
+            }
+            out.push(Value::str(
+                s.trim(),
+                Origin::Built {
+                    at: Some(loc.clone()),
+                    parts,
+                },
+            ));
+        }
+        out
+    }
+
+    /// Evaluate a directive condition written in key `k`.
+    fn directive(&self, k: &Node<'t>) -> Option<Result<Directive, ()>> {
+        let s = k.as_str()?.trim();
+        let inner = s.strip_prefix("${{")?.strip_suffix("}}")?;
+        Some(expr::parse_directive(inner)?.map_err(|_| ()))
+    }
+
+    fn condition(&self, e: &expr::Expr, cx: &Cx) -> Tri {
+        self.evaluator(None).condition(e, &cx.scope)
+    }
+
+    /// Decide whether a branch of an `if` chain is taken: `Some(certain)` or `None` (skipped).
+    fn branch(&self, d: &Directive, chain: &mut Option<Chain>, cx: &Cx) -> Option<bool> {
+        let cond = match d {
+            Directive::If(e) => {
+                *chain = Some(Chain::Open { all_false: true });
+                self.condition(e, cx)
+            }
+            Directive::ElseIf(e) => match chain {
+                Some(Chain::Taken) => return None,
+                _ => self.condition(e, cx),
+            },
+            Directive::Else => match chain {
+                Some(Chain::Taken) => return None,
+                _ => Tri::True,
+            },
+            _ => return None,
+        };
+        let all_false = match chain {
+            Some(Chain::Open { all_false }) => *all_false,
+            _ => true,
+        };
+        match cond {
+            Tri::False => None,
+            Tri::True if all_false => {
+                *chain = Some(Chain::Taken);
+                Some(true)
+            }
+            _ => {
+                *chain = Some(Chain::Open { all_false: false });
+                Some(false)
+            }
+        }
+    }
+
+    /// Loop bindings of `${{ each name in coll }}`.
+    fn each_bindings(&self, coll: &expr::Expr, cx: &Cx) -> Vec<(Alts, bool)> {
+        let values = self.evaluator(None).eval(coll, &cx.scope);
+        let single = values.0.len() == 1;
+        let mut out = Vec::new();
+        for v in &values.0 {
+            match v {
+                Value::Array(items) => {
+                    out.extend(items.iter().map(|i| (i.clone(), single)));
+                }
+                Value::Object(o) => {
+                    out.extend(
+                        o.fields
+                            .iter()
+                            .map(|(k, v)| (Alts::one(pair_object(k, v)), single)),
+                    );
+                }
+                Value::Unknown => out.push((Alts::unknown(), false)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn bind(cx: &Cx, name: &str, value: Alts) -> Cx {
+        let mut locals = (*cx.scope.locals).clone();
+        locals.push((name.to_string(), value));
+        Cx {
+            scope: Scope {
+                locals: Rc::new(locals),
+                ..cx.scope.clone()
+            },
+            ..cx.clone()
+        }
+    }
+
+    fn fill_mapping(
+        &mut self,
+        node: &Node<'t>,
+        cx: &Cx,
+        b: &mut Builder,
+        certain: bool,
+        document: bool,
+    ) {
+        let Some(pairs) = node.as_mapping() else {
+            return;
+        };
+        let mut chain: Option<Chain> = None;
+        for (k, v) in pairs {
+            if !self.tick() {
+                return;
+            }
+            let Some(key) = k.as_str() else {
+                continue;
+            };
+            if document && key == "parameters" {
+                continue;
+            }
+            match self.directive(k) {
+                Some(Ok(d @ (Directive::If(_) | Directive::ElseIf(_) | Directive::Else))) => {
+                    if let Some(sure) = self.branch(&d, &mut chain, cx) {
+                        self.fill_mapping(v, cx, b, certain && sure, document);
+                    }
+                    continue;
+                }
+                Some(Ok(Directive::Each(name, coll))) => {
+                    chain = None;
+                    for (value, sure) in self.each_bindings(&coll, cx) {
+                        let inner = Self::bind(cx, &name, value);
+                        self.fill_mapping(v, &inner, b, certain && sure, document);
+                    }
+                    continue;
+                }
+                Some(Ok(Directive::Insert)) => {
+                    chain = None;
+                    let got = self.expand(v, cx, None);
+                    let sure = got.0.len() == 1;
+                    for alt in got.0 {
+                        if let Value::Object(o) = alt {
+                            for (fk, fv) in &o.fields {
+                                self.put(b, fk.clone(), fv.clone(), certain && sure);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                Some(Err(())) => continue,
+                None => {}
+            }
+            chain = None;
+            if key.contains("${{") {
+                // An expression key such as `${{ pair.key }}`.
+                let keys = self.scalar(k, cx);
+                let sure = keys.0.len() == 1;
+                let value = self.expand(v, cx, None);
+                for alt in keys.0 {
+                    if let Some(t) = alt.as_text().filter(|_| !matches!(alt, Value::Unknown)) {
+                        self.put(
+                            b,
+                            Text {
+                                s: Rc::from(t.as_str()),
+                                origin: alt.origin(),
+                            },
+                            value.clone(),
+                            certain && sure,
+                        );
+                    }
+                }
+                continue;
+            }
+            let key_text = Text {
+                s: Rc::from(key),
+                origin: Origin::Literal(Loc {
+                    file: cx.file,
+                    span: k.content_span(),
+                }),
+            };
+            if key == "extends" && v.get("template").is_some() {
+                self.extends(v, cx, b, certain);
+                continue;
+            }
+            let value = self.expand(v, cx, Some(key));
+            self.put(b, key_text, value, certain);
+        }
+    }
+
+    fn fill_sequence(&mut self, node: &Node<'t>, cx: &Cx, key: Option<&str>, out: &mut Vec<Alts>) {
+        let Some(seq) = node.as_sequence() else {
+            return;
+        };
+        let mut chain: Option<Chain> = None;
+        for item in seq {
+            if !self.tick() {
+                return;
+            }
+            if let Some(pairs) = item.as_mapping() {
+                let directives: Vec<_> = pairs.iter().map(|(k, _)| self.directive(k)).collect();
+                if !pairs.is_empty() && directives.iter().all(Option::is_some) {
+                    for ((_, v), d) in pairs.iter().zip(directives) {
+                        match d {
+                            Some(Ok(
+                                d @ (Directive::If(_) | Directive::ElseIf(_) | Directive::Else),
+                            )) if self.branch(&d, &mut chain, cx).is_some() => {
+                                self.splice(v, cx, key, out);
+                            }
+                            Some(Ok(Directive::Each(name, coll))) => {
+                                chain = None;
+                                for (value, _) in self.each_bindings(&coll, cx) {
+                                    let inner = Self::bind(cx, &name, value);
+                                    self.splice(v, &inner, key, out);
+                                }
+                            }
+                            Some(Ok(Directive::Insert)) => {
+                                chain = None;
+                                self.splice(v, cx, key, out);
+                            }
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                chain = None;
+                if item.get("template").is_some_and(|t| t.as_str().is_some())
+                    && item.get("task").is_none()
+                {
+                    self.template_item(item, cx, key, out);
+                    continue;
+                }
+            }
+            chain = None;
+            if item
+                .as_str()
+                .is_some_and(|s| s.trim_start().starts_with("${{"))
+            {
+                for alt in self.expand(item, cx, key).0 {
+                    match alt {
+                        Value::Array(items) => out.extend(items.iter().cloned()),
+                        other => out.push(Alts::one(other)),
+                    }
+                }
+                continue;
+            }
+            out.push(self.expand(item, cx, key));
+        }
+    }
+
+    /// The content of an `if`/`each` item in a sequence: a list is spliced, anything else
+    /// is one item.
+    fn splice(&mut self, v: &Node<'t>, cx: &Cx, key: Option<&str>, out: &mut Vec<Alts>) {
+        match &v.value {
+            YValue::Sequence(_) => self.fill_sequence(v, cx, key, out),
+            YValue::Mapping(_) if v.get("template").is_some_and(|t| t.as_str().is_some()) => {
+                self.template_item(v, cx, key, out)
+            }
+            _ => {
+                for alt in self.expand(v, cx, key).0 {
+                    match alt {
+                        Value::Array(items) => out.extend(items.iter().cloned()),
+                        other => out.push(Alts::one(other)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A `- template: x` list item: the template's matching list is spliced in.
+    fn template_item(&mut self, item: &Node<'t>, cx: &Cx, key: Option<&str>, out: &mut Vec<Alts>) {
+        let Some(path_node) = item.get("template") else {
+            return;
+        };
+        let args = match item.get("parameters") {
+            Some(p) => self.expand(p, cx, None),
+            None => Alts::default(),
+        };
+        for (target, at, written) in self.targets(path_node, cx) {
+            let content = match target {
+                Some(id) => self.call(id, &args, cx, &at),
+                None => None,
+            };
+            match content {
+                Some(content) => {
+                    for alt in content.0 {
+                        let Value::Object(o) = alt else { continue };
+                        let list = key.and_then(|k| o.get(k)).or_else(|| {
+                            ["stages", "jobs", "steps", "variables"]
+                                .iter()
+                                .find_map(|k| o.get(k))
+                        });
+                        for l in list.into_iter().flat_map(|l| l.0.iter()) {
+                            if let Value::Array(items) = l {
+                                out.extend(items.iter().cloned());
+                            }
+                        }
+                    }
+                }
+                None => out.push(Alts::one(unfollowed_object(&written, &args, cx, item))),
+            }
+        }
+    }
+
+    /// `extends: {template, parameters}`: the template's top-level keys are merged in place.
+    fn extends(&mut self, v: &Node<'t>, cx: &Cx, b: &mut Builder, certain: bool) {
+        let Some(path_node) = v.get("template") else {
+            return;
+        };
+        let args = match v.get("parameters") {
+            Some(p) => self.expand(p, cx, None),
+            None => Alts::default(),
+        };
+        let targets = self.targets(path_node, cx);
+        let sure = targets.len() == 1;
+        for (target, at, written) in targets {
+            let content = match target {
+                Some(id) => self.call(id, &args, cx, &at),
+                None => None,
+            };
+            match content {
+                Some(content) => {
+                    for alt in content.0 {
+                        if let Value::Object(o) = alt {
+                            for (k, fv) in &o.fields {
+                                self.put(b, k.clone(), fv.clone(), certain && sure);
+                            }
+                        }
+                    }
+                }
+                None => self.put(
+                    b,
+                    Text::bare("extends"),
+                    Alts::one(unfollowed_object(&written, &args, cx, v)),
+                    false,
+                ),
+            }
+        }
+    }
+
+    /// Where a `template:` value points: one entry per possible path (`None` target when not
+    /// followed), with the value's place and the path text.
+    fn targets(&mut self, path_node: &Node<'t>, cx: &Cx) -> Vec<(Option<FileId>, Loc, String)> {
+        let at = Loc {
+            file: cx.file,
+            span: path_node.content_span(),
+        };
+        let paths = self.scalar(path_node, cx);
+        let mut out = Vec::new();
+        for alt in paths.0 {
+            let written = match &alt {
+                Value::Str(t) => t.s.to_string(),
+                _ => {
+                    let written = path_node.as_str().unwrap_or_default().trim().to_string();
+                    self.unfollowed.push(Unfollowed {
+                        reference: written.clone(),
+                        at: at.clone(),
+                        reason: UnfollowedReason::Unknown,
+                    });
+                    if !out.iter().any(|(t, _, w): &(Option<FileId>, Loc, String)| {
+                        t.is_none() && *w == written
+                    }) {
+                        out.push((None, at.clone(), written));
+                    }
+                    continue;
+                }
+            };
+            match self.repo.resolve(cx.file, &written) {
+                Target::File(id) => out.push((Some(id), at.clone(), written)),
+                Target::External(r) => {
+                    self.unfollowed.push(Unfollowed {
+                        reference: r,
+                        at: at.clone(),
+                        reason: UnfollowedReason::External,
+                    });
+                    out.push((None, at.clone(), written));
+                }
+                Target::Missing(_) => {
+                    self.unfollowed.push(Unfollowed {
+                        reference: written.clone(),
+                        at: at.clone(),
+                        reason: UnfollowedReason::Missing,
+                    });
+                    out.push((None, at.clone(), written));
+                }
+            }
+        }
+        out
+    }
+
+    /// Expand template `id` with arguments `args` (alternatives of an object), called from
+    /// `cx` at `at`. `None` when not followed (cycle, depth, budget).
+    fn call(&mut self, id: FileId, args: &Alts, cx: &Cx, at: &Loc) -> Option<Alts> {
+        if let Some(pos) = self.stack.iter().position(|&f| f == id) {
+            self.cycles.push(Cycle {
+                at: at.clone(),
+                files: self.stack[pos..].to_vec(),
+            });
+            return None;
+        }
+        if self.stack.len() >= MAX_DEPTH || self.nodes > NODE_BUDGET {
+            self.truncated = true;
+            return None;
+        }
+        let root = self.repo.files[id].root.as_ref()?;
+        let arg_objects: Vec<Rc<Object>> = args
+            .0
+            .iter()
+            .filter_map(|a| match a {
+                Value::Object(o) => Some(o.clone()),
+                _ => None,
+            })
+            .collect();
+        let sure = arg_objects.len() <= 1;
+        let mut fields: Vec<(Text, Alts)> = Vec::new();
+        let defaults_cx = Cx {
+            file: id,
+            scope: Scope::default(),
+            chain: cx.chain.clone(),
+        };
+        let declared = self.repo.params(id);
+        for p in &declared {
+            let mut alts = Alts::default();
+            let mut given_everywhere = !arg_objects.is_empty();
+            for o in &arg_objects {
+                match o.get(p.name) {
+                    Some(v) => {
+                        alts.extend(v.clone());
+                    }
+                    None => given_everywhere = false,
+                }
+            }
+            if !given_everywhere || !sure {
+                if let Some(d) = p.default {
+                    let d = self.expand(d, &defaults_cx, None);
+                    alts.extend(d);
+                }
+            }
+            if alts.0.is_empty() {
+                alts.push(Value::Null);
+            }
+            fields.push((Text::bare(p.name), typed(alts, p.ty)));
+        }
+        // Arguments a template does not declare are still visible to it (old map-style
+        // templates commonly take them).
+        for o in &arg_objects {
+            for (k, v) in &o.fields {
+                if !declared.iter().any(|p| p.name.eq_ignore_ascii_case(&k.s))
+                    && !fields.iter().any(|(f, _)| f.s.eq_ignore_ascii_case(&k.s))
+                {
+                    fields.push((k.clone(), v.clone()));
+                }
+            }
+        }
+        let mut chain: Vec<FileId> = cx.chain.to_vec();
+        chain.push(id);
+        let mut vars = (*cx.scope.vars).clone();
+        vars.extend(file_variables(root));
+        let inner = Cx {
+            file: id,
+            scope: Scope {
+                params: Alts::one(Value::Object(Rc::new(Object { fields, meta: None }))),
+                params_open: false,
+                vars: Rc::new(vars),
+                locals: Rc::new(Vec::new()),
+            },
+            chain: Rc::from(chain),
+        };
+        self.stack.push(id);
+        if !self.visited.contains(&id) {
+            self.visited.push(id);
+        }
+        let out = self.document(root, &inner);
+        self.stack.pop();
+        Some(out)
+    }
+}
+
+/// Give a built value the place of the scalar whose expression produced it.
+fn stamp(alts: Alts, loc: &Loc) -> Alts {
+    Alts(
+        alts.0
+            .into_iter()
+            .map(|v| match v {
+                Value::Str(Text {
+                    s,
+                    origin: Origin::Built { at: None, parts },
+                }) => Value::Str(Text {
+                    s,
+                    origin: Origin::Built {
+                        at: Some(loc.clone()),
+                        parts,
+                    },
+                }),
+                other => other,
+            })
+            .collect(),
+    )
+}
+
+/// Convert declared `boolean` / `number` parameters from their written text.
+fn typed(alts: Alts, ty: Option<&str>) -> Alts {
+    match ty.map(str::to_ascii_lowercase).as_deref() {
+        Some("boolean") => Alts(
+            alts.0
+                .into_iter()
+                .map(|v| match &v {
+                    Value::Str(t) if t.s.eq_ignore_ascii_case("true") => Value::Bool(true),
+                    Value::Str(t) if t.s.eq_ignore_ascii_case("false") => Value::Bool(false),
+                    _ => v,
+                })
+                .collect(),
+        ),
+        Some("number") => Alts(
+            alts.0
+                .into_iter()
+                .map(|v| match &v {
+                    Value::Str(t) => t.s.trim().parse().map_or(v.clone(), Value::Number),
+                    _ => v,
+                })
+                .collect(),
+        ),
+        _ => alts,
+    }
+}
+
+fn meta_of(node: &Node<'_>, cx: &Cx, unfollowed: bool) -> Option<Meta> {
+    Some(Meta {
+        loc: Loc {
+            file: cx.file,
+            span: node.span.clone(),
+        },
+        chain: cx.chain.clone(),
+        unfollowed,
+    })
+}
+
+/// A template reference kept as written (with its expanded arguments) because it was not
+/// followed; use sites inside its arguments are still found.
+fn unfollowed_object(written: &str, args: &Alts, cx: &Cx, node: &Node<'_>) -> Value {
+    Value::Object(Rc::new(Object {
+        fields: vec![
+            (
+                Text::bare("template"),
+                Alts::one(Value::str(written, Origin::None)),
+            ),
+            (Text::bare("parameters"), args.clone()),
+        ],
+        meta: meta_of(node, cx, true),
+    }))
+}
+
+/// Compile-time variables a file defines at its top level (`- name/value` or a map).
+fn file_variables(root: &Node<'_>) -> Vec<(String, Alts)> {
+    let mut out = Vec::new();
+    let Some(vars) = root.get("variables") else {
+        return out;
+    };
+    match &vars.value {
+        YValue::Sequence(items) => {
+            for item in items {
+                if let (Some(name), Some(value)) = (
+                    item.get("name").and_then(Node::as_str),
+                    item.get("value").and_then(Node::as_str),
+                ) {
+                    if !value.contains("${{") {
+                        out.push((name.to_string(), Alts::one(Value::str(value, Origin::None))));
+                    }
+                }
+            }
+        }
+        YValue::Mapping(pairs) => {
+            for (k, v) in pairs {
+                if let (Some(name), Some(value)) = (k.as_str(), v.as_str()) {
+                    if !name.contains("${{") && !value.contains("${{") {
+                        out.push((name.to_string(), Alts::one(Value::str(value, Origin::None))));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Builds a mapping value; `set` with `certain == false` adds possibilities instead of
+/// replacing (a key set under an undecidable branch).
+struct Builder {
+    fields: Vec<(Text, Alts)>,
+    meta: Option<Meta>,
+}
+
+impl Builder {
+    fn new(meta: Option<Meta>) -> Self {
+        Builder {
+            fields: Vec::new(),
+            meta,
+        }
+    }
+
+    /// Returns false when possibilities were dropped at the cap.
+    fn set(&mut self, key: Text, value: Alts, certain: bool) -> bool {
+        match self.fields.iter_mut().find(|(k, _)| k.s == key.s) {
+            Some((_, existing)) if !certain => existing.extend(value),
+            Some(slot) => {
+                *slot = (key, value);
+                true
+            }
+            None => {
+                self.fields.push((key, value));
+                true
+            }
+        }
+    }
+
+    fn finish(self) -> Value {
+        Value::Object(Rc::new(Object {
+            fields: self.fields,
+            meta: self.meta,
+        }))
+    }
+}

@@ -1,0 +1,1041 @@
+//! Azure Pipelines template preprocessing: follow images through `template:` files,
+//! parameters and expressions, the way the service's own preprocessor expands them.
+//!
+//! This is a cross-file layer on top of the per-file analyzer, which it leaves unchanged.
+//! [`analyze`] takes every file's text (pure: the caller reads the files) and returns, per
+//! file, what the per-file view cannot know:
+//!
+//! - references to images written where no image site is visible (a parameter that becomes a
+//!   job container three templates down), reported at the literal;
+//! - where a literal flows ("used as job container via a.yml → b.yml → c.yml");
+//! - the concrete images a `dynamic` reference can produce (`format()` of fragments);
+//! - problems: expressions that cannot be read, include cycles (`template-expression`),
+//!   container aliases with no resource of that name anywhere (`unknown-container-alias`);
+//!
+//! and, per pipeline entry point, the images each job can run in ([`EntryImages`]).
+//!
+//! How: every entry point (a pipeline-shaped file no other file includes) is expanded with
+//! its parameter defaults; every other file is also expanded on its own with each parameter
+//! being its default or unknown, so that templates whose callers are missing are still read.
+//! Conditions that cannot be decided keep every branch; values are sets of possibilities
+//! capped at [`value::MAX_ALTS`].
+
+pub mod eval;
+pub mod expand;
+pub mod expr;
+pub mod repo;
+pub mod value;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
+use std::rc::Rc;
+
+use crate::analyze::Analysis;
+use crate::dialect::has_expression;
+use crate::facts::Facts;
+use crate::finding::Finding;
+use crate::fix::{Applicability, Edit, Fix};
+use crate::model::{Kind, Reference, Site};
+use crate::reference::ImageRef;
+use crate::rules::{short_digest, Rule};
+use crate::settings::Settings;
+
+pub use expand::UnfollowedReason;
+pub use repo::Repository;
+use value::{Alts, FileId, Loc, Object, Origin, Text, Value};
+
+/// A position in a file, for people and JSON.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// File path as handed in.
+    pub path: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column in characters.
+    pub column: u32,
+}
+
+/// One image a job can run in (or use as a service / step target).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExpandedImage {
+    /// The image as it reaches the job.
+    pub image: String,
+    /// Where it is written (for a built image: the expression that builds it).
+    pub defined_at: Position,
+    /// The include chain from the entry point to the file that uses it.
+    pub via: Vec<String>,
+    /// The container alias it was reached through, if any.
+    pub alias: Option<String>,
+}
+
+/// The images of one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobImages {
+    /// The job's name (`job:` / `deployment:`), or `path:line` of where it is written.
+    pub job: String,
+    /// Its images, sorted.
+    pub images: Vec<ExpandedImage>,
+}
+
+/// The jobs of one pipeline entry point that run in containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryImages {
+    /// The entry point's path.
+    pub entry: String,
+    /// Jobs with at least one image, in expansion order.
+    pub jobs: Vec<JobImages>,
+}
+
+/// A template reference that was not followed, reported once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotFollowed {
+    /// The reference (`v1/1ES.Official.PipelineTemplate.yml@1ESPipelineTemplates`).
+    pub reference: String,
+    /// Its first occurrence.
+    pub at: Position,
+    /// Why it was not followed.
+    pub reason: UnfollowedReason,
+}
+
+/// A concrete image a dynamic reference can produce.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Concrete {
+    /// The image text.
+    pub image: String,
+    /// Where the written parts it is built from are (`path:line:column`).
+    pub parts: Vec<Position>,
+    /// Where the expression that builds it is, when the reference is a fragment.
+    pub built_at: Option<Position>,
+}
+
+/// What a `dynamic` reference expands to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicImages {
+    /// Span of the dynamic reference.
+    pub span: Range<usize>,
+    /// The reference is a fragment (a literal completed by an expression elsewhere) rather
+    /// than the expression itself.
+    pub fragment: bool,
+    /// The images it can produce, sorted.
+    pub images: Vec<Concrete>,
+}
+
+/// A literal that reaches a use site through templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flow {
+    /// Span of the literal.
+    pub span: Range<usize>,
+    /// "used as job container via a.yml → b.yml → c.yml".
+    pub description: String,
+}
+
+/// A problem found by the template layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Rule id (`template-expression`, `unknown-container-alias`).
+    pub rule: &'static str,
+    /// Where.
+    pub span: Range<usize>,
+    /// Message.
+    pub message: String,
+    /// The reference text concerned (an alias), if any.
+    pub reference: Option<String>,
+}
+
+/// What the template layer adds to one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileExtras {
+    /// Image literals the per-file view does not see as images (sorted by span).
+    pub references: Vec<Reference>,
+    /// Where literals flow, by literal span.
+    pub flows: Vec<Flow>,
+    /// Expansions of the file's dynamic references.
+    pub dynamic: Vec<DynamicImages>,
+    /// Problems.
+    pub problems: Vec<Problem>,
+}
+
+/// The template layer's results for a set of files.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateAnalysis {
+    files: BTreeMap<String, FileExtras>,
+    /// Per entry point, the images each job can run in.
+    pub entries: Vec<EntryImages>,
+    /// Template references not followed (external repositories, missing files, paths that
+    /// are unknown expressions), one per distinct reference.
+    pub not_followed: Vec<NotFollowed>,
+    /// Limits that were hit (alternatives capped, expansion budget), for people.
+    pub notes: Vec<String>,
+}
+
+impl TemplateAnalysis {
+    /// What the layer adds to the file at `path` (empty when nothing).
+    pub fn file(&self, path: &str) -> Option<&FileExtras> {
+        self.files.get(path)
+    }
+
+    /// Every file with extras.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &FileExtras)> {
+        self.files.iter().map(|(p, e)| (p.as_str(), e))
+    }
+}
+
+/// Analyse `(path, text)` pairs (forward-slash paths; only Azure Pipelines YAML files take
+/// part). Settings and facts are applied later, per file, by [`FileExtras::apply`].
+pub fn analyze<'t>(files: impl IntoIterator<Item = (&'t str, &'t str)>) -> TemplateAnalysis {
+    analyze_repository(&Repository::new(files))
+}
+
+/// How an image reaches a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UseSite {
+    JobContainer,
+    StepTarget,
+    Service,
+    /// A `container` argument of a template that was not followed.
+    TemplateArgument,
+}
+
+impl UseSite {
+    fn describe(self) -> &'static str {
+        match self {
+            UseSite::JobContainer => "job container",
+            UseSite::StepTarget => "step target container",
+            UseSite::Service => "service container",
+            UseSite::TemplateArgument => "container argument of a template that is not followed",
+        }
+    }
+
+    fn site(self) -> Site {
+        match self {
+            UseSite::JobContainer | UseSite::TemplateArgument => Site::JobContainer,
+            UseSite::StepTarget => Site::StepTarget,
+            UseSite::Service => Site::Service,
+        }
+    }
+}
+
+struct Use {
+    value: Text,
+    alias: Option<Text>,
+    site: UseSite,
+    chain: Rc<[FileId]>,
+    job: usize,
+}
+
+struct AliasUse {
+    alias: Text,
+    site: UseSite,
+    chain: Rc<[FileId]>,
+    job: usize,
+}
+
+/// Keys that make a mapping a step (so its `target:` is a step target wherever the step
+/// list is passed, e.g. as a `postBuildSteps` template argument).
+const STEP_KEYS: &[&str] = &[
+    "script",
+    "bash",
+    "pwsh",
+    "powershell",
+    "task",
+    "checkout",
+    "download",
+    "downloadBuild",
+    "getPackage",
+    "publish",
+];
+
+/// Use sites found in one root's expansion.
+#[derive(Default)]
+struct Scan {
+    jobs: Vec<(String, Option<Loc>)>,
+    job_index: HashMap<Loc, usize>,
+    uses: Vec<Use>,
+    alias_uses: Vec<AliasUse>,
+    definitions: HashMap<String, Vec<Text>>,
+}
+
+impl Scan {
+    fn walk(&mut self, alts: &Alts, key: Option<&str>, job: Option<usize>, chain: &Rc<[FileId]>) {
+        for v in &alts.0 {
+            match v {
+                Value::Array(items) => {
+                    for item in items.iter() {
+                        self.walk(item, key, job, chain);
+                    }
+                }
+                Value::Object(o) => self.object(o, key, job, chain),
+                _ => {}
+            }
+        }
+    }
+
+    fn job_for(&mut self, o: &Object, name: Option<String>) -> usize {
+        let loc = o.meta.as_ref().map(|m| m.loc.clone());
+        if let Some(l) = &loc {
+            if let Some(&i) = self.job_index.get(l) {
+                return i;
+            }
+        }
+        self.jobs.push((name.unwrap_or_default(), loc.clone()));
+        let i = self.jobs.len() - 1;
+        if let Some(l) = loc {
+            self.job_index.insert(l, i);
+        }
+        i
+    }
+
+    fn object(&mut self, o: &Object, key: Option<&str>, job: Option<usize>, chain: &Rc<[FileId]>) {
+        let chain = o
+            .meta
+            .as_ref()
+            .map_or_else(|| chain.clone(), |m| m.chain.clone());
+        if o.meta.as_ref().is_some_and(|m| m.unfollowed) {
+            let template = o
+                .get("template")
+                .and_then(|t| t.texts().next())
+                .map(|t| t.s.to_string())
+                .unwrap_or_default();
+            let Some(params) = o.get("parameters") else {
+                return;
+            };
+            let name = format!("template {template}");
+            let job = match job {
+                None if key == Some("jobs") => Some(self.job_for(o, Some(name.clone()))),
+                other => other,
+            };
+            for p in &params.0 {
+                let Value::Object(po) = p else { continue };
+                for (k, v) in &po.fields {
+                    match &*k.s {
+                        "container" => {
+                            let j = match job {
+                                Some(j) => j,
+                                None => self.job_for(o, Some(name.clone())),
+                            };
+                            self.container(v, UseSite::TemplateArgument, j, &chain);
+                        }
+                        "containers" => self.definitions(v),
+                        name => self.walk(v, Some(name), job, &chain),
+                    }
+                }
+            }
+            return;
+        }
+        let is_job = key == Some("jobs");
+        let is_step = key == Some("steps") || STEP_KEYS.iter().any(|k| o.get(k).is_some());
+        let job = if is_job {
+            let name = ["job", "deployment"].iter().find_map(|k| {
+                o.get(k)
+                    .and_then(|v| v.texts().next())
+                    .map(|t| t.s.to_string())
+            });
+            Some(self.job_for(o, name))
+        } else {
+            job
+        };
+        for (k, v) in &o.fields {
+            match (&*k.s, job) {
+                ("container", Some(j)) if is_job => {
+                    self.container(v, UseSite::JobContainer, j, &chain);
+                }
+                ("services", Some(j)) if is_job => {
+                    for s in &v.0 {
+                        if let Value::Object(so) = s {
+                            for (_, sv) in &so.fields {
+                                for t in sv.texts() {
+                                    self.image_or_alias(t, UseSite::Service, j, &chain);
+                                }
+                            }
+                        }
+                    }
+                }
+                ("target", _) if is_step && !is_job => {
+                    let j = match job {
+                        Some(j) => j,
+                        None => self.job_for(o, None),
+                    };
+                    for t in &v.0 {
+                        match t {
+                            Value::Str(t) if !t.s.eq_ignore_ascii_case("host") => {
+                                self.image_or_alias(t, UseSite::StepTarget, j, &chain);
+                            }
+                            Value::Object(to) => {
+                                for c in to.get("container").into_iter().flat_map(Alts::texts) {
+                                    self.image_or_alias(c, UseSite::StepTarget, j, &chain);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                ("containers", _) => self.definitions(v),
+                (name, _) => self.walk(v, Some(name), job, &chain),
+            }
+        }
+    }
+
+    fn container(&mut self, alts: &Alts, site: UseSite, job: usize, chain: &Rc<[FileId]>) {
+        for v in &alts.0 {
+            match v {
+                Value::Str(t) => self.image_or_alias(t, site, job, chain),
+                Value::Object(o) => {
+                    let Some(images) = o.get("image") else {
+                        continue;
+                    };
+                    let has_registry = o.get("registry").is_some();
+                    for t in images.texts() {
+                        if has_registry && !t.s.contains('/') {
+                            continue; // a fragment completed by a format() elsewhere
+                        }
+                        self.image(t, site, job, chain, None);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn image_or_alias(&mut self, t: &Text, site: UseSite, job: usize, chain: &Rc<[FileId]>) {
+        let s = t.s.trim();
+        if s.is_empty() || has_expression(s) {
+            return;
+        }
+        if s.contains(['/', ':', '@']) {
+            self.image(t, site, job, chain, None);
+        } else {
+            self.alias_uses.push(AliasUse {
+                alias: t.clone(),
+                site,
+                chain: chain.clone(),
+                job,
+            });
+        }
+    }
+
+    fn image(
+        &mut self,
+        t: &Text,
+        site: UseSite,
+        job: usize,
+        chain: &Rc<[FileId]>,
+        alias: Option<Text>,
+    ) {
+        if t.s.trim().is_empty() || has_expression(&t.s) {
+            return;
+        }
+        // A built value that is no image reference comes from partial knowledge (an empty
+        // default fed to `format()`), not from a pipeline that can run.
+        if matches!(t.origin, Origin::Built { .. }) && ImageRef::parse(t.s.trim()).is_err() {
+            return;
+        }
+        self.uses.push(Use {
+            value: t.clone(),
+            alias,
+            site,
+            chain: chain.clone(),
+            job,
+        });
+    }
+
+    /// `resources.containers` lists and `containers:` alias maps, after expansion.
+    fn definitions(&mut self, alts: &Alts) {
+        for v in &alts.0 {
+            match v {
+                Value::Array(items) => {
+                    for item in items.iter().flat_map(|i| i.0.iter()) {
+                        let Value::Object(o) = item else { continue };
+                        let images: Vec<Text> = o
+                            .get("image")
+                            .into_iter()
+                            .flat_map(|a| a.texts().cloned())
+                            .collect();
+                        for alias in o.get("container").into_iter().flat_map(Alts::texts) {
+                            self.definitions
+                                .entry(alias.s.to_ascii_lowercase())
+                                .or_default()
+                                .extend(images.iter().cloned());
+                        }
+                    }
+                }
+                Value::Object(map) => {
+                    for (alias, def) in &map.fields {
+                        for d in &def.0 {
+                            let Value::Object(o) = d else { continue };
+                            let images =
+                                o.get("image").into_iter().flat_map(|a| a.texts().cloned());
+                            self.definitions
+                                .entry(alias.s.to_ascii_lowercase())
+                                .or_default()
+                                .extend(images);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Analyse a repository model (see [`analyze`]).
+pub fn analyze_repository(repo: &Repository<'_>) -> TemplateAnalysis {
+    let entries = repo.entries();
+    // Entry points with their defaults (what runs), then every file on its own with unknown
+    // callers (what can run): templates whose callers are missing, and entry points whose
+    // parameters a run may override.
+    let mut roots: Vec<(FileId, bool)> = entries.iter().map(|&e| (e, false)).collect();
+    for id in 0..repo.files.len() {
+        let parameterised = !repo.params(id).is_empty();
+        if repo.files[id].root.is_some() && (!entries.contains(&id) || parameterised) {
+            roots.push((id, true));
+        }
+    }
+    let mut out = Collector::new(repo);
+    for (id, standalone) in roots {
+        let mut engine = expand::Engine::new(repo);
+        let Some(tree) = engine.expand_root(id, standalone) else {
+            continue;
+        };
+        let path = repo.files[id].path;
+        if engine.capped.get() {
+            out.notes.insert(format!(
+                "{path}: some values had more than {} possibilities; the rest were not followed",
+                value::MAX_ALTS
+            ));
+        }
+        if engine.truncated {
+            out.notes.insert(format!(
+                "{path}: expansion stopped at its size limit ({} nodes or {} nested templates); images beyond it are not listed",
+                expand::NODE_BUDGET,
+                40
+            ));
+        }
+        for c in &engine.cycles {
+            let names: Vec<&str> = c
+                .files
+                .iter()
+                .chain(std::iter::once(&c.files[0]))
+                .map(|&f| repo.files[f].path)
+                .collect();
+            out.problem(
+                &c.at,
+                "template-expression",
+                format!(
+                    "template include cycle: {}; the cycle is not followed",
+                    names.join(" → ")
+                ),
+                None,
+            );
+        }
+        for u in &engine.unfollowed {
+            out.unfollowed(u);
+        }
+        let mut scan = Scan::default();
+        let root_chain: Rc<[FileId]> = Rc::from(vec![id]);
+        scan.walk(&tree, None, None, &root_chain);
+        out.root(id, !standalone, scan);
+    }
+    out.finish()
+}
+
+/// A place as a sortable key: file, span start, span end.
+type Key = (FileId, usize, usize);
+
+struct Collector<'r, 't> {
+    repo: &'r Repository<'t>,
+    files: BTreeMap<FileId, FileExtras>,
+    flows: BTreeMap<Key, BTreeSet<String>>,
+    dynamic: BTreeMap<Key, (bool, BTreeMap<String, Concrete>)>,
+    new_refs: BTreeMap<Key, Reference>,
+    problems: BTreeSet<(Key, &'static str, String, Option<String>)>,
+    entries: Vec<EntryImages>,
+    not_followed: BTreeMap<String, NotFollowed>,
+    notes: BTreeSet<String>,
+}
+
+impl<'r, 't> Collector<'r, 't> {
+    fn new(repo: &'r Repository<'t>) -> Self {
+        let mut c = Collector {
+            repo,
+            files: BTreeMap::new(),
+            flows: BTreeMap::new(),
+            dynamic: BTreeMap::new(),
+            new_refs: BTreeMap::new(),
+            problems: BTreeSet::new(),
+            entries: Vec::new(),
+            not_followed: BTreeMap::new(),
+            notes: BTreeSet::new(),
+        };
+        for p in &repo.problems {
+            c.problem(&p.loc, p.rule, p.message.clone(), None);
+        }
+        c
+    }
+
+    fn position(&self, loc: &Loc) -> Position {
+        let (line, column) = self.repo.line_col(loc.file, loc.span.start);
+        Position {
+            path: self.repo.files[loc.file].path.to_string(),
+            line,
+            column,
+        }
+    }
+
+    fn problem(
+        &mut self,
+        loc: &Loc,
+        rule: &'static str,
+        message: String,
+        reference: Option<String>,
+    ) {
+        self.problems.insert((
+            (loc.file, loc.span.start, loc.span.end),
+            rule,
+            message,
+            reference,
+        ));
+    }
+
+    fn unfollowed(&mut self, u: &expand::Unfollowed) {
+        if self.not_followed.contains_key(&u.reference) {
+            return;
+        }
+        let at = self.position(&u.at);
+        self.not_followed.insert(
+            u.reference.clone(),
+            NotFollowed {
+                reference: u.reference.clone(),
+                at,
+                reason: u.reason,
+            },
+        );
+    }
+
+    fn per_file_ref(&self, loc: &Loc) -> Option<&Reference> {
+        self.repo.files[loc.file]
+            .references
+            .iter()
+            .find(|r| r.span.start == loc.span.start)
+    }
+
+    fn via(&self, chain: &[FileId], from: Option<FileId>) -> Vec<FileId> {
+        let start = from
+            .and_then(|f| chain.iter().position(|&c| c == f))
+            .unwrap_or(0);
+        chain[start..].to_vec()
+    }
+
+    fn chain_text(&self, files: &[FileId]) -> String {
+        let mut out = String::new();
+        let mut prev_dir: Option<&str> = None;
+        for (i, &f) in files.iter().enumerate() {
+            let path = self.repo.files[f].path;
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            if i > 0 {
+                out.push_str(" → ");
+            }
+            if prev_dir == Some(dir) {
+                out.push_str(name);
+            } else {
+                out.push_str(path);
+            }
+            prev_dir = Some(dir);
+        }
+        out
+    }
+
+    /// Resolve the alias uses of one root, then record every use.
+    fn root(&mut self, id: FileId, entry: bool, mut scan: Scan) {
+        let alias_uses = std::mem::take(&mut scan.alias_uses);
+        for a in alias_uses {
+            let key = a.alias.s.trim().to_ascii_lowercase();
+            let mut images: Vec<Text> = scan.definitions.get(&key).cloned().unwrap_or_default();
+            let defined = self.repo.aliases.get(&key);
+            if images.is_empty() {
+                for def in defined.into_iter().flatten() {
+                    for (text, loc) in def.images.iter().filter(|(t, _)| !has_expression(t)) {
+                        images.push(Text {
+                            s: Rc::from(text.as_str()),
+                            origin: Origin::Literal(loc.clone()),
+                        });
+                    }
+                }
+            }
+            if defined.is_none()
+                && !scan.definitions.contains_key(&key)
+                && a.site != UseSite::TemplateArgument
+            {
+                if let Origin::Literal(loc) | Origin::Built { at: Some(loc), .. } = &a.alias.origin
+                {
+                    self.problem(
+                        loc,
+                        "unknown-container-alias",
+                        format!(
+                            "`{}` is used as a {} but no container resource of that name is defined anywhere in the repository",
+                            a.alias.s,
+                            a.site.describe()
+                        ),
+                        Some(a.alias.s.to_string()),
+                    );
+                }
+            }
+            for image in images {
+                scan.uses.push(Use {
+                    value: image,
+                    alias: Some(a.alias.clone()),
+                    site: a.site,
+                    chain: a.chain.clone(),
+                    job: a.job,
+                });
+            }
+        }
+        let mut jobs: Vec<BTreeSet<ExpandedImage>> = vec![BTreeSet::new(); scan.jobs.len()];
+        for u in &scan.uses {
+            self.record(u);
+            if entry {
+                if let Some(image) = self.expanded(u) {
+                    jobs[u.job].insert(image);
+                }
+            }
+        }
+        if entry {
+            let mut list = Vec::new();
+            for (i, images) in jobs.into_iter().enumerate() {
+                if images.is_empty() {
+                    continue;
+                }
+                let (name, loc) = &scan.jobs[i];
+                let job = if name.is_empty() {
+                    loc.as_ref().map_or_else(String::new, |l| {
+                        let p = self.position(l);
+                        format!("{}:{}", p.path, p.line)
+                    })
+                } else {
+                    name.clone()
+                };
+                list.push(JobImages {
+                    job,
+                    images: images.into_iter().collect(),
+                });
+            }
+            self.entries.push(EntryImages {
+                entry: self.repo.files[id].path.to_string(),
+                jobs: list,
+            });
+        }
+    }
+
+    fn expanded(&self, u: &Use) -> Option<ExpandedImage> {
+        let loc = match &u.value.origin {
+            Origin::Literal(l) => l.clone(),
+            Origin::Built { at: Some(l), .. } => l.clone(),
+            Origin::Built { at: None, parts } => parts.first()?.clone(),
+            Origin::None => return None,
+        };
+        Some(ExpandedImage {
+            image: u.value.s.to_string(),
+            defined_at: self.position(&loc),
+            via: u
+                .chain
+                .iter()
+                .map(|&f| self.repo.files[f].path.to_string())
+                .collect(),
+            alias: u.alias.as_ref().map(|a| a.s.to_string()),
+        })
+    }
+
+    /// Flows, new references and dynamic expansions of one use.
+    fn record(&mut self, u: &Use) {
+        match &u.value.origin {
+            Origin::Literal(l) if u.alias.is_none() => {
+                let via = self.via(&u.chain, Some(l.file));
+                let crossed = via.len() > 1 || via.first() != Some(&l.file);
+                if crossed {
+                    let text = format!(
+                        "used as {} via {}",
+                        u.site.describe(),
+                        self.chain_text(&via)
+                    );
+                    self.flows
+                        .entry((l.file, l.span.start, l.span.end))
+                        .or_default()
+                        .insert(text);
+                }
+                let src = self.repo.files[l.file].text;
+                let written = src.get(l.span.clone()) == Some(&*u.value.s);
+                if self.per_file_ref(l).is_none() && written {
+                    self.new_refs
+                        .entry((l.file, l.span.start, l.span.end))
+                        .or_insert_with(|| {
+                            Reference::container(l.span.clone(), &u.value.s, u.site.site())
+                        });
+                }
+            }
+            Origin::Built { at, parts } => {
+                let part_positions: Vec<Position> =
+                    parts.iter().map(|p| self.position(p)).collect();
+                if let Some(at) = at {
+                    if self
+                        .per_file_ref(at)
+                        .is_some_and(|r| r.kind == Kind::Dynamic)
+                    {
+                        let slot = self
+                            .dynamic
+                            .entry((at.file, at.span.start, at.span.end))
+                            .or_insert((false, BTreeMap::new()));
+                        merge_concrete(&mut slot.1, &u.value.s, &part_positions, None);
+                    }
+                }
+                let built_at = at.as_ref().map(|a| self.position(a));
+                for p in parts {
+                    let Some(r) = self.per_file_ref(p) else {
+                        continue;
+                    };
+                    if r.kind != Kind::Dynamic || r.span != p.span {
+                        continue;
+                    }
+                    let slot = self
+                        .dynamic
+                        .entry((p.file, p.span.start, p.span.end))
+                        .or_insert((true, BTreeMap::new()));
+                    merge_concrete(&mut slot.1, &u.value.s, &part_positions, built_at.as_ref());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(mut self) -> TemplateAnalysis {
+        for ((file, start, end), texts) in std::mem::take(&mut self.flows) {
+            let mut list: Vec<String> = texts.into_iter().collect();
+            let more = list.len().saturating_sub(3);
+            list.truncate(3);
+            let mut description = list.join("; ");
+            if more > 0 {
+                description.push_str(&format!("; and {more} more"));
+            }
+            self.files.entry(file).or_default().flows.push(Flow {
+                span: start..end,
+                description,
+            });
+        }
+        for ((file, start, end), (fragment, images)) in std::mem::take(&mut self.dynamic) {
+            self.files
+                .entry(file)
+                .or_default()
+                .dynamic
+                .push(DynamicImages {
+                    span: start..end,
+                    fragment,
+                    images: images.into_values().collect(),
+                });
+        }
+        for ((file, _, _), r) in std::mem::take(&mut self.new_refs) {
+            self.files.entry(file).or_default().references.push(r);
+        }
+        for ((file, start, end), rule, message, reference) in std::mem::take(&mut self.problems) {
+            self.files.entry(file).or_default().problems.push(Problem {
+                rule,
+                span: start..end,
+                message,
+                reference,
+            });
+        }
+        let repo = self.repo;
+        TemplateAnalysis {
+            files: self
+                .files
+                .into_iter()
+                .map(|(f, e)| (repo.files[f].path.to_string(), e))
+                .collect(),
+            entries: self.entries,
+            not_followed: self.not_followed.into_values().collect(),
+            notes: self.notes.into_iter().collect(),
+        }
+    }
+}
+
+/// Add one produced image to a dynamic reference's list, merging the places it is built
+/// from when the same image is produced several ways.
+fn merge_concrete(
+    into: &mut BTreeMap<String, Concrete>,
+    image: &str,
+    parts: &[Position],
+    built_at: Option<&Position>,
+) {
+    let c = into.entry(image.to_string()).or_insert_with(|| Concrete {
+        image: image.to_string(),
+        parts: Vec::new(),
+        built_at: built_at.cloned(),
+    });
+    for p in parts {
+        if !c.parts.contains(p) {
+            c.parts.push(p.clone());
+        }
+    }
+}
+
+impl FileExtras {
+    /// Add the references found through templates to a file's analysis, so that the rules,
+    /// the resolution phase and `--fix` treat them like any other reference.
+    pub fn extend_analysis(&self, analysis: &mut Analysis) {
+        if self.references.is_empty() {
+            return;
+        }
+        for r in &self.references {
+            if !analysis.references.iter().any(|x| x.span == r.span) {
+                analysis.references.push(r.clone());
+            }
+        }
+        analysis
+            .references
+            .sort_by_key(|r| (r.span.start, r.span.end));
+    }
+
+    /// Complete a file's findings (those of [`Analysis::findings`]) with the template
+    /// layer: flow chains appended to the messages of findings on a literal, dynamic-image
+    /// findings explained with the concrete images they produce (and an unsafe rewrite), and
+    /// this layer's own problems, with settings and suppressions applied.
+    pub fn apply(
+        &self,
+        analysis: &Analysis,
+        findings: &mut Vec<Finding>,
+        settings: &Settings,
+        facts: &Facts,
+    ) {
+        for f in findings.iter_mut() {
+            if let Some(flow) = self.flows.iter().find(|fl| fl.span == f.span) {
+                f.message = format!("{} ({})", f.message, flow.description);
+            }
+            if f.rule.id() == "dynamic-image" {
+                if let Some(d) = self.dynamic.iter().find(|d| d.span == f.span) {
+                    explain_dynamic(analysis, f, d, facts);
+                }
+            }
+        }
+        let mut extra = Vec::new();
+        for p in &self.problems {
+            let Some(rule) = Rule::from_id(p.rule) else {
+                continue;
+            };
+            if !settings.is_selected(rule) {
+                continue;
+            }
+            let Some(severity) = settings.severity_for(rule, None) else {
+                continue;
+            };
+            extra.push(Finding {
+                rule,
+                severity,
+                span: p.span.clone(),
+                message: p.message.clone(),
+                reference: p.reference.clone(),
+                fix: None,
+            });
+        }
+        let (kept, _) = analysis.suppressions.apply(&analysis.source, extra);
+        findings.extend(kept);
+        findings.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));
+    }
+}
+
+/// Rewrite a dynamic-image finding with what the expression produces.
+fn explain_dynamic(analysis: &Analysis, f: &mut Finding, d: &DynamicImages, facts: &Facts) {
+    let text = analysis
+        .source
+        .text()
+        .get(d.span.clone())
+        .unwrap_or_default()
+        .to_string();
+    let described: Vec<String> = d
+        .images
+        .iter()
+        .take(12)
+        .map(|c| match ImageRef::parse(&c.image) {
+            Err(e) => format!("`{}` (not a valid image reference: {e})", c.image),
+            Ok(image) => match (facts.tag(&image), image.digest.is_some()) {
+                (Some(fact), false) => {
+                    format!("`{}` (tag now at {})", c.image, short_digest(&fact.digest))
+                }
+                (_, true) if facts.digest_exists(&image) == Some(false) => {
+                    format!("`{}` (its pinned digest no longer exists)", c.image)
+                }
+                _ => format!("`{}`", c.image),
+            },
+        })
+        .collect();
+    let more = d.images.len().saturating_sub(described.len());
+    let mut list = described.join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    let single = match d.images.as_slice() {
+        [one] => ImageRef::parse(&one.image).ok().map(|i| (one, i)),
+        _ => None,
+    };
+    if d.fragment {
+        let built: Vec<String> = d
+            .images
+            .iter()
+            .filter_map(|c| c.built_at.as_ref())
+            .map(|p| format!("{}:{}:{}", p.path, p.line, p.column))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        f.message = format!(
+            "`{text}` is only a fragment of an image: it becomes {list} (built at {}); the pin belongs here, on the fragment: append the digest of that image",
+            built.join(", ")
+        );
+        if let Some((c, image)) = single {
+            if let (Some(fact), None, true) = (
+                facts.tag(&image),
+                image.digest.as_ref(),
+                c.image.ends_with(&text),
+            ) {
+                f.fix = Some(Fix {
+                    title: format!(
+                        "Pin the fragment to {} (the digest of `{}`)",
+                        short_digest(&fact.digest),
+                        c.image
+                    ),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit::insert(d.span.end, format!("@{}", fact.digest))],
+                });
+            }
+        }
+        return;
+    }
+    let fragments: Vec<String> = d
+        .images
+        .iter()
+        .flat_map(|c| c.parts.iter())
+        .map(|p| format!("{}:{}:{}", p.path, p.line, p.column))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .take(8)
+        .collect();
+    let n = d.images.len();
+    f.message = format!(
+        "`{text}` is built from an expression and cannot be pinned here; it can produce {n} image{}: {list}; the pin belongs on the fragments it is built from{}",
+        if n == 1 { "" } else { "s" },
+        if fragments.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", fragments.join(", "))
+        }
+    );
+    if let Some((c, image)) = single {
+        let literal = match (facts.tag(&image), image.digest.is_some()) {
+            (Some(fact), false) => format!("{}@{}", c.image, fact.digest),
+            _ => c.image.clone(),
+        };
+        f.fix = Some(Fix {
+            title: format!("Replace the expression with the literal `{literal}`"),
+            applicability: Applicability::Unsafe,
+            edits: vec![Edit::replace(d.span.clone(), literal)],
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

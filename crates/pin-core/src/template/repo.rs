@@ -1,0 +1,575 @@
+//! The repository model: every Azure Pipelines file handed in, parsed once, with its
+//! parameter declarations, the static `template:` / `extends:` graph, the container resources
+//! defined anywhere, the entry points, and the template-expression problems found by reading.
+//!
+//! Pure: the caller hands in the texts (a `HashMap<path, text>` or any iterator of pairs).
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use super::expr::{self, Directive};
+use super::value::{FileId, Loc};
+use crate::dialect::{self, entries, items, values, Dialect};
+use crate::model::Reference;
+use crate::yaml::{self, Node, Style, Value as YValue};
+
+/// One file of the repository.
+#[derive(Debug)]
+pub struct File<'t> {
+    /// Path as given (forward slashes).
+    pub path: &'t str,
+    /// The text.
+    pub text: &'t str,
+    /// The root node of the first document, when the file is an Azure Pipelines file that
+    /// parsed (a partial tree when it did not parse completely).
+    pub root: Option<Node<'t>>,
+    /// The per-file analyzer's references (to tell new references from known ones).
+    pub references: Vec<Reference>,
+    /// Has `stages`, `jobs`, `steps` or `extends` at top level.
+    pub pipeline_shaped: bool,
+}
+
+/// A declared template parameter.
+#[derive(Debug, Clone)]
+pub struct Param<'n, 't> {
+    /// Its name.
+    pub name: &'n str,
+    /// `type:` as written (`boolean`, `object`, `stageList` …), when declared.
+    pub ty: Option<&'n str>,
+    /// The default value node.
+    pub default: Option<&'n Node<'t>>,
+}
+
+/// Where a template reference points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A file of this repository.
+    File(FileId),
+    /// `path@repo` for a repository other than `self`: not followed.
+    External(String),
+    /// No file of that path was handed in.
+    Missing(String),
+}
+
+/// A container resource written in a file: `- container: alias` + `image:`, or an entry
+/// of a `containers:` alias map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasDef {
+    /// The alias as written.
+    pub alias: Loc,
+    /// The literal `image:` values (several under `${{ if }}` branches).
+    pub images: Vec<(String, Loc)>,
+}
+
+/// A problem found by reading a file (not by expanding it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Rule id.
+    pub rule: &'static str,
+    /// Where.
+    pub loc: Loc,
+    /// Message.
+    pub message: String,
+}
+
+/// Every pipeline and template file, parsed once.
+#[derive(Debug)]
+pub struct Repository<'t> {
+    /// The files, indexed by [`FileId`].
+    pub files: Vec<File<'t>>,
+    by_path: HashMap<&'t str, FileId>,
+    /// Files some other file references as a template (statically).
+    pub included: Vec<bool>,
+    /// Container resources defined anywhere, by lower-case alias.
+    pub aliases: HashMap<String, Vec<AliasDef>>,
+    /// Expression problems found while reading.
+    pub problems: Vec<Problem>,
+}
+
+impl<'t> Repository<'t> {
+    /// Build the model from `(path, text)` pairs. Only Azure Pipelines YAML files take part;
+    /// other files are ignored. Paths use forward slashes.
+    pub fn new(files: impl IntoIterator<Item = (&'t str, &'t str)>) -> Repository<'t> {
+        let mut list: Vec<(&'t str, &'t str)> = files
+            .into_iter()
+            .filter(|(p, _)| {
+                let lower = p.to_ascii_lowercase();
+                lower.ends_with(".yml") || lower.ends_with(".yaml")
+            })
+            .collect();
+        list.sort_by(|a, b| a.0.cmp(b.0));
+        list.dedup_by(|a, b| a.0 == b.0);
+        let mut repo = Repository {
+            files: Vec::with_capacity(list.len()),
+            by_path: HashMap::new(),
+            included: Vec::new(),
+            aliases: HashMap::new(),
+            problems: Vec::new(),
+        };
+        for (path, text) in list {
+            let (root, references) = match yaml::parse(text) {
+                Ok(parsed) | Err((_, parsed)) => {
+                    let root = parsed.documents.into_iter().next();
+                    match dialect::detect(path, root.as_ref()) {
+                        Some(Dialect::AzurePipelines) => {
+                            let refs = root.as_ref().map_or_else(Vec::new, |r| {
+                                dialect::extract(
+                                    Dialect::AzurePipelines,
+                                    text,
+                                    std::slice::from_ref(r),
+                                )
+                            });
+                            (root, refs)
+                        }
+                        _ => (None, Vec::new()),
+                    }
+                }
+            };
+            let pipeline_shaped = root.as_ref().is_some_and(|r| {
+                entries(r).iter().any(|(k, _)| {
+                    matches!(k.as_str(), Some("stages" | "jobs" | "steps" | "extends"))
+                })
+            });
+            repo.by_path.insert(path, repo.files.len());
+            repo.files.push(File {
+                path,
+                text,
+                root,
+                references,
+                pipeline_shaped,
+            });
+        }
+        repo.included = vec![false; repo.files.len()];
+        for id in 0..repo.files.len() {
+            repo.read_file(id);
+        }
+        repo
+    }
+
+    /// Build the model from a map of path → text.
+    pub fn from_map(files: &'t HashMap<String, String>) -> Repository<'t> {
+        Repository::new(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
+    }
+
+    /// The file with this path.
+    pub fn id(&self, path: &str) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    /// Entry points: pipeline-shaped files that no other file includes.
+    pub fn entries(&self) -> Vec<FileId> {
+        (0..self.files.len())
+            .filter(|&i| self.files[i].pipeline_shaped && !self.included[i])
+            .collect()
+    }
+
+    /// Resolve a template path written in file `from`: relative paths against the including
+    /// file's folder, `/`-rooted paths against the repository root, `@self` stripped.
+    ///
+    /// The root of a rooted path is the first ancestor folder of the including file (from the
+    /// top) under which the path exists, so a repository analysed from a parent folder
+    /// (`corpus/dotnet-runtime/…`) still resolves `/eng/…` to its own files.
+    pub fn resolve(&self, from: FileId, path: &str) -> Target {
+        let mut path = path.trim();
+        if let Some((file, repo)) = path.rsplit_once('@') {
+            if repo.trim() != "self" {
+                return Target::External(path.to_string());
+            }
+            path = file.trim();
+        }
+        if path.is_empty() {
+            return Target::Missing(String::new());
+        }
+        let including = self.files[from].path;
+        if let Some(rooted) = path.strip_prefix('/') {
+            let mut prefixes = vec![String::new()];
+            if including.starts_with('/') {
+                prefixes[0] = "/".to_string();
+            }
+            for (i, c) in including.char_indices() {
+                if c == '/' && i > 0 {
+                    prefixes.push(including[..=i].to_string());
+                }
+            }
+            for prefix in prefixes {
+                if let Some(id) = self.id(&normalize(&format!("{prefix}{rooted}"))) {
+                    return Target::File(id);
+                }
+            }
+            return Target::Missing(path.to_string());
+        }
+        let dir = including.rfind('/').map_or("", |i| &including[..=i]);
+        match self.id(&normalize(&format!("{dir}{path}"))) {
+            Some(id) => Target::File(id),
+            None => Target::Missing(path.to_string()),
+        }
+    }
+
+    /// The parameters a template declares (list style `- name/type/default` or the old map
+    /// style `name: default`).
+    pub fn params(&self, id: FileId) -> Vec<Param<'_, 't>> {
+        let Some(decl) = self.files[id]
+            .root
+            .as_ref()
+            .and_then(|r| r.get("parameters"))
+        else {
+            return Vec::new();
+        };
+        match &decl.value {
+            YValue::Sequence(_) => items(decl)
+                .into_iter()
+                .filter_map(|item| {
+                    Some(Param {
+                        name: item.get("name")?.as_str()?,
+                        ty: item.get("type").and_then(Node::as_str),
+                        default: item.get("default"),
+                    })
+                })
+                .collect(),
+            YValue::Mapping(pairs) => pairs
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some(Param {
+                        name: k.as_str().filter(|n| !n.starts_with("${{"))?,
+                        ty: None,
+                        default: Some(v),
+                    })
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Line and column (1-based, columns in characters) of a byte offset of a file.
+    pub fn line_col(&self, id: FileId, offset: usize) -> (u32, u32) {
+        let text = self.files[id].text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = text[start..offset].chars().count() + 1;
+        (
+            u32::try_from(line).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
+        )
+    }
+
+    /// Read one file: include edges, resource aliases, expression problems.
+    fn read_file(&mut self, id: FileId) {
+        let Some(root) = self.files[id].root.as_ref() else {
+            return;
+        };
+        let text = self.files[id].text;
+        let mut reader = Reader {
+            text,
+            file: id,
+            includes: Vec::new(),
+            aliases: Vec::new(),
+            problems: Vec::new(),
+            seen_problem: HashSet::new(),
+        };
+        reader.node(root, None);
+        let Reader {
+            includes,
+            aliases,
+            problems,
+            ..
+        } = reader;
+        for path in includes {
+            if let Target::File(target) = self.resolve(id, &path) {
+                if target != id {
+                    self.included[target] = true;
+                }
+            }
+        }
+        for (alias, def) in aliases {
+            self.aliases
+                .entry(alias.to_ascii_lowercase())
+                .or_default()
+                .push(def);
+        }
+        self.problems.extend(problems);
+    }
+}
+
+/// Collapse `.` and `..` segments (a leading `/` is kept).
+pub fn normalize(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    if rooted {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+/// One pass over a file's tree.
+struct Reader<'t> {
+    text: &'t str,
+    file: FileId,
+    includes: Vec<String>,
+    aliases: Vec<(String, AliasDef)>,
+    problems: Vec<Problem>,
+    seen_problem: HashSet<usize>,
+}
+
+impl Reader<'_> {
+    fn node(&mut self, node: &Node<'_>, key: Option<&str>) {
+        match &node.value {
+            YValue::Mapping(pairs) => {
+                for (k, v) in pairs {
+                    self.scalar(k, true, false);
+                    let name = k.as_str();
+                    if name == Some("containers") {
+                        self.container_definitions(v);
+                    }
+                    self.node(v, name);
+                }
+            }
+            YValue::Sequence(seq) => {
+                for item in seq {
+                    self.node(item, key);
+                }
+            }
+            YValue::Scalar(..) => {
+                let script = key.is_some_and(dialect::is_script_key);
+                self.scalar(node, false, script);
+                if let Some(s) = node.as_str() {
+                    // `path@repo`: the path part decides (a `@${{ parameters.repo }}` suffix
+                    // is usually `self`).
+                    let path = s.trim().split_once('@').map_or(s.trim(), |(p, _)| p);
+                    let lower = path.to_ascii_lowercase();
+                    if !script
+                        && !path.contains("${{")
+                        && !path.contains(char::is_whitespace)
+                        && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+                    {
+                        self.includes.push(path.to_string());
+                    }
+                }
+            }
+            YValue::Alias => {}
+        }
+    }
+
+    /// `resources.containers` list items and `containers:` alias maps.
+    fn container_definitions(&mut self, value: &Node<'_>) {
+        match &value.value {
+            YValue::Sequence(_) => {
+                for item in items(value) {
+                    let images = self.images(item);
+                    for alias in values(item, "container") {
+                        if let Some(a) = alias.as_str().filter(|a| !a.contains("${{")) {
+                            if !images.is_empty() {
+                                let def = AliasDef {
+                                    alias: self.loc(alias),
+                                    images: images.clone(),
+                                };
+                                self.aliases.push((a.trim().to_string(), def));
+                            }
+                        }
+                    }
+                }
+            }
+            YValue::Mapping(_) => {
+                for (k, def) in entries(value) {
+                    let Some(alias) = k.as_str().filter(|a| !a.contains("${{")) else {
+                        continue;
+                    };
+                    let images = self.images(def);
+                    if !images.is_empty() {
+                        let def = AliasDef {
+                            alias: self.loc(k),
+                            images,
+                        };
+                        self.aliases.push((alias.to_string(), def));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The `image:` values of a resource definition: literal ones with their place, and
+    /// expressions too (with the place, so a dangling check still sees the definition).
+    fn images(&self, def: &Node<'_>) -> Vec<(String, Loc)> {
+        values(def, "image")
+            .into_iter()
+            .filter_map(|n| {
+                let text = n.as_str()?.trim();
+                (!text.is_empty()).then(|| (text.to_string(), self.trimmed_loc(n)))
+            })
+            .collect()
+    }
+
+    /// The place of a scalar's trimmed content.
+    fn trimmed_loc(&self, node: &Node<'_>) -> Loc {
+        let span = node.content_span();
+        let raw = self.text.get(span.clone()).unwrap_or_default();
+        let start = span.start + (raw.len() - raw.trim_start().len());
+        Loc {
+            file: self.file,
+            span: start..start + raw.trim().len(),
+        }
+    }
+
+    fn loc(&self, node: &Node<'_>) -> Loc {
+        Loc {
+            file: self.file,
+            span: node.content_span(),
+        }
+    }
+
+    /// Check the `${{ }}` in a key or value; report near misses such as `$ {{ x }}`.
+    fn scalar(&mut self, node: &Node<'_>, is_key: bool, script: bool) {
+        let Some(decoded) = node.as_str() else {
+            return;
+        };
+        if !decoded.contains("{{") {
+            return;
+        }
+        let span = node.content_span();
+        let raw = self.text.get(span.clone()).unwrap_or_default();
+        let exact = raw == decoded && !matches!(node.style(), Some(Style::Block));
+        let at = |offset: usize| {
+            if exact {
+                span.start + offset..span.start + offset + 1
+            } else {
+                span.start..span.start + 1
+            }
+        };
+        if !script {
+            for (offset, message) in expr::near_misses(decoded) {
+                let range = at(offset);
+                self.problem(range, message);
+            }
+        }
+        let segs = match expr::segments(decoded) {
+            Ok(segs) => segs,
+            Err(e) => {
+                let range = at(e.offset);
+                self.problem(
+                    range,
+                    format!("template expression cannot be read: {}", e.message),
+                );
+                return;
+            }
+        };
+        let whole = segs.len() == 1 && segs[0].outer == (0..decoded.trim_end().len());
+        for seg in segs {
+            let inner = &decoded[seg.inner.clone()];
+            let result = if is_key && whole {
+                match expr::parse_directive(inner) {
+                    Some(r) => r.map(|_| ()),
+                    None => expr::parse(inner).map(|_| ()),
+                }
+            } else {
+                match expr::parse_directive(inner) {
+                    Some(Ok(Directive::Each(..) | Directive::If(_) | Directive::ElseIf(_)))
+                    | Some(Ok(Directive::Else | Directive::Insert)) => Err(expr::ExprError {
+                        offset: 0,
+                        message: "a directive (`if`, `each`, `insert` …) is only allowed as a mapping key"
+                            .to_string(),
+                    }),
+                    _ => expr::parse(inner).map(|_| ()),
+                }
+            };
+            if let Err(e) = result {
+                let range = at(seg.inner.start + e.offset);
+                self.problem(
+                    range,
+                    format!(
+                        "template expression `{}` cannot be read: {}",
+                        inner.trim(),
+                        e.message
+                    ),
+                );
+            }
+        }
+    }
+
+    fn problem(&mut self, span: Range<usize>, message: String) {
+        if self.seen_problem.insert(span.start) {
+            self.problems.push(Problem {
+                rule: "template-expression",
+                loc: Loc {
+                    file: self.file,
+                    span,
+                },
+                message,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_rooted_self_and_external() {
+        let files = [
+            ("r/eng/a.yml", "jobs:\n- template: sub/b.yml\n"),
+            ("r/eng/sub/b.yml", "jobs:\n- template: /eng/c.yml@self\n"),
+            ("r/eng/c.yml", "jobs: []\n"),
+        ];
+        let repo = Repository::new(files);
+        let a = repo.id("r/eng/a.yml").expect("a");
+        let b = repo.id("r/eng/sub/b.yml").expect("b");
+        let c = repo.id("r/eng/c.yml").expect("c");
+        assert_eq!(repo.resolve(a, "sub/b.yml"), Target::File(b));
+        assert_eq!(repo.resolve(b, "../c.yml"), Target::File(c));
+        assert_eq!(repo.resolve(b, "/eng/c.yml@self"), Target::File(c));
+        assert_eq!(
+            repo.resolve(b, "v1/x.yml@templates"),
+            Target::External("v1/x.yml@templates".to_string())
+        );
+        assert!(matches!(repo.resolve(a, "nope.yml"), Target::Missing(_)));
+        assert_eq!(repo.entries(), vec![a]);
+    }
+
+    #[test]
+    fn params_both_styles_and_aliases() {
+        let files = [
+            (
+                "list.yml",
+                "parameters:\n- name: img\n  type: string\n  default: x:1\njobs: []\n",
+            ),
+            (
+                "map.yml",
+                "parameters:\n  img: y:2\nresources:\n  containers:\n  - container: c1\n    image: a/b:1\n",
+            ),
+        ];
+        let repo = Repository::new(files);
+        let p = repo.params(repo.id("list.yml").expect("id"));
+        assert_eq!(p[0].name, "img");
+        assert_eq!(p[0].ty, Some("string"));
+        assert_eq!(p[0].default.and_then(Node::as_str), Some("x:1"));
+        let p = repo.params(repo.id("map.yml").expect("id"));
+        assert_eq!(p[0].default.and_then(Node::as_str), Some("y:2"));
+        assert!(repo.aliases.contains_key("c1"));
+    }
+
+    #[test]
+    fn expression_problems_have_positions() {
+        let text =
+            "steps:\n- script: x\n  env:\n    A: $ {{ parameters.a }}\n    B: ${{ eq(1, }}\n";
+        let repo = Repository::new([("p.yml", text)]);
+        assert_eq!(repo.problems.len(), 2, "{:?}", repo.problems);
+        assert_eq!(&text[repo.problems[0].loc.span.start..][..3], "$ {");
+        assert!(repo.problems[1].message.contains("eq(1,"));
+    }
+}

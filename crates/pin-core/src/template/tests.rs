@@ -1,0 +1,304 @@
+//! Unit tests of the template layer over small in-memory repositories.
+
+use super::*;
+use crate::facts::TagFact;
+
+fn run(files: &[(&'static str, &'static str)]) -> TemplateAnalysis {
+    analyze(files.iter().copied())
+}
+
+fn extras<'a>(a: &'a TemplateAnalysis, path: &str) -> &'a FileExtras {
+    a.file(path).unwrap_or_else(|| {
+        panic!(
+            "no extras for {path}; files: {:?}",
+            a.files().map(|f| f.0).collect::<Vec<_>>()
+        )
+    })
+}
+
+fn images_of(a: &TemplateAnalysis, entry: &str) -> Vec<String> {
+    a.entries
+        .iter()
+        .find(|e| e.entry == entry)
+        .map(|e| {
+            e.jobs
+                .iter()
+                .flat_map(|j| j.images.iter().map(|i| i.image.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn literal_through_three_layers_is_reported_where_written() {
+    let a = run(&[
+        (
+            "eng/pipelines/ci.yml",
+            "jobs:\n- template: a.yml\n  parameters:\n    buildImage: mcr.microsoft.com/x/y:1.0\n",
+        ),
+        (
+            "eng/pipelines/a.yml",
+            "parameters:\n  buildImage: ''\njobs:\n- template: b.yml\n  parameters:\n    img: ${{ parameters.buildImage }}\n",
+        ),
+        (
+            "eng/pipelines/b.yml",
+            "parameters:\n- name: img\n  type: string\njobs:\n- template: /eng/pipelines/c.yml\n  parameters:\n    image: ${{ parameters.img }}\n",
+        ),
+        (
+            "eng/pipelines/c.yml",
+            "parameters:\n  image: ''\njobs:\n- job: build\n  container: ${{ parameters.image }}\n  steps: []\n",
+        ),
+    ]);
+    let ci = extras(&a, "eng/pipelines/ci.yml");
+    assert_eq!(ci.references.len(), 1, "{ci:?}");
+    let r = &ci.references[0];
+    assert_eq!(r.text, "mcr.microsoft.com/x/y:1.0");
+    assert_eq!(r.site, Site::JobContainer);
+    assert_eq!(ci.flows.len(), 1);
+    assert_eq!(
+        ci.flows[0].description,
+        "used as job container via eng/pipelines/ci.yml → a.yml → b.yml → c.yml"
+    );
+    assert_eq!(
+        images_of(&a, "eng/pipelines/ci.yml"),
+        ["mcr.microsoft.com/x/y:1.0"]
+    );
+    let job = &a.entries[0].jobs[0];
+    assert_eq!(job.job, "build");
+    assert_eq!(job.images[0].defined_at.line, 4);
+    assert_eq!(job.images[0].via.len(), 4);
+}
+
+#[test]
+fn aliases_resolve_across_files_and_dangling_ones_are_reported() {
+    let a = run(&[
+        (
+            "p.yml",
+            "resources:\n  containers:\n  - container: build\n    image: mcr.microsoft.com/b:1\njobs:\n- template: t.yml\n  parameters:\n    c: build\n- template: t.yml\n  parameters:\n    c: biuld\n",
+        ),
+        (
+            "t.yml",
+            "parameters:\n  c: ''\njobs:\n- job: j\n  container: ${{ parameters.c }}\n  steps:\n  - script: echo\n    target: host\n",
+        ),
+        (
+            "other.yml",
+            "extends:\n  template: x.yml@templates\n  parameters:\n    containers:\n      svc:\n        image: mcr.microsoft.com/s:2\n    jobs:\n    - job: k\n      services:\n        s: svc\n",
+        ),
+    ]);
+    assert_eq!(images_of(&a, "p.yml"), ["mcr.microsoft.com/b:1"]);
+    let job = &a
+        .entries
+        .iter()
+        .find(|e| e.entry == "p.yml")
+        .expect("p")
+        .jobs[0];
+    assert_eq!(job.images[0].alias.as_deref(), Some("build"));
+    let p = extras(&a, "p.yml");
+    let dangling: Vec<_> = p
+        .problems
+        .iter()
+        .filter(|x| x.rule == "unknown-container-alias")
+        .collect();
+    assert_eq!(dangling.len(), 1, "{:?}", p.problems);
+    assert_eq!(dangling[0].reference.as_deref(), Some("biuld"));
+    // The 1ES style `extends.parameters.containers` map defines `svc`.
+    assert!(a.file("other.yml").is_none_or(|e| e.problems.is_empty()));
+    assert!(a
+        .not_followed
+        .iter()
+        .any(|n| n.reference == "x.yml@templates" && n.reason == UnfollowedReason::External));
+}
+
+#[test]
+fn format_of_fragments_is_enumerated() {
+    let a = run(&[
+        (
+            "matrix.yml",
+            "parameters:\n  flavor: coreclr\njobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: ubuntu-22.04\n      registry: mcr\n- template: setup.yml\n  parameters:\n    container:\n      image: alpine-3.21\n      registry: mcr\n",
+        ),
+        (
+            "setup.yml",
+            "parameters:\n  container: ''\njobs:\n- job: x\n  ${{ if eq(parameters.container.registry, 'mcr') }}:\n    container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n  ${{ else }}:\n    container: ${{ format('{0}:{1}', parameters.container.registry, parameters.container.image) }}\n",
+        ),
+    ]);
+    let setup = extras(&a, "setup.yml");
+    let mcr = setup
+        .dynamic
+        .iter()
+        .find(|d| !d.fragment)
+        .expect("the format() expression is expanded");
+    let images: Vec<&str> = mcr.images.iter().map(|c| c.image.as_str()).collect();
+    assert_eq!(
+        images,
+        [
+            "mcr.microsoft.com/prereqs:alpine-3.21",
+            "mcr.microsoft.com/prereqs:ubuntu-22.04"
+        ]
+    );
+    let matrix = extras(&a, "matrix.yml");
+    assert_eq!(matrix.dynamic.len(), 2);
+    assert!(matrix
+        .dynamic
+        .iter()
+        .all(|d| d.fragment && d.images.len() == 1));
+}
+
+#[test]
+fn if_else_alternatives_and_each_over_a_list() {
+    let a = run(&[(
+        "p.yml",
+        "parameters:\n- name: official\n  type: boolean\n  default: false\n- name: images\n  type: object\n  default:\n  - mcr.microsoft.com/a:1\n  - mcr.microsoft.com/b:2\njobs:\n- job: j\n  ${{ if parameters.official }}:\n    container: mcr.microsoft.com/official:1\n  ${{ elseif eq(variables['Build.Reason'], 'PullRequest') }}:\n    container: mcr.microsoft.com/pr:1\n  ${{ else }}:\n    container: mcr.microsoft.com/public:1\n- ${{ each img in parameters.images }}:\n  - job: each_${{ replace(img, '/', '_') }}\n    container: ${{ img }}\n",
+    )]);
+    let mut images = images_of(&a, "p.yml");
+    images.sort();
+    // `official` is false by default: that branch is decided; the PR branch is not.
+    assert_eq!(
+        images,
+        [
+            "mcr.microsoft.com/a:1",
+            "mcr.microsoft.com/b:2",
+            "mcr.microsoft.com/pr:1",
+            "mcr.microsoft.com/public:1"
+        ]
+    );
+}
+
+#[test]
+fn include_cycles_are_reported_once_and_end() {
+    let a = run(&[
+        ("ci.yml", "jobs:\n- template: a.yml\n"),
+        ("a.yml", "jobs:\n- template: b.yml\n"),
+        (
+            "b.yml",
+            "jobs:\n- template: a.yml\n- job: x\n  container: ubuntu:24.04\n",
+        ),
+    ]);
+    let b = extras(&a, "b.yml");
+    let cycles: Vec<_> = b
+        .problems
+        .iter()
+        .filter(|p| p.message.contains("cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{:?}", b.problems);
+    assert!(
+        cycles[0].message.contains("a.yml → b.yml → a.yml"),
+        "{}",
+        cycles[0].message
+    );
+    assert_eq!(images_of(&a, "ci.yml"), ["ubuntu:24.04"]);
+    // A template that includes itself.
+    let a = run(&[("self.yml", "steps:\n- template: self.yml\n")]);
+    assert_eq!(extras(&a, "self.yml").problems.len(), 1);
+}
+
+#[test]
+fn expression_errors_are_findings_not_panics() {
+    let text = "jobs:\n- job: a\n  variables:\n    x: $ {{ parameters.x }}\n    y: ${{ eq(parameters.x, }}\n    z: ${{ parameters.x == 'a' }}\n  container: ${{ format('{0}', }}\n";
+    let a = analyze([("p.yml", text)]);
+    let p = extras(&a, "p.yml");
+    let positions: Vec<usize> = p.problems.iter().map(|x| x.span.start).collect();
+    assert_eq!(p.problems.len(), 4, "{:?}", p.problems);
+    assert_eq!(&text[positions[0]..positions[0] + 3], "$ {");
+    assert!(p.problems.iter().all(|x| x.rule == "template-expression"));
+}
+
+#[test]
+fn alternatives_are_capped_and_said_so() {
+    let mut list = String::from("parameters:\n- name: a\n  type: object\n  default:\n");
+    for i in 0..70 {
+        list.push_str(&format!("  - t{i}\n"));
+    }
+    list.push_str("jobs:\n- ${{ each x in parameters.a }}:\n  - template: t.yml\n    parameters:\n      tag: ${{ x }}\n");
+    let list: &'static str = Box::leak(list.into_boxed_str());
+    let a = run(&[
+        ("p.yml", list),
+        (
+            "t.yml",
+            "parameters:\n  tag: ''\njobs:\n- job: j\n  container: ${{ format('mcr.microsoft.com/r:{0}', parameters.tag) }}\n",
+        ),
+    ]);
+    // Each iteration is its own job instance: 70 images reach the same job mapping.
+    let d = &extras(&a, "t.yml").dynamic[0];
+    assert_eq!(d.images.len(), 70);
+    // 70 undecidable branches setting one key: one value with 70 possibilities.
+    let mut branches = String::from("jobs:\n- job: j\n");
+    for i in 0..70 {
+        branches.push_str(&format!(
+            "  ${{{{ if eq(variables['Build.Reason'], 'r{i}') }}}}:\n    container: mcr.microsoft.com/r:{i}\n"
+        ));
+    }
+    let branches: &'static str = Box::leak(branches.into_boxed_str());
+    let many = run(&[("q.yml", branches)]);
+    assert_eq!(images_of(&many, "q.yml").len(), value::MAX_ALTS);
+    assert!(
+        many.notes
+            .iter()
+            .any(|n| n.contains("more than 64 possibilities")),
+        "{:?}",
+        many.notes
+    );
+}
+
+#[test]
+fn apply_explains_dynamic_references_and_offers_unsafe_fixes() {
+    let files = [
+        (
+            "matrix.yml",
+            "jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: ubuntu-22.04\n      registry: mcr\n",
+        ),
+        (
+            "setup.yml",
+            "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n",
+        ),
+    ];
+    let a = analyze(files);
+    let mut facts = Facts::default();
+    let image = ImageRef::parse("mcr.microsoft.com/prereqs:ubuntu-22.04").expect("valid");
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    facts.insert_tag(
+        Facts::tag_key(&image),
+        TagFact {
+            digest: digest.clone(),
+            platforms: Vec::new(),
+            source: "test".to_string(),
+        },
+    );
+    let settings = Settings::default();
+    for (path, text) in files {
+        let analysis = Analysis::new(path, text.to_string());
+        let mut findings = analysis.findings(&settings, &facts);
+        extras(&a, path).apply(&analysis, &mut findings, &settings, &facts);
+        let f = findings
+            .iter()
+            .find(|f| f.rule.id() == "dynamic-image")
+            .expect("dynamic finding");
+        let fix = f.fix.as_ref().expect("a fix is offered");
+        assert_eq!(fix.applicability, Applicability::Unsafe);
+        let fixed = crate::fix::apply(text, &fix.edits).expect("applies");
+        if path == "matrix.yml" {
+            assert!(f.message.contains("the pin belongs here"), "{}", f.message);
+            assert!(fixed.contains(&format!("image: ubuntu-22.04@{digest}\n")));
+        } else {
+            assert!(f.message.contains("can produce 1 image"), "{}", f.message);
+            assert!(fixed.contains(&format!(
+                "container: mcr.microsoft.com/prereqs:ubuntu-22.04@{digest}\n"
+            )));
+        }
+    }
+}
+
+#[test]
+fn broken_yaml_and_odd_inputs_do_not_panic() {
+    let a = run(&[
+        ("a.yml", "jobs:\n- template: [unclosed\n"),
+        ("b.yml", "jobs:\n- template: ${{ \n"),
+        ("c.yml", "- just\n- a list\n"),
+        ("d.yml", "extends:\n  template: ${{ parameters.nope }}\n"),
+        (
+            "e.yml",
+            "jobs:\n- ${{ each x in 3 }}:\n  - job: a\n- ${{ insert }}: 1\n",
+        ),
+        ("f.yml", ""),
+    ]);
+    let _ = a.entries.len();
+}

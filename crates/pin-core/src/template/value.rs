@@ -1,0 +1,224 @@
+//! Values of the template language, as sets of possibilities, with the place each string was
+//! written.
+//!
+//! Where the preprocessor would pick one value, the analysis may not know which: a parameter
+//! default that a caller may override, both branches of an undecidable `${{ if }}`. Such
+//! places hold [`Alts`]: every value they can take, capped at [`MAX_ALTS`]. Strings carry
+//! their [`Origin`] so an image can be reported where it is written, not where it is used.
+
+use std::ops::Range;
+use std::rc::Rc;
+
+/// Index of a file in the [`super::Repository`].
+pub type FileId = usize;
+
+/// At most this many alternatives are kept per value; the rest are dropped and the analysis
+/// says so (see [`super::TemplateAnalysis::notes`]).
+pub const MAX_ALTS: usize = 64;
+
+/// A byte range in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Loc {
+    /// The file.
+    pub file: FileId,
+    /// Byte range in its text.
+    pub span: Range<usize>,
+}
+
+/// Where a string value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Origin {
+    /// Computed with nothing written behind it (a number turned into text, a predefined name).
+    None,
+    /// Written literally at this place (a YAML scalar, or a string literal inside an
+    /// expression when its position is known).
+    Literal(Loc),
+    /// Built by an expression: `at` is the scalar holding the expression, `parts` the
+    /// literals it was built from (in order).
+    Built {
+        /// The scalar whose expression built the value (set when the value leaves it).
+        at: Option<Loc>,
+        /// The written literals the value was built from.
+        parts: Vec<Loc>,
+    },
+}
+
+impl Origin {
+    /// The written places behind this value (itself, or its parts).
+    pub fn parts(&self) -> Vec<Loc> {
+        match self {
+            Origin::None => Vec::new(),
+            Origin::Literal(l) => vec![l.clone()],
+            Origin::Built { parts, .. } => parts.clone(),
+        }
+    }
+}
+
+/// A string with its origin.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Text {
+    /// The value.
+    pub s: Rc<str>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+impl Text {
+    /// A string with no written origin.
+    pub fn bare(s: &str) -> Text {
+        Text {
+            s: Rc::from(s),
+            origin: Origin::None,
+        }
+    }
+}
+
+/// Where a mapping was written and through which templates it was reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// The mapping's position.
+    pub loc: Loc,
+    /// The include stack when it was expanded: outermost file first, its own file last.
+    pub chain: Rc<[FileId]>,
+    /// A `template:` reference that was not expanded (external, missing or unknown path).
+    pub unfollowed: bool,
+}
+
+/// One value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`, or a key written without a value.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number.
+    Number(f64),
+    /// A string.
+    Str(Text),
+    /// A sequence; each item is itself a set of possibilities.
+    Array(Rc<Vec<Alts>>),
+    /// A mapping in order; keys are strings with origins (an alias map's keys matter).
+    Object(Rc<Object>),
+    /// Not known at compile time (a runtime variable, an unknown function, a parameter of a
+    /// template analysed on its own).
+    Unknown,
+}
+
+/// A mapping value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    /// Fields in order.
+    pub fields: Vec<(Text, Alts)>,
+    /// Where it was written, if it was written as a YAML mapping.
+    pub meta: Option<Meta>,
+}
+
+impl Object {
+    /// The field named `key` (exact match first, then ASCII case-insensitive as the
+    /// expression language compares names).
+    pub fn get(&self, key: &str) -> Option<&Alts> {
+        self.fields
+            .iter()
+            .find(|(k, _)| &*k.s == key)
+            .or_else(|| {
+                self.fields
+                    .iter()
+                    .find(|(k, _)| k.s.eq_ignore_ascii_case(key))
+            })
+            .map(|(_, v)| v)
+    }
+}
+
+impl Value {
+    /// A string with an origin.
+    pub fn str(s: &str, origin: Origin) -> Value {
+        Value::Str(Text {
+            s: Rc::from(s),
+            origin,
+        })
+    }
+
+    /// The text of a scalar as the expression language converts it to a string; `None` for
+    /// collections and unknowns.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Value::Null => Some(String::new()),
+            Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+            Value::Number(n) => Some(number_text(*n)),
+            Value::Str(t) => Some(t.s.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The value's origin, for strings.
+    pub fn origin(&self) -> Origin {
+        match self {
+            Value::Str(t) => t.origin.clone(),
+            _ => Origin::None,
+        }
+    }
+}
+
+/// A number as the expression language prints it (`3`, not `3.0`).
+pub fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Every value a place can take (never empty: an unknown place holds [`Value::Unknown`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Alts(pub Vec<Value>);
+
+impl Alts {
+    /// Exactly one possibility.
+    pub fn one(v: Value) -> Alts {
+        Alts(vec![v])
+    }
+
+    /// Nothing known.
+    pub fn unknown() -> Alts {
+        Alts::one(Value::Unknown)
+    }
+
+    /// Add `v` unless an equal scalar is already there; returns false when the cap dropped it.
+    pub fn push(&mut self, v: Value) -> bool {
+        let duplicate = match &v {
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::Unknown => {
+                self.0.iter().any(|x| x == &v)
+            }
+            Value::Str(t) => self
+                .0
+                .iter()
+                .any(|x| matches!(x, Value::Str(u) if u.s == t.s && u.origin == t.origin)),
+            _ => false,
+        };
+        if duplicate {
+            return true;
+        }
+        if self.0.len() >= MAX_ALTS {
+            return false;
+        }
+        self.0.push(v);
+        true
+    }
+
+    /// Add every possibility of `other`; returns false when the cap dropped some.
+    pub fn extend(&mut self, other: Alts) -> bool {
+        let mut all = true;
+        for v in other.0 {
+            all &= self.push(v);
+        }
+        all
+    }
+
+    /// The strings among the possibilities.
+    pub fn texts(&self) -> impl Iterator<Item = &Text> {
+        self.0.iter().filter_map(|v| match v {
+            Value::Str(t) => Some(t),
+            _ => None,
+        })
+    }
+}

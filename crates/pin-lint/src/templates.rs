@@ -1,0 +1,160 @@
+//! The cross-file step: hand every analysed file to pin-core's Azure Pipelines template layer
+//! (`pin_core::template`) and fold what it finds back into the per-file reports, so its
+//! findings go through the same `Finding` type, settings, suppressions and renderers.
+//!
+//! docs/templates.md describes what the layer does for users.
+
+use std::fmt::Write as _;
+
+use pin_core::template::{self, TemplateAnalysis, UnfollowedReason};
+use pin_core::{Facts, Settings};
+use serde_json::{json, Value};
+
+use crate::render::FileReport;
+
+/// Run the template layer over the reports' texts. References that only the layer sees as
+/// images (a parameter that becomes a job container in another file) are added to their
+/// file's analysis, so that resolution, the rules and `--fix` treat them like the others.
+pub fn expand(reports: &mut [FileReport]) -> TemplateAnalysis {
+    let layer = template::analyze(
+        reports
+            .iter()
+            .map(|r| (r.path.as_str(), r.analysis.source.text())),
+    );
+    for report in reports.iter_mut() {
+        if let Some(extras) = layer.file(&report.path) {
+            extras.extend_analysis(&mut report.analysis);
+        }
+    }
+    layer
+}
+
+/// Complete each report's findings with the layer's: template chains in messages, dynamic
+/// references explained with the images they produce, and the layer's own problems
+/// (`template-expression`, `unknown-container-alias`). `settings[i]` governs `reports[i]`.
+pub fn apply(
+    reports: &mut [FileReport],
+    layer: &TemplateAnalysis,
+    settings: &[Settings],
+    facts: &Facts,
+) {
+    for (report, settings) in reports.iter_mut().zip(settings) {
+        if let Some(extras) = layer.file(&report.path) {
+            extras.apply(&report.analysis, &mut report.findings, settings, facts);
+        }
+    }
+}
+
+fn reason(r: UnfollowedReason) -> &'static str {
+    match r {
+        UnfollowedReason::External => "external",
+        UnfollowedReason::Missing => "missing",
+        UnfollowedReason::Unknown => "unknown-path",
+    }
+}
+
+/// The `"expanded"` and `"not_followed"` members of `refs --expand --format json`.
+pub fn json(layer: &TemplateAnalysis) -> (Value, Value) {
+    let expanded = layer
+        .entries
+        .iter()
+        .map(|e| {
+            let jobs: Vec<Value> = e
+                .jobs
+                .iter()
+                .map(|j| {
+                    let images: Vec<Value> = j
+                        .images
+                        .iter()
+                        .map(|i| {
+                            json!({
+                                "image": i.image,
+                                "defined_at": {
+                                    "path": i.defined_at.path,
+                                    "line": i.defined_at.line,
+                                    "column": i.defined_at.column,
+                                },
+                                "via": i.via,
+                                "alias": i.alias,
+                            })
+                        })
+                        .collect();
+                    json!({"job": j.job, "images": images})
+                })
+                .collect();
+            json!({"entry": e.entry, "jobs": jobs})
+        })
+        .collect::<Vec<_>>();
+    let not_followed = layer
+        .not_followed
+        .iter()
+        .map(|n| {
+            json!({
+                "reference": n.reference,
+                "reason": reason(n.reason),
+                "path": n.at.path,
+                "line": n.at.line,
+                "column": n.at.column,
+            })
+        })
+        .collect::<Vec<_>>();
+    (Value::Array(expanded), Value::Array(not_followed))
+}
+
+/// The human section of `refs --expand`: per entry point, per job, the images it can run in.
+pub fn human(layer: &TemplateAnalysis) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nImages per job, after template expansion:");
+    let mut shown = 0;
+    for e in layer.entries.iter().filter(|e| !e.jobs.is_empty()) {
+        shown += 1;
+        let _ = writeln!(out, "\n{}", e.entry);
+        for j in &e.jobs {
+            let _ = writeln!(out, "  job {}", j.job);
+            for i in &j.images {
+                let alias = i
+                    .alias
+                    .as_ref()
+                    .map(|a| format!(" (alias {a})"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    {}{alias}\n      defined at {}:{}:{}, via {}",
+                    i.image,
+                    i.defined_at.path,
+                    i.defined_at.line,
+                    i.defined_at.column,
+                    i.via.join(" → ")
+                );
+            }
+        }
+    }
+    let entries = layer.entries.len();
+    let _ = writeln!(
+        out,
+        "\n{shown} of {entries} pipeline entry point{} run jobs in containers.",
+        if entries == 1 { "" } else { "s" }
+    );
+    if !layer.not_followed.is_empty() {
+        let _ = writeln!(out, "\nTemplates not followed:");
+        for n in &layer.not_followed {
+            let _ = writeln!(
+                out,
+                "  {} ({}), first at {}:{}:{}",
+                n.reference,
+                match n.reason {
+                    UnfollowedReason::External => "another repository",
+                    UnfollowedReason::Missing => "not among the files read",
+                    UnfollowedReason::Unknown => "path not known before the run",
+                },
+                n.at.path,
+                n.at.line,
+                n.at.column
+            );
+        }
+    }
+    for note in &layer.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
