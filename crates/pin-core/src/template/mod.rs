@@ -249,7 +249,7 @@ const STEP_KEYS: &[&str] = &[
 #[derive(Default)]
 struct Scan {
     jobs: Vec<(String, Option<Loc>)>,
-    job_index: HashMap<Loc, usize>,
+    job_index: HashMap<usize, usize>,
     uses: Vec<Use>,
     alias_uses: Vec<AliasUse>,
     definitions: HashMap<String, Vec<Text>>,
@@ -270,18 +270,17 @@ impl Scan {
         }
     }
 
+    /// The job for a job mapping. Each expansion of a template builds its own mapping, so
+    /// the mapping's identity (not its place in the file) tells job instances apart.
     fn job_for(&mut self, o: &Object, name: Option<String>) -> usize {
+        let id = std::ptr::from_ref(o) as usize;
+        if let Some(&i) = self.job_index.get(&id) {
+            return i;
+        }
         let loc = o.meta.as_ref().map(|m| m.loc.clone());
-        if let Some(l) = &loc {
-            if let Some(&i) = self.job_index.get(l) {
-                return i;
-            }
-        }
-        self.jobs.push((name.unwrap_or_default(), loc.clone()));
+        self.jobs.push((name.unwrap_or_default(), loc));
         let i = self.jobs.len() - 1;
-        if let Some(l) = loc {
-            self.job_index.insert(l, i);
-        }
+        self.job_index.insert(id, i);
         i
     }
 
@@ -299,7 +298,19 @@ impl Scan {
             let Some(params) = o.get("parameters") else {
                 return;
             };
-            let name = format!("template {template}");
+            // Name a job template instance by what tells instances apart.
+            let detail = params.0.iter().find_map(|p| match p {
+                Value::Object(po) => ["name", "jobName", "platform", "displayName"]
+                    .iter()
+                    .find_map(|k| po.get(k)?.texts().next())
+                    .filter(|t| !t.s.is_empty())
+                    .map(|t| t.s.to_string()),
+                _ => None,
+            });
+            let name = match detail {
+                Some(d) => format!("template {template} ({d})"),
+                None => format!("template {template}"),
+            };
             let job = match job {
                 None if key == Some("jobs") => Some(self.job_for(o, Some(name.clone()))),
                 other => other,
@@ -511,6 +522,11 @@ pub fn analyze_repository(repo: &Repository<'_>) -> TemplateAnalysis {
             ));
         }
         for c in &engine.cycles {
+            let mut members = c.files.clone();
+            members.sort_unstable();
+            if !out.cycles.insert(members) {
+                continue; // the same cycle, met from another root or another edge
+            }
             let names: Vec<&str> = c
                 .files
                 .iter()
@@ -551,6 +567,7 @@ struct Collector<'r, 't> {
     entries: Vec<EntryImages>,
     not_followed: BTreeMap<String, NotFollowed>,
     notes: BTreeSet<String>,
+    cycles: BTreeSet<Vec<FileId>>,
 }
 
 impl<'r, 't> Collector<'r, 't> {
@@ -565,6 +582,7 @@ impl<'r, 't> Collector<'r, 't> {
             entries: Vec::new(),
             not_followed: BTreeMap::new(),
             notes: BTreeSet::new(),
+            cycles: BTreeSet::new(),
         };
         for p in &repo.problems {
             c.problem(&p.loc, p.rule, p.message.clone(), None);
@@ -625,21 +643,19 @@ impl<'r, 't> Collector<'r, 't> {
         chain[start..].to_vec()
     }
 
+    /// `eng/pipelines/a.yml → b.yml → templates/c.yml`: the first file in full, the others
+    /// relative to the first one's folder when they are below it.
     fn chain_text(&self, files: &[FileId]) -> String {
-        let mut out = String::new();
-        let mut prev_dir: Option<&str> = None;
-        for (i, &f) in files.iter().enumerate() {
+        let Some(&first) = files.first() else {
+            return String::new();
+        };
+        let first = self.repo.files[first].path;
+        let dir = first.rfind('/').map_or("", |i| &first[..=i]);
+        let mut out = first.to_string();
+        for &f in &files[1..] {
             let path = self.repo.files[f].path;
-            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-            if i > 0 {
-                out.push_str(" → ");
-            }
-            if prev_dir == Some(dir) {
-                out.push_str(name);
-            } else {
-                out.push_str(path);
-            }
-            prev_dir = Some(dir);
+            out.push_str(" → ");
+            out.push_str(path.strip_prefix(dir).unwrap_or(path));
         }
         out
     }
