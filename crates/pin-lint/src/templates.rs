@@ -16,10 +16,9 @@ use crate::render::FileReport;
 /// images (a parameter that becomes a job container in another file) are added to their
 /// file's analysis, so that resolution, the rules and `--fix` treat them like the others.
 pub fn expand(reports: &mut [FileReport]) -> TemplateAnalysis {
-    let layer = template::analyze(
-        reports
-            .iter()
-            .map(|r| (r.path.as_str(), r.analysis.source.text())),
+    let layer = template::analyze_analyses(
+        reports.iter().map(|r| (r.path.as_str(), &r.analysis)),
+        template::Options { inventory: false },
     );
     for report in reports.iter_mut() {
         if let Some(extras) = layer.file(&report.path) {
@@ -51,6 +50,14 @@ fn reason(r: UnfollowedReason) -> &'static str {
         UnfollowedReason::Missing => "missing",
         UnfollowedReason::Unknown => "unknown-path",
     }
+}
+
+/// The layer with the per-entry-point inventory, for `refs --expand`.
+pub fn inventory(reports: &[FileReport]) -> TemplateAnalysis {
+    template::analyze_analyses(
+        reports.iter().map(|r| (r.path.as_str(), &r.analysis)),
+        template::Options { inventory: true },
+    )
 }
 
 /// The `"expanded"` and `"not_followed"` members of `refs --expand --format json`.

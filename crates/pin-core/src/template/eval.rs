@@ -68,7 +68,9 @@ impl Eval<'_> {
             }),
             Expr::Name(name, _) => match name.to_ascii_lowercase().as_str() {
                 "parameters" => scope.params.clone(),
-                _ => lookup(&scope.locals, name).unwrap_or_else(Alts::unknown),
+                _ => lookup(&scope.locals, name)
+                    .cloned()
+                    .unwrap_or_else(Alts::unknown),
             },
             Expr::Member(base, name) => self.member(base, &Key::Name(name), scope),
             Expr::Index(base, index) => {
@@ -114,7 +116,9 @@ impl Eval<'_> {
     fn member(&self, base: &Expr, key: &Key<'_>, scope: &Scope) -> Alts {
         if let (Expr::Name(root, _), Key::Name(name)) = (base, key) {
             if root.eq_ignore_ascii_case("variables") {
-                return lookup(&scope.vars, name).unwrap_or_else(Alts::unknown);
+                return lookup(&scope.vars, name)
+                    .cloned()
+                    .unwrap_or_else(Alts::unknown);
             }
         }
         if let Expr::Name(root, _) = base {
@@ -131,7 +135,27 @@ impl Eval<'_> {
                 }
             }
         }
-        let bases = self.eval(base, scope);
+        // Names are read in place: cloning `parameters` for every `parameters.x` is costly.
+        let owned;
+        let bases: &Alts = match base {
+            Expr::Name(root, _) if root.eq_ignore_ascii_case("parameters") => &scope.params,
+            Expr::Name(root, _) => match lookup(&scope.locals, root) {
+                Some(found) => found,
+                None => return Alts::unknown(),
+            },
+            _ => {
+                owned = self.eval(base, scope);
+                &owned
+            }
+        };
+        if let ([one], Key::Name(name)) = (bases.0.as_slice(), key) {
+            // The common case: one object, one field.
+            return match one {
+                Value::Object(o) => o.get(name).cloned().unwrap_or(Alts::one(Value::Null)),
+                Value::Unknown => Alts::unknown(),
+                _ => Alts::one(Value::Null),
+            };
+        }
         let mut out = Alts::default();
         for b in &bases.0 {
             let got = match (b, key) {
@@ -195,6 +219,15 @@ impl Eval<'_> {
             return Alts::unknown();
         }
         let values: Vec<Alts> = args.iter().map(|a| self.eval(a, scope)).collect();
+        if values.iter().all(|v| v.0.len() == 1) {
+            let chosen: Vec<&Value> = values.iter().map(|v| &v.0[0]).collect();
+            let (first, second) = apply(&lower, &chosen);
+            let mut out = Alts::one(first);
+            if let Some(v) = second {
+                self.push(&mut out, v);
+            }
+            return out;
+        }
         let mut out = Alts::default();
         let mut combos = 0usize;
         let mut pick = vec![0usize; values.len()];
@@ -209,7 +242,9 @@ impl Eval<'_> {
                 .zip(&values)
                 .map(|(&i, alts)| alts.0.get(i).unwrap_or(&Value::Unknown))
                 .collect();
-            for v in apply(&lower, &chosen) {
+            let (first, second) = apply(&lower, &chosen);
+            self.push(&mut out, first);
+            if let Some(v) = second {
                 self.push(&mut out, v);
             }
             // Next combination (odometer).
@@ -260,12 +295,12 @@ impl Key<'_> {
     }
 }
 
-fn lookup(table: &[(String, Alts)], name: &str) -> Option<Alts> {
+fn lookup<'a>(table: &'a [(String, Alts)], name: &str) -> Option<&'a Alts> {
     table
         .iter()
         .rev()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| v)
 }
 
 /// Truthiness of one value.
@@ -382,8 +417,9 @@ fn text_of(v: &Value) -> Option<String> {
     v.as_text()
 }
 
-/// Apply function `name` (lower-case) to one combination of arguments.
-fn apply(name: &str, a: &[&Value]) -> Vec<Value> {
+/// Apply function `name` (lower-case) to one combination of arguments: one result, or two
+/// for an undecidable `iif`.
+fn apply(name: &str, a: &[&Value]) -> (Value, Option<Value>) {
     let arg = |i: usize| a.get(i).copied().unwrap_or(&Value::Null);
     let compare = |f: fn(std::cmp::Ordering) -> bool| -> Value {
         let (x, y) = (arg(0), arg(1));
@@ -409,7 +445,7 @@ fn apply(name: &str, a: &[&Value]) -> Vec<Value> {
             let mut unknown = false;
             for x in a {
                 match truthy(x) {
-                    Tri::False => return vec![Value::Bool(false)],
+                    Tri::False => return (Value::Bool(false), None),
                     Tri::Unknown => unknown = true,
                     Tri::True => {}
                 }
@@ -448,10 +484,10 @@ fn apply(name: &str, a: &[&Value]) -> Vec<Value> {
         "coalesce" => {
             for x in a {
                 match x {
-                    Value::Unknown => return vec![Value::Unknown],
+                    Value::Unknown => return (Value::Unknown, None),
                     Value::Null => {}
                     Value::Str(t) if t.s.is_empty() => {}
-                    other => return vec![(*other).clone()],
+                    other => return ((*other).clone(), None),
                 }
             }
             Value::Null
@@ -489,9 +525,9 @@ fn apply(name: &str, a: &[&Value]) -> Vec<Value> {
                     match item.0.as_slice() {
                         [one] => match one.as_text() {
                             Some(t) => texts.push(t),
-                            None => return vec![Value::Unknown],
+                            None => return (Value::Unknown, None),
                         },
-                        _ => return vec![Value::Unknown],
+                        _ => return (Value::Unknown, None),
                     }
                 }
                 Value::str(&texts.join(&sep), Origin::None)
@@ -511,7 +547,7 @@ fn apply(name: &str, a: &[&Value]) -> Vec<Value> {
         "iif" => match truthy(arg(0)) {
             Tri::True => arg(1).clone(),
             Tri::False => arg(2).clone(),
-            Tri::Unknown => return vec![arg(1).clone(), arg(2).clone()],
+            Tri::Unknown => return (arg(1).clone(), Some(arg(2).clone())),
         },
         "le" => compare(|o| o.is_le()),
         "lt" => compare(|o| o.is_lt()),
@@ -519,7 +555,7 @@ fn apply(name: &str, a: &[&Value]) -> Vec<Value> {
         "gt" => compare(|o| o.is_gt()),
         _ => Value::Unknown,
     };
-    vec![v]
+    (v, None)
 }
 
 /// Does a collection element (itself a set of possibilities) equal `needle`?

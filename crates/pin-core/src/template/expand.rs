@@ -8,6 +8,7 @@
 //! followed) and a node budget per root.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::eval::{pair_object, Eval, Scope, Tri};
@@ -69,6 +70,22 @@ pub struct Engine<'r, 't> {
     pub cycles: Vec<Cycle>,
     /// Every file expanded.
     pub visited: Vec<FileId>,
+    /// Per-file parameters and variables, computed once for all roots.
+    files: HashMap<FileId, Rc<FileFacts>>,
+    /// Parsed expressions by (file, scalar start, expression start).
+    exprs: HashMap<(FileId, usize, usize), Option<Rc<expr::Expr>>>,
+    /// Parsed directive keys by (file, key start).
+    directives: HashMap<(FileId, usize), Option<ParsedDirective>>,
+}
+
+/// A directive key parsed once; `Err` when it cannot be read (reported by the repository).
+type ParsedDirective = Result<Rc<Directive>, ()>;
+
+/// What a file declares, prepared once: parameters with their expanded defaults, and its
+/// top-level compile-time variables.
+struct FileFacts {
+    params: Vec<(String, Option<String>, Option<Alts>)>,
+    vars: Vec<(String, Alts)>,
 }
 
 #[derive(Clone)]
@@ -99,37 +116,79 @@ impl<'r, 't> Engine<'r, 't> {
             unfollowed: Vec::new(),
             cycles: Vec::new(),
             visited: Vec::new(),
+            files: HashMap::new(),
+            exprs: HashMap::new(),
+            directives: HashMap::new(),
         }
+    }
+
+    /// Forget what the previous root found (the caches stay).
+    pub fn reset(&mut self) {
+        self.stack.clear();
+        self.nodes = 0;
+        self.capped.set(false);
+        self.truncated = false;
+        self.unfollowed.clear();
+        self.cycles.clear();
+        self.visited.clear();
+    }
+
+    /// Parameters (defaults expanded) and variables of file `id`, cached.
+    fn file_facts(&mut self, id: FileId) -> Rc<FileFacts> {
+        if let Some(f) = self.files.get(&id) {
+            return f.clone();
+        }
+        let cx = Cx {
+            file: id,
+            scope: Scope::default(),
+            chain: Rc::from(vec![id]),
+        };
+        let mut params = Vec::new();
+        for p in self.repo.params(id) {
+            let default = p.default.map(|d| typed(self.expand(d, &cx, None), p.ty));
+            params.push((p.name.to_string(), p.ty.map(str::to_string), default));
+        }
+        let vars = self.repo.files[id]
+            .root
+            .as_ref()
+            .map(file_variables)
+            .unwrap_or_default();
+        let facts = Rc::new(FileFacts { params, vars });
+        self.files.insert(id, facts.clone());
+        facts
+    }
+
+    /// Parse (once) the expression `inner` found at `seg_start` of the scalar at `node_start`.
+    fn parsed(
+        &mut self,
+        file: FileId,
+        node_start: usize,
+        seg_start: usize,
+        inner: &str,
+    ) -> Option<Rc<expr::Expr>> {
+        self.exprs
+            .entry((file, node_start, seg_start))
+            .or_insert_with(|| expr::parse(inner).ok().map(Rc::new))
+            .clone()
     }
 
     /// Expand file `id` as a root. `standalone`: its callers are unknown, so each parameter
     /// may be its default or anything (conditions on parameters are explored both ways).
     pub fn expand_root(&mut self, id: FileId, standalone: bool) -> Option<Alts> {
         let root = self.repo.files[id].root.as_ref()?;
+        let facts = self.file_facts(id);
         let mut fields = Vec::new();
-        for p in self.repo.params(id) {
-            let mut alts = match p.default {
-                Some(d) => self.expand(
-                    d,
-                    &Cx {
-                        file: id,
-                        scope: Scope::default(),
-                        chain: Rc::from(vec![id]),
-                    },
-                    None,
-                ),
-                None => Alts::default(),
-            };
-            alts = typed(alts, p.ty);
+        for (name, _, default) in &facts.params {
+            let mut alts = default.clone().unwrap_or_default();
             if standalone || alts.0.is_empty() {
                 alts.push(Value::Unknown);
             }
-            fields.push((Text::bare(p.name), alts));
+            fields.push((Text::bare(name), alts));
         }
         let scope = Scope {
             params: Alts::one(Value::Object(Rc::new(Object { fields, meta: None }))),
             params_open: standalone,
-            vars: Rc::new(file_variables(root)),
+            vars: Rc::new(facts.vars.clone()),
             locals: Rc::new(Vec::new()),
         };
         let cx = Cx {
@@ -242,7 +301,7 @@ impl<'r, 't> Engine<'r, 't> {
             && decoded[segs[0].outer.end..].trim().is_empty()
         {
             let inner = &decoded[segs[0].inner.clone()];
-            let Ok(e) = expr::parse(inner) else {
+            let Some(e) = self.parsed(cx.file, node.span.start, segs[0].inner.start, inner) else {
                 return Alts::unknown();
             };
             let out = self
@@ -267,7 +326,7 @@ impl<'r, 't> Engine<'r, 't> {
                 }
             }
             let inner = &decoded[seg.inner.clone()];
-            let Ok(e) = expr::parse(inner) else {
+            let Some(e) = self.parsed(cx.file, node.span.start, seg.inner.start, inner) else {
                 return Alts::unknown();
             };
             let values = self.evaluator(base(seg.inner.start)).eval(&e, &cx.scope);
@@ -311,10 +370,13 @@ impl<'r, 't> Engine<'r, 't> {
     }
 
     /// Evaluate a directive condition written in key `k`.
-    fn directive(&self, k: &Node<'t>) -> Option<Result<Directive, ()>> {
+    fn directive(&mut self, file: FileId, k: &Node<'t>) -> Option<ParsedDirective> {
         let s = k.as_str()?.trim();
         let inner = s.strip_prefix("${{")?.strip_suffix("}}")?;
-        Some(expr::parse_directive(inner)?.map_err(|_| ()))
+        self.directives
+            .entry((file, k.span.start))
+            .or_insert_with(|| Some(expr::parse_directive(inner)?.map(Rc::new).map_err(|_| ())))
+            .clone()
     }
 
     fn condition(&self, e: &expr::Expr, cx: &Cx) -> Tri {
@@ -413,17 +475,18 @@ impl<'r, 't> Engine<'r, 't> {
             if document && key == "parameters" {
                 continue;
             }
-            match self.directive(k) {
+            let parsed = self.directive(cx.file, k);
+            match parsed.as_ref().map(|r| r.as_deref()) {
                 Some(Ok(d @ (Directive::If(_) | Directive::ElseIf(_) | Directive::Else))) => {
-                    if let Some(sure) = self.branch(&d, &mut chain, cx) {
+                    if let Some(sure) = self.branch(d, &mut chain, cx) {
                         self.fill_mapping(v, cx, b, certain && sure, document);
                     }
                     continue;
                 }
                 Some(Ok(Directive::Each(name, coll))) => {
                     chain = None;
-                    for (value, sure) in self.each_bindings(&coll, cx) {
-                        let inner = Self::bind(cx, &name, value);
+                    for (value, sure) in self.each_bindings(coll, cx) {
+                        let inner = Self::bind(cx, name, value);
                         self.fill_mapping(v, &inner, b, certain && sure, document);
                     }
                     continue;
@@ -441,7 +504,7 @@ impl<'r, 't> Engine<'r, 't> {
                     }
                     continue;
                 }
-                Some(Err(())) => continue,
+                Some(Err(_)) => continue,
                 None => {}
             }
             chain = None;
@@ -491,19 +554,22 @@ impl<'r, 't> Engine<'r, 't> {
                 return;
             }
             if let Some(pairs) = item.as_mapping() {
-                let directives: Vec<_> = pairs.iter().map(|(k, _)| self.directive(k)).collect();
+                let directives: Vec<_> = pairs
+                    .iter()
+                    .map(|(k, _)| self.directive(cx.file, k))
+                    .collect();
                 if !pairs.is_empty() && directives.iter().all(Option::is_some) {
                     for ((_, v), d) in pairs.iter().zip(directives) {
-                        match d {
+                        match d.as_ref().map(|r| r.as_deref()) {
                             Some(Ok(
                                 d @ (Directive::If(_) | Directive::ElseIf(_) | Directive::Else),
-                            )) if self.branch(&d, &mut chain, cx).is_some() => {
+                            )) if self.branch(d, &mut chain, cx).is_some() => {
                                 self.splice(v, cx, key, out);
                             }
                             Some(Ok(Directive::Each(name, coll))) => {
                                 chain = None;
-                                for (value, _) in self.each_bindings(&coll, cx) {
-                                    let inner = Self::bind(cx, &name, value);
+                                for (value, _) in self.each_bindings(coll, cx) {
+                                    let inner = Self::bind(cx, name, value);
                                     self.splice(v, &inner, key, out);
                                 }
                             }
@@ -706,17 +772,12 @@ impl<'r, 't> Engine<'r, 't> {
             .collect();
         let sure = arg_objects.len() <= 1;
         let mut fields: Vec<(Text, Alts)> = Vec::new();
-        let defaults_cx = Cx {
-            file: id,
-            scope: Scope::default(),
-            chain: cx.chain.clone(),
-        };
-        let declared = self.repo.params(id);
-        for p in &declared {
+        let facts = self.file_facts(id);
+        for (name, ty, default) in &facts.params {
             let mut alts = Alts::default();
             let mut given_everywhere = !arg_objects.is_empty();
             for o in &arg_objects {
-                match o.get(p.name) {
+                match o.get(name) {
                     Some(v) => {
                         alts.extend(v.clone());
                     }
@@ -724,21 +785,20 @@ impl<'r, 't> Engine<'r, 't> {
                 }
             }
             if !given_everywhere || !sure {
-                if let Some(d) = p.default {
-                    let d = self.expand(d, &defaults_cx, None);
-                    alts.extend(d);
+                if let Some(d) = default {
+                    alts.extend(d.clone());
                 }
             }
             if alts.0.is_empty() {
                 alts.push(Value::Null);
             }
-            fields.push((Text::bare(p.name), typed(alts, p.ty)));
+            fields.push((Text::bare(name), typed(alts, ty.as_deref())));
         }
         // Arguments a template does not declare are still visible to it (old map-style
         // templates commonly take them).
         for o in &arg_objects {
             for (k, v) in &o.fields {
-                if !declared.iter().any(|p| p.name.eq_ignore_ascii_case(&k.s))
+                if !facts.params.iter().any(|p| p.0.eq_ignore_ascii_case(&k.s))
                     && !fields.iter().any(|(f, _)| f.s.eq_ignore_ascii_case(&k.s))
                 {
                     fields.push((k.clone(), v.clone()));
@@ -748,7 +808,7 @@ impl<'r, 't> Engine<'r, 't> {
         let mut chain: Vec<FileId> = cx.chain.to_vec();
         chain.push(id);
         let mut vars = (*cx.scope.vars).clone();
-        vars.extend(file_variables(root));
+        vars.extend(facts.vars.iter().cloned());
         let inner = Cx {
             file: id,
             scope: Scope {

@@ -181,9 +181,33 @@ impl TemplateAnalysis {
 }
 
 /// Analyse `(path, text)` pairs (forward-slash paths; only Azure Pipelines YAML files take
-/// part). Settings and facts are applied later, per file, by [`FileExtras::apply`].
+/// part), with the per-entry-point inventory. Settings and facts are applied later, per
+/// file, by [`FileExtras::apply`].
 pub fn analyze<'t>(files: impl IntoIterator<Item = (&'t str, &'t str)>) -> TemplateAnalysis {
-    analyze_repository(&Repository::new(files))
+    analyze_repository(&Repository::new(files), Options { inventory: true })
+}
+
+/// Analyse files the caller has already analysed one by one (the CLI, the language server):
+/// their dialect and references are reused. `(path, analysis)` pairs.
+pub fn analyze_analyses<'t>(
+    files: impl IntoIterator<Item = (&'t str, &'t Analysis)>,
+    options: Options,
+) -> TemplateAnalysis {
+    let repo = Repository::build(files.into_iter().map(|(path, a)| repo::Input {
+        path,
+        text: a.source.text(),
+        known: Some((a.dialect, a.references.as_slice())),
+    }));
+    analyze_repository(&repo, options)
+}
+
+/// What to compute.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Build [`TemplateAnalysis::entries`] (the per-job image inventory of `refs --expand`).
+    /// Without it, entry points that declare parameters are only expanded with unknown
+    /// callers, which covers every branch their defaults take, and `entries` stays empty.
+    pub inventory: bool,
 }
 
 /// How an image reaches a job.
@@ -489,12 +513,18 @@ impl Scan {
 }
 
 /// Analyse a repository model (see [`analyze`]).
-pub fn analyze_repository(repo: &Repository<'_>) -> TemplateAnalysis {
+pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAnalysis {
     let entries = repo.entries();
     // Entry points with their defaults (what runs), then every file on its own with unknown
     // callers (what can run): templates whose callers are missing, and entry points whose
-    // parameters a run may override.
-    let mut roots: Vec<(FileId, bool)> = entries.iter().map(|&e| (e, false)).collect();
+    // parameters a run may override. Without the inventory, a parameterised entry point's
+    // run with defaults adds nothing the run with unknown callers does not cover.
+    let mut roots: Vec<(FileId, bool)> = Vec::new();
+    for &e in &entries {
+        if options.inventory || repo.params(e).is_empty() {
+            roots.push((e, false));
+        }
+    }
     for id in 0..repo.files.len() {
         let parameterised = !repo.params(id).is_empty();
         if repo.files[id].root.is_some() && (!entries.contains(&id) || parameterised) {
@@ -502,8 +532,9 @@ pub fn analyze_repository(repo: &Repository<'_>) -> TemplateAnalysis {
         }
     }
     let mut out = Collector::new(repo);
+    let mut engine = expand::Engine::new(repo);
     for (id, standalone) in roots {
-        let mut engine = expand::Engine::new(repo);
+        engine.reset();
         let Some(tree) = engine.expand_root(id, standalone) else {
             continue;
         };
@@ -549,7 +580,7 @@ pub fn analyze_repository(repo: &Repository<'_>) -> TemplateAnalysis {
         let mut scan = Scan::default();
         let root_chain: Rc<[FileId]> = Rc::from(vec![id]);
         scan.walk(&tree, None, None, &root_chain);
-        out.root(id, !standalone, scan);
+        out.root(id, !standalone && options.inventory, scan);
     }
     out.finish()
 }

@@ -4,6 +4,7 @@
 //!
 //! Pure: the caller hands in the texts (a `HashMap<path, text>` or any iterator of pairs).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -27,6 +28,19 @@ pub struct File<'t> {
     pub references: Vec<Reference>,
     /// Has `stages`, `jobs`, `steps` or `extends` at top level.
     pub pipeline_shaped: bool,
+    /// Byte offset where each line starts.
+    line_starts: Vec<usize>,
+}
+
+/// One file handed to [`Repository::build`].
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'t> {
+    /// Path (forward slashes).
+    pub path: &'t str,
+    /// Text.
+    pub text: &'t str,
+    /// The dialect and references the per-file analysis found, when the caller has them.
+    pub known: Option<(Option<Dialect>, &'t [Reference])>,
 }
 
 /// A declared template parameter.
@@ -84,44 +98,64 @@ pub struct Repository<'t> {
     pub aliases: HashMap<String, Vec<AliasDef>>,
     /// Expression problems found while reading.
     pub problems: Vec<Problem>,
+    /// Resolved template paths, by including file and path as written.
+    resolved: RefCell<HashMap<(FileId, String), Target>>,
 }
 
 impl<'t> Repository<'t> {
     /// Build the model from `(path, text)` pairs. Only Azure Pipelines YAML files take part;
     /// other files are ignored. Paths use forward slashes.
     pub fn new(files: impl IntoIterator<Item = (&'t str, &'t str)>) -> Repository<'t> {
-        let mut list: Vec<(&'t str, &'t str)> = files
+        Repository::build(files.into_iter().map(|(path, text)| Input {
+            path,
+            text,
+            known: None,
+        }))
+    }
+
+    /// Build the model from files whose per-file analysis the caller already has: files that
+    /// are not Azure Pipelines files are skipped without parsing, and the references are
+    /// reused instead of being extracted again.
+    pub fn build(files: impl IntoIterator<Item = Input<'t>>) -> Repository<'t> {
+        let mut list: Vec<Input<'t>> = files
             .into_iter()
-            .filter(|(p, _)| {
-                let lower = p.to_ascii_lowercase();
-                lower.ends_with(".yml") || lower.ends_with(".yaml")
+            .filter(|f| {
+                let lower = f.path.to_ascii_lowercase();
+                (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+                    && f.known
+                        .is_none_or(|(d, _)| d == Some(Dialect::AzurePipelines))
             })
             .collect();
-        list.sort_by(|a, b| a.0.cmp(b.0));
-        list.dedup_by(|a, b| a.0 == b.0);
+        list.sort_by(|a, b| a.path.cmp(b.path));
+        list.dedup_by(|a, b| a.path == b.path);
         let mut repo = Repository {
             files: Vec::with_capacity(list.len()),
             by_path: HashMap::new(),
             included: Vec::new(),
             aliases: HashMap::new(),
             problems: Vec::new(),
+            resolved: RefCell::new(HashMap::new()),
         };
-        for (path, text) in list {
+        for Input { path, text, known } in list {
             let (root, references) = match yaml::parse(text) {
                 Ok(parsed) | Err((_, parsed)) => {
                     let root = parsed.documents.into_iter().next();
-                    match dialect::detect(path, root.as_ref()) {
-                        Some(Dialect::AzurePipelines) => {
-                            let refs = root.as_ref().map_or_else(Vec::new, |r| {
-                                dialect::extract(
-                                    Dialect::AzurePipelines,
-                                    text,
-                                    std::slice::from_ref(r),
-                                )
-                            });
-                            (root, refs)
+                    if let Some((_, refs)) = known {
+                        (root, refs.to_vec())
+                    } else {
+                        match dialect::detect(path, root.as_ref()) {
+                            Some(Dialect::AzurePipelines) => {
+                                let refs = root.as_ref().map_or_else(Vec::new, |r| {
+                                    dialect::extract(
+                                        Dialect::AzurePipelines,
+                                        text,
+                                        std::slice::from_ref(r),
+                                    )
+                                });
+                                (root, refs)
+                            }
+                            _ => (None, Vec::new()),
                         }
-                        _ => (None, Vec::new()),
                     }
                 }
             };
@@ -131,12 +165,20 @@ impl<'t> Repository<'t> {
                 })
             });
             repo.by_path.insert(path, repo.files.len());
+            let mut line_starts = vec![0];
+            line_starts.extend(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            );
             repo.files.push(File {
                 path,
                 text,
                 root,
                 references,
                 pipeline_shaped,
+                line_starts,
             });
         }
         repo.included = vec![false; repo.files.len()];
@@ -170,6 +212,16 @@ impl<'t> Repository<'t> {
     /// top) under which the path exists, so a repository analysed from a parent folder
     /// (`corpus/dotnet-runtime/…`) still resolves `/eng/…` to its own files.
     pub fn resolve(&self, from: FileId, path: &str) -> Target {
+        let key = (from, path.to_string());
+        if let Some(t) = self.resolved.borrow().get(&key) {
+            return t.clone();
+        }
+        let target = self.resolve_uncached(from, path);
+        self.resolved.borrow_mut().insert(key, target.clone());
+        target
+    }
+
+    fn resolve_uncached(&self, from: FileId, path: &str) -> Target {
         let mut path = path.trim();
         if let Some((file, repo)) = path.rsplit_once('@') {
             if repo.trim() != "self" {
@@ -242,14 +294,18 @@ impl<'t> Repository<'t> {
 
     /// Line and column (1-based, columns in characters) of a byte offset of a file.
     pub fn line_col(&self, id: FileId, offset: usize) -> (u32, u32) {
-        let text = self.files[id].text;
+        let file = &self.files[id];
+        let text = file.text;
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let before = &text[..offset];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let index = match file.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let line = index + 1;
+        let start = file.line_starts.get(index).copied().unwrap_or(0);
         let column = text[start..offset].chars().count() + 1;
         (
             u32::try_from(line).unwrap_or(u32::MAX),

@@ -11,13 +11,7 @@ pub fn run(args: &RefsArgs) -> Result<u8> {
     let inputs = walk::collect(&args.paths)?;
     let reports = analyze(&inputs, |_| Vec::new())?;
     // The inventory lists what is written in each file; expansion only adds its own section.
-    let layer = args.expand.then(|| {
-        pin_core::template::analyze(
-            reports
-                .iter()
-                .map(|r| (r.path.as_str(), r.analysis.source.text())),
-        )
-    });
+    let layer = args.expand.then(|| templates::inventory(&reports));
     let rendered = match args.format {
         Format::Human => {
             let mut out = render::human::references(&reports);

@@ -1,0 +1,139 @@
+//! Cost of the Azure Pipelines template layer: analysing the whole shared corpus with template
+//! expansion versus plain per-file analysis. Prints figures and the ratio (target: within
+//! 3×); asserts nothing about time.
+//!
+//! Run: `cargo bench -p pin-core --bench templates` (needs the shared corpus: `$PIN_LINT_SHARED`
+//! or `<workspace>/../shared`). `cargo test --benches` runs it once as a smoke test.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use pin_core::{template, Analysis, Facts, Settings};
+
+fn shared_dir() -> PathBuf {
+    let dir = std::env::var_os("PIN_LINT_SHARED").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("corpus").is_dir(),
+        "shared corpus not found at {}; set PIN_LINT_SHARED to the folder holding corpus/",
+        dir.display()
+    );
+    dir
+}
+
+/// Every YAML file below `root`, as (path relative to `root`, text), sorted.
+fn read_corpus(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).expect("corpus folder is readable");
+        for entry in entries {
+            let path = entry.expect("corpus entry is readable").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("below the root")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.push((rel, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Per-file analysis and findings: what `pin-lint check` does without the template layer.
+fn plain(files: &[(String, String)], settings: &Settings, facts: &Facts) -> usize {
+    files
+        .iter()
+        .map(|(path, text)| {
+            Analysis::new(path, text.clone())
+                .findings(settings, facts)
+                .len()
+        })
+        .sum()
+}
+
+/// The same plus the cross-file step, as `pin-lint check` runs it.
+fn with_templates(files: &[(String, String)], settings: &Settings, facts: &Facts) -> usize {
+    let mut analyses: Vec<Analysis> = files
+        .iter()
+        .map(|(path, text)| Analysis::new(path, text.clone()))
+        .collect();
+    let layer = template::analyze_analyses(
+        files.iter().map(|(p, _)| p.as_str()).zip(analyses.iter()),
+        template::Options { inventory: false },
+    );
+    files
+        .iter()
+        .zip(analyses.iter_mut())
+        .map(|((path, _), analysis)| {
+            let extras = layer.file(path);
+            if let Some(x) = extras {
+                x.extend_analysis(analysis);
+            }
+            let mut findings = analysis.findings(settings, facts);
+            if let Some(x) = extras {
+                x.apply(analysis, &mut findings, settings, facts);
+            }
+            findings.len()
+        })
+        .sum()
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn measure(rounds: usize, f: impl Fn() -> usize) -> (Duration, usize) {
+    let mut times = Vec::with_capacity(rounds);
+    let mut n = 0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        n = std::hint::black_box(f());
+        times.push(t.elapsed());
+    }
+    (median(times), n)
+}
+
+fn main() {
+    let rounds = if std::env::args().any(|a| a == "--bench") {
+        15
+    } else {
+        1
+    };
+    let corpus = shared_dir().join("corpus");
+    let files = read_corpus(&corpus);
+    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    let settings = Settings::default();
+    let facts = Facts::default();
+    let (t_plain, n_plain) = measure(rounds, || plain(&files, &settings, &facts));
+    let (t_tmpl, n_tmpl) = measure(rounds, || with_templates(&files, &settings, &facts));
+    let layer = template::analyze(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    let ratio = t_tmpl.as_secs_f64() / t_plain.as_secs_f64().max(1e-9);
+    println!(
+        "corpus: {} YAML files, {:.1} KiB; {} pipeline entry points expanded",
+        files.len(),
+        bytes as f64 / 1024.0,
+        layer.entries.len()
+    );
+    println!(
+        "plain per-file analysis:   {:>9.2} ms  ({n_plain} findings)",
+        t_plain.as_secs_f64() * 1e3
+    );
+    println!(
+        "with template expansion:   {:>9.2} ms  ({n_tmpl} findings)",
+        t_tmpl.as_secs_f64() * 1e3
+    );
+    println!(
+        "ratio: {ratio:.2}x (target: within 3x; median of {rounds} round{})",
+        if rounds == 1 { "" } else { "s" }
+    );
+}
