@@ -410,7 +410,7 @@ fn built(s: String, sources: &[&Value]) -> Value {
     for v in sources {
         parts.extend(v.origin().parts());
     }
-    Value::str(&s, Origin::Built { at: None, parts })
+    Value::str(&s, Origin::built(None, parts))
 }
 
 fn text_of(v: &Value) -> Option<String> {

@@ -360,10 +360,7 @@ impl<'r, 't> Engine<'r, 't> {
             }
             out.push(Value::str(
                 s.trim(),
-                Origin::Built {
-                    at: Some(loc.clone()),
-                    parts,
-                },
+                Origin::built(Some(loc.clone()), parts),
             ));
         }
         out
@@ -837,13 +834,10 @@ fn stamp(alts: Alts, loc: &Loc) -> Alts {
             .map(|v| match v {
                 Value::Str(Text {
                     s,
-                    origin: Origin::Built { at: None, parts },
-                }) => Value::Str(Text {
+                    origin: Origin::Built(b),
+                }) if b.at.is_none() => Value::Str(Text {
                     s,
-                    origin: Origin::Built {
-                        at: Some(loc.clone()),
-                        parts,
-                    },
+                    origin: Origin::built(Some(loc.clone()), b.parts.clone()),
                 }),
                 other => other,
             })

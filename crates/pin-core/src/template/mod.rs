@@ -461,7 +461,7 @@ impl Scan {
         }
         // A built value that is no image reference comes from partial knowledge (an empty
         // default fed to `format()`), not from a pipeline that can run.
-        if matches!(t.origin, Origin::Built { .. }) && ImageRef::parse(t.s.trim()).is_err() {
+        if matches!(t.origin, Origin::Built(_)) && ImageRef::parse(t.s.trim()).is_err() {
             return;
         }
         self.uses.push(Use {
@@ -712,8 +712,12 @@ impl<'r, 't> Collector<'r, 't> {
                 && !scan.definitions.contains_key(&key)
                 && a.site != UseSite::TemplateArgument
             {
-                if let Origin::Literal(loc) | Origin::Built { at: Some(loc), .. } = &a.alias.origin
-                {
+                let place = match &a.alias.origin {
+                    Origin::Literal(loc) => Some(loc),
+                    Origin::Built(b) => b.at.as_ref(),
+                    Origin::None => None,
+                };
+                if let Some(loc) = place {
                     self.problem(
                         loc,
                         "unknown-container-alias",
@@ -775,8 +779,10 @@ impl<'r, 't> Collector<'r, 't> {
     fn expanded(&self, u: &Use) -> Option<ExpandedImage> {
         let loc = match &u.value.origin {
             Origin::Literal(l) => l.clone(),
-            Origin::Built { at: Some(l), .. } => l.clone(),
-            Origin::Built { at: None, parts } => parts.first()?.clone(),
+            Origin::Built(b) => match &b.at {
+                Some(l) => l.clone(),
+                None => b.parts.first()?.clone(),
+            },
             Origin::None => return None,
         };
         Some(ExpandedImage {
@@ -818,7 +824,8 @@ impl<'r, 't> Collector<'r, 't> {
                         });
                 }
             }
-            Origin::Built { at, parts } => {
+            Origin::Built(b) => {
+                let (at, parts) = (&b.at, &b.parts);
                 let part_positions: Vec<Position> =
                     parts.iter().map(|p| self.position(p)).collect();
                 if let Some(at) = at {

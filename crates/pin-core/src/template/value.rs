@@ -33,14 +33,24 @@ pub enum Origin {
     /// Written literally at this place (a YAML scalar, or a string literal inside an
     /// expression when its position is known).
     Literal(Loc),
-    /// Built by an expression: `at` is the scalar holding the expression, `parts` the
-    /// literals it was built from (in order).
-    Built {
-        /// The scalar whose expression built the value (set when the value leaves it).
-        at: Option<Loc>,
-        /// The written literals the value was built from.
-        parts: Vec<Loc>,
-    },
+    /// Built by an expression (boxed: values are copied a lot, and most are literals).
+    Built(Rc<Built>),
+}
+
+/// Where a value built by an expression comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Built {
+    /// The scalar whose expression built the value (set when the value leaves it).
+    pub at: Option<Loc>,
+    /// The written literals the value was built from (in order).
+    pub parts: Vec<Loc>,
+}
+
+impl Origin {
+    /// A built origin.
+    pub fn built(at: Option<Loc>, parts: Vec<Loc>) -> Origin {
+        Origin::Built(Rc::new(Built { at, parts }))
+    }
 }
 
 impl Origin {
@@ -49,7 +59,7 @@ impl Origin {
         match self {
             Origin::None => Vec::new(),
             Origin::Literal(l) => vec![l.clone()],
-            Origin::Built { parts, .. } => parts.clone(),
+            Origin::Built(b) => b.parts.clone(),
         }
     }
 }
