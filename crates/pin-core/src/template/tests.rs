@@ -302,3 +302,23 @@ fn broken_yaml_and_odd_inputs_do_not_panic() {
     ]);
     let _ = a.entries.len();
 }
+
+proptest::proptest! {
+    #[test]
+    fn expressions_never_panic(src in "[a-z(),.'\\[\\] =&0-9{}$]{0,40}") {
+        let _ = expr::parse(&src);
+        let _ = expr::parse_directive(&src);
+        let _ = expr::segments(&src);
+        let _ = expr::near_misses(&src);
+    }
+
+    #[test]
+    fn pipelines_never_panic(
+        key in "(jobs|steps|template|container|parameters|\\$\\{\\{ if eq\\(parameters\\.a, 'x'\\) \\}\\}|\\$\\{\\{ each x in parameters\\.a \\}\\})",
+        value in "[a-z./:${} ()',]{0,30}",
+    ) {
+        let text = format!("parameters:\n  a: [x]\n{key}:\n- template: p.yml\n  parameters:\n    c: {value}\n- job: j\n  container: {value}\n");
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let _ = analyze([("p.yml", text), ("q.yml", text)]);
+    }
+}
