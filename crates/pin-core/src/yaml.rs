@@ -87,6 +87,15 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
             Err(err) => {
                 let offset = char_to_byte(text, err.marker().byte_offset(), err.marker().index());
                 let message = err.info().to_string();
+                // Keep what was read before the error: close the open collections so the
+                // valid prefix can still be analyzed.
+                while let Some(frame) = stack.pop() {
+                    let node = frame.finish(offset);
+                    match stack.last_mut() {
+                        Some(parent) => parent.push(node),
+                        None => out.documents.push(node),
+                    }
+                }
                 return Err((SyntaxError { offset, message }, out));
             }
         };
@@ -266,8 +275,10 @@ mod tests {
     }
 
     #[test]
-    fn error_has_an_offset() {
-        let (err, _) = parse("a: [1, 2\nb: c").expect_err("invalid");
+    fn error_has_an_offset_and_keeps_the_prefix() {
+        let (err, partial) = parse("a: x\nb: [1, 2\nc: d").expect_err("invalid");
         assert!(err.offset > 0);
+        let root = &partial.documents[0];
+        assert_eq!(root.get("a").and_then(Node::as_str), Some("x"));
     }
 }

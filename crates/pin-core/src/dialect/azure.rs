@@ -22,11 +22,13 @@ struct Ctx<'k> {
 
 /// Extract references from one Azure Pipelines document.
 pub fn extract(out: &mut Emitter<'_>, root: &Node<'_>) {
-    for (key, value) in entries(root) {
+    let pairs = entries(root);
+    let siblings = Siblings::of(&pairs);
+    for (key, value) in pairs {
         if key.as_str() == Some("parameters") {
             parameter_declarations(out, value);
         } else {
-            pair(out, root, key, value, Ctx::default());
+            pair(out, siblings, key, value, Ctx::default());
         }
     }
 }
@@ -76,8 +78,10 @@ fn parameter_declarations(out: &mut Emitter<'_>, decl: &Node<'_>) {
 fn walk<'k>(out: &mut Emitter<'_>, node: &'k Node<'_>, ctx: Ctx<'k>) {
     match &node.value {
         Value::Mapping(_) => {
-            for (key, value) in entries(node) {
-                pair(out, node, key, value, ctx);
+            let pairs = entries(node);
+            let siblings = Siblings::of(&pairs);
+            for (key, value) in pairs {
+                pair(out, siblings, key, value, ctx);
             }
         }
         Value::Sequence(_) => {
@@ -94,9 +98,32 @@ fn walk<'k>(out: &mut Emitter<'_>, node: &'k Node<'_>, ctx: Ctx<'k>) {
     }
 }
 
+/// What the other keys of the current mapping say, looking through `${{ if }}` layers (so an
+/// `os:` in one branch is seen next to an `image:` in another).
+#[derive(Clone, Copy, Default)]
+struct Siblings {
+    /// An `os:` key: a 1ES pool, so `image:` is a VM image.
+    os: bool,
+    /// `container: <alias>` with `image:`: a container resource item.
+    resource_item: bool,
+}
+
+impl Siblings {
+    fn of(pairs: &[(&Node<'_>, &Node<'_>)]) -> Siblings {
+        let has = |name: &str| pairs.iter().any(|(k, _)| k.as_str() == Some(name));
+        Siblings {
+            os: has("os"),
+            resource_item: has("image")
+                && pairs
+                    .iter()
+                    .any(|(k, v)| k.as_str() == Some("container") && v.as_str().is_some()),
+        }
+    }
+}
+
 fn pair<'k>(
     out: &mut Emitter<'_>,
-    map: &'k Node<'_>,
+    siblings: Siblings,
     key: &'k Node<'_>,
     value: &'k Node<'_>,
     ctx: Ctx<'k>,
@@ -108,15 +135,14 @@ fn pair<'k>(
         // A directive whose value is not a mapping (`${{ each }}` over a list, `${{ insert }}`).
         return walk(out, value, ctx);
     }
-    let resource_item =
-        map.get("container").is_some_and(|c| c.as_str().is_some()) && map.get("image").is_some();
+    let resource_item = siblings.resource_item;
     match k {
         _ if is_script_key(k) => {}
         "containers" => container_definitions(out, value),
         "container" if resource_item => {}
         "container" => job_container(out, value, ctx),
         "image" if resource_item => out.image(value, Site::Resource),
-        "image" if !values(map, "os").is_empty() || ctx.parent_key.is_some_and(is_pool_key) => {
+        "image" if siblings.os || ctx.parent_key.is_some_and(is_pool_key) => {
             out.vm(value, Site::PoolImage)
         }
         "vmImage" => out.vm(value, Site::VmImage),

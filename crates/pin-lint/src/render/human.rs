@@ -56,12 +56,11 @@ fn render_one(renderer: &Renderer, report: &FileReport, f: &Finding) -> String {
         Severity::Warning => Level::WARNING,
         Severity::Info => Level::NOTE,
     };
-    let (pos, _) = span_positions(&report.analysis, &f.span);
-    let path = format!("{}:{}:{}", report.path, pos.line, pos.column);
+    let path = report.path.as_str();
     let label = hint(f);
     let snippet = Snippet::source(text)
         .line_start(line + 1)
-        .path(path.as_str())
+        .path(path)
         .annotation(
             AnnotationKind::Primary
                 .span(start..end)
