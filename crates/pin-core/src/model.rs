@@ -16,7 +16,7 @@ pub enum Kind {
     Dynamic,
 }
 
-/// Where in a pipeline a reference sits (CONTRACT.md `site`).
+/// Where in a pipeline a reference sits (the `site` of the JSON output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Site {

@@ -1,4 +1,4 @@
-//! Command-line arguments (CONTRACT.md is the reference; keep them in step).
+//! Command-line arguments (the README documents them; keep the two in step).
 
 use std::path::PathBuf;
 
@@ -41,7 +41,7 @@ pub enum Command {
 pub enum Format {
     /// Rustc-style snippets for people.
     Human,
-    /// Machine-readable JSON (CONTRACT.md shapes).
+    /// Machine-readable JSON (shapes in the README).
     Json,
 }
 
@@ -50,7 +50,7 @@ pub enum Format {
 pub enum CheckFormat {
     /// Rustc-style snippets for people.
     Human,
-    /// Machine-readable JSON (CONTRACT.md shapes).
+    /// Machine-readable JSON (shapes in the README).
     Json,
     /// SARIF 2.1.0, for code scanning upload.
     Sarif,

@@ -1,4 +1,4 @@
-//! `--format json` (CONTRACT.md shapes, `"version": 1`). `end_column` is exclusive.
+//! `--format json` (shapes in the README, `"version": 1`). `end_column` is exclusive.
 
 use serde_json::{json, Value};
 
