@@ -1,0 +1,29 @@
+// Which documents the server is given: YAML in general (the server itself decides what is a
+// pipeline), plus the pipeline file names of each CI system in case another extension gives
+// them a language of its own.
+
+/** A `vscode.DocumentFilter`, without importing `vscode`. */
+export interface DocumentFilter {
+  readonly scheme: string;
+  readonly language?: string;
+  readonly pattern?: string;
+}
+
+/** Language ids of pipeline YAML: plain YAML, and the ids of the Azure Pipelines and GitHub
+ * Actions extensions. */
+export const PIPELINE_LANGUAGES = ['yaml', 'azure-pipelines', 'github-actions-workflow'] as const;
+
+/** Pipeline files by name: Azure Pipelines, GitHub Actions, GitLab CI, dotnet-style `eng/pipelines`. */
+export const PIPELINE_PATTERNS = [
+  '**/azure-pipelines*.{yml,yaml}',
+  '**/.github/workflows/*.{yml,yaml}',
+  '**/.gitlab-ci.yml',
+  '**/eng/pipelines/**/*.{yml,yaml}',
+] as const;
+
+/** The client's document selector: files on disk only (catalogs, `pin-lint.toml` and the
+ * workspace index all live there). */
+export const DOCUMENT_SELECTOR: readonly DocumentFilter[] = [
+  ...PIPELINE_LANGUAGES.map((language) => ({ scheme: 'file', language })),
+  ...PIPELINE_PATTERNS.map((pattern) => ({ scheme: 'file', pattern })),
+];
