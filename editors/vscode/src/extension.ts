@@ -103,10 +103,7 @@ class ServerController implements vscode.Disposable {
     if (!plan.ok) {
       this.output.error(plan.missing.message);
       this.output.error(`Looked for: ${plan.missing.tried.join(', ') || '(nothing)'}`);
-      const choice = await vscode.window.showErrorMessage(plan.missing.message, 'Configure');
-      if (choice === 'Configure') {
-        await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.server.path`);
-      }
+      this.offerSettings(plan.missing.message);
       return;
     }
     this.output.info(`Starting ${plan.server.path} (${plan.server.source})`);
@@ -140,17 +137,20 @@ class ServerController implements vscode.Disposable {
       await client.start();
     } catch (e) {
       this.output.error(`The server did not start: ${errorText(e)}`);
-      const choice = await vscode.window.showErrorMessage(
-        `pin-lint: the server ${plan.server.path} did not start: ${errorText(e)}`,
-        'Configure',
-        'Show Output',
-      );
+      this.offerSettings(`pin-lint: the server ${plan.server.path} did not start: ${errorText(e)}`);
+    }
+  }
+
+  /** An error with a way out. Not awaited: activation and restarts must not wait for the
+   * user to dismiss a notification. */
+  private offerSettings(message: string): void {
+    void vscode.window.showErrorMessage(message, 'Configure', 'Show Output').then((choice) => {
       if (choice === 'Configure') {
-        await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.server.path`);
+        void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.server.path`);
       } else if (choice === 'Show Output') {
         this.output.show(true);
       }
-    }
+    });
   }
 
   private async stopNow(): Promise<void> {
