@@ -94,6 +94,18 @@ impl Analysis {
     /// suppressions. Every front end (CLI formats, CI annotations, editor) goes through here,
     /// so they all honour settings and `# pin-lint: ignore` comments identically.
     pub fn findings(&self, settings: &Settings, facts: &Facts) -> Vec<Finding> {
+        self.findings_with(settings, facts, |_| {})
+    }
+
+    /// [`Analysis::findings`] with a step between the rules and the suppressions: `complete`
+    /// may add findings or rewrite them (the template layer does), and suppressions, including
+    /// the `unused-suppression` report, then judge everything at once.
+    pub(crate) fn findings_with(
+        &self,
+        settings: &Settings,
+        facts: &Facts,
+        complete: impl FnOnce(&mut Vec<Finding>),
+    ) -> Vec<Finding> {
         let cx = Context {
             references: &self.references,
             syntax_error: self.syntax_error.as_ref(),
@@ -121,6 +133,7 @@ impl Analysis {
                 raw.push(f);
             }
         }
+        complete(&mut raw);
         let (mut out, usage) = self.suppressions.apply(&self.source, raw);
         out.extend(unused_suppression::report(self, settings, facts, &usage));
         out.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));

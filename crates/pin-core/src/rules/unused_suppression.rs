@@ -185,8 +185,14 @@ impl Judge<'_> {
                 (Kind::Container, Some(image)) => {
                     self.facts.tag(image).is_some() || self.facts.digest_exists(image).is_some()
                 }
-                (Kind::Container | Kind::Dynamic, _) => true,
-                (Kind::Vm, _) => false,
+                // A fragment that carries a digest is checked through the image it becomes,
+                // which this file alone does not name.
+                (Kind::Dynamic, _) => !r.text.contains('@'),
+                (Kind::Container, None) => true,
+                (Kind::Vm, _) => r
+                    .vm_image
+                    .as_ref()
+                    .is_none_or(|vm| self.facts.vm_versions(&vm.key).is_some()),
             })
     }
 

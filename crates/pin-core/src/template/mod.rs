@@ -946,10 +946,28 @@ impl FileExtras {
             .sort_by_key(|r| (r.span.start, r.span.end));
     }
 
-    /// Complete a file's findings (those of [`Analysis::findings`]) with the template
-    /// layer: flow chains appended to the messages of findings on a literal, dynamic-image
-    /// findings explained with the concrete images they produce (and an unsafe rewrite), and
-    /// this layer's own problems, with settings and suppressions applied.
+    /// A file's findings with the template layer taken into account: the rules of
+    /// [`Analysis::findings`], flow chains appended to the messages of findings on a literal,
+    /// dynamic-image findings explained with the concrete images they produce (and an unsafe
+    /// rewrite), pinned fragments checked like pinned references (`stale-digest`,
+    /// `missing-digest` at the fragment), and this layer's own problems. Settings apply to all
+    /// of them, and suppressions judge all of them at once, so a comment that silences a
+    /// finding of this layer counts as used for `unused-suppression`.
+    pub fn findings(
+        &self,
+        analysis: &Analysis,
+        settings: &Settings,
+        facts: &Facts,
+    ) -> Vec<Finding> {
+        analysis.findings_with(settings, facts, |raw| {
+            let extra = self.complete(analysis, raw, settings, facts);
+            raw.extend(extra);
+        })
+    }
+
+    /// Complete findings already computed by [`Analysis::findings`] with the template layer
+    /// (see [`FileExtras::findings`], which should be preferred: here suppressions apply to
+    /// the added findings, but cannot count them towards `unused-suppression`).
     pub fn apply(
         &self,
         analysis: &Analysis,
@@ -957,6 +975,38 @@ impl FileExtras {
         settings: &Settings,
         facts: &Facts,
     ) {
+        let extra = self.complete(analysis, findings, settings, facts);
+        let (kept, _) = analysis.suppressions.apply(&analysis.source, extra);
+        findings.extend(kept);
+        findings.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));
+    }
+
+    /// Rewrite `findings` in place with what the layer knows and return the layer's own
+    /// findings (settings applied, suppressions not).
+    fn complete(
+        &self,
+        analysis: &Analysis,
+        findings: &mut Vec<Finding>,
+        settings: &Settings,
+        facts: &Facts,
+    ) -> Vec<Finding> {
+        let text = analysis.source.text();
+        // A fragment that carries its digest makes pinned images: it is no longer a pin to
+        // be written, but a pin to keep current.
+        let pinned_fragments: Vec<&DynamicImages> = self
+            .dynamic
+            .iter()
+            .filter(|d| d.fragment && !d.images.is_empty())
+            .filter(|d| text.get(d.span.clone()).is_some_and(|t| t.contains('@')))
+            .filter(|d| {
+                d.images
+                    .iter()
+                    .all(|c| ImageRef::parse(&c.image).is_ok_and(|i| i.digest.is_some()))
+            })
+            .collect();
+        findings.retain(|f| {
+            f.rule.id() != "dynamic-image" || !pinned_fragments.iter().any(|d| d.span == f.span)
+        });
         for f in findings.iter_mut() {
             if let Some(flow) = self.flows.iter().find(|fl| fl.span == f.span) {
                 f.message = format!("{} ({})", f.message, flow.description);
@@ -968,6 +1018,9 @@ impl FileExtras {
             }
         }
         let mut extra = Vec::new();
+        for d in pinned_fragments {
+            extra.extend(check_pinned_fragment(analysis, d, settings, facts));
+        }
         for p in &self.problems {
             let Some(rule) = Rule::from_id(p.rule) else {
                 continue;
@@ -987,10 +1040,96 @@ impl FileExtras {
                 fix: None,
             });
         }
-        let (kept, _) = analysis.suppressions.apply(&analysis.source, extra);
-        findings.extend(kept);
-        findings.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));
+        extra
     }
+}
+
+/// `stale-digest` and `missing-digest` for a fragment that carries its digest
+/// (`image: ubuntu-22.04@sha256:…` completed by a `format()` elsewhere) and becomes exactly
+/// one image. The fix replaces the digest inside the fragment, where it is written.
+fn check_pinned_fragment(
+    analysis: &Analysis,
+    d: &DynamicImages,
+    settings: &Settings,
+    facts: &Facts,
+) -> Vec<Finding> {
+    let [c] = d.images.as_slice() else {
+        return Vec::new();
+    };
+    let Some(fragment) = analysis.source.text().get(d.span.clone()) else {
+        return Vec::new();
+    };
+    let Ok(image) = ImageRef::parse(&c.image) else {
+        return Vec::new();
+    };
+    let (Some(digest), Some(pinned)) = (image.digest.clone(), image.digest_str()) else {
+        return Vec::new();
+    };
+    // The digest must be written in the fragment, at its end, for the edit to land there.
+    let tail = c.image.len() - digest.start;
+    if digest.end != c.image.len() || !c.image.ends_with(fragment) || fragment.len() < tail {
+        return Vec::new();
+    }
+    let range = d.span.end - tail..d.span.end;
+    let built = c
+        .built_at
+        .as_ref()
+        .map(|p| {
+            format!(
+                " (this fragment becomes it at {}:{}:{})",
+                p.path, p.line, p.column
+            )
+        })
+        .unwrap_or_default();
+    let name = image.without_digest();
+    let current = facts.tag(&image).filter(|_| image.tag.is_some());
+    let mut out = Vec::new();
+    let mut push = |id: &str, message: String, title: String| {
+        let Some(rule) = Rule::from_id(id) else {
+            return;
+        };
+        if !settings.is_selected(rule) {
+            return;
+        }
+        let Some(severity) = settings.severity_for(rule, Some(&image)) else {
+            return;
+        };
+        let fix = current.map(|fact| Fix {
+            title: format!("{title} {}", short_digest(&fact.digest)),
+            applicability: Applicability::Safe,
+            edits: vec![Edit::replace(range.clone(), fact.digest.clone())],
+        });
+        out.push(Finding {
+            rule,
+            severity,
+            span: d.span.clone(),
+            message,
+            reference: Some(fragment.to_string()),
+            fix,
+        });
+    };
+    if facts.digest_exists(&image) == Some(false) {
+        push(
+            "missing-digest",
+            format!(
+                "the pinned digest {} of `{name}`{built} no longer exists in the registry: the pin is broken",
+                short_digest(pinned)
+            ),
+            "Re-pin to".to_string(),
+        );
+    }
+    if let Some(fact) = current.filter(|f| f.digest != pinned) {
+        push(
+            "stale-digest",
+            format!(
+                "`{name}`{built} is pinned to {} but the tag now points to {}",
+                short_digest(pinned),
+                short_digest(&fact.digest)
+            ),
+            "Bump to".to_string(),
+        );
+    }
+    out
 }
 
 /// Rewrite a dynamic-image finding with what the expression produces.
@@ -1007,13 +1146,18 @@ fn explain_dynamic(analysis: &Analysis, f: &mut Finding, d: &DynamicImages, fact
         .take(12)
         .map(|c| match ImageRef::parse(&c.image) {
             Err(e) => format!("`{}` (not a valid image reference: {e})", c.image),
-            Ok(image) => match (facts.tag(&image), image.digest.is_some()) {
-                (Some(fact), false) => {
+            Ok(image) => match (facts.tag(&image), image.digest_str()) {
+                (Some(fact), None) => {
                     format!("`{}` (tag now at {})", c.image, short_digest(&fact.digest))
                 }
-                (_, true) if facts.digest_exists(&image) == Some(false) => {
+                (_, Some(_)) if facts.digest_exists(&image) == Some(false) => {
                     format!("`{}` (its pinned digest no longer exists)", c.image)
                 }
+                (Some(fact), Some(pinned)) if fact.digest != pinned => format!(
+                    "`{}` (stale: tag now at {})",
+                    c.image,
+                    short_digest(&fact.digest)
+                ),
                 _ => format!("`{}`", c.image),
             },
         })
