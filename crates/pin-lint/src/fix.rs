@@ -1,6 +1,7 @@
-//! `--fix`: apply the safe fixes of every file, check that they converge and that the file
-//! still parses, then write each file atomically (or show a diff instead) and describe the
-//! changes for people (Markdown PR body) and scripts (JSON).
+//! `--fix`: apply the safe fixes of every file (container pins and bumps, VM image versions),
+//! check that they converge and that the files still parse, then write each file atomically
+//! (or show a diff instead) and describe the changes for people (Markdown PR body) and
+//! scripts (JSON).
 //!
 //! A file is written whole or not at all: a temporary file in the same folder, with the
 //! original's permissions, renamed over the original. A file whose needed lookups failed,
@@ -12,11 +13,14 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
-use pin_core::{Analysis, Applicability, Edit, Facts, Finding, ImageRef, Settings};
+use pin_core::template::{FileExtras, TemplateAnalysis};
+use pin_core::{Analysis, Applicability, Edit, Facts, Finding, ImageRef, Kind, Settings};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::render::FileReport;
 use crate::resolve::Resolution;
+use crate::templates;
 use crate::walk::Input;
 
 /// One reference changed by a fix.
@@ -40,6 +44,26 @@ pub struct Change {
     pub new_digest: String,
 }
 
+/// One VM image whose version a fix changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmChange {
+    /// The file, as shown.
+    pub path: String,
+    /// 1-based line of the reference.
+    pub line: u32,
+    /// 1-based column of the reference.
+    pub column: u32,
+    /// The image as written, without its version (`Canonical:ubuntu-24_04-lts:server`, a
+    /// gallery image id).
+    pub image: String,
+    /// `pin` (no version or `latest` → a version) or `bump` (an older version → the newest).
+    pub action: &'static str,
+    /// The version before (`latest`, `24.04.202409120`), `None` when none was written.
+    pub old_version: Option<String>,
+    /// The version after.
+    pub new_version: String,
+}
+
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -54,8 +78,10 @@ pub enum Status {
 /// The outcome of `--fix` over all files.
 #[derive(Debug, Default)]
 pub struct FixRun {
-    /// Every changed reference, in file order.
+    /// Every changed container reference, in file order.
     pub changes: Vec<Change>,
+    /// Every changed VM image version, in file order.
+    pub vm_changes: Vec<VmChange>,
     /// Files that were fixed, skipped or failed (untouched files without fixes are not
     /// listed), in input order.
     pub files: Vec<(String, Status)>,
@@ -83,12 +109,19 @@ impl FixRun {
         self.changes.iter().filter(|c| c.action == action).count()
     }
 
+    fn vm_count(&self, action: &str) -> usize {
+        self.vm_changes
+            .iter()
+            .filter(|c| c.action == action)
+            .count()
+    }
+
     /// One line for people: what was (or would be) changed and what was left alone.
     pub fn status_line(&self, dry_run: bool) -> String {
         let verb = if dry_run { "Would fix" } else { "Fixed" };
-        let n = self.changes.len();
+        let n = self.changes.len() + self.vm_changes.len();
         let mut line = format!(
-            "{verb} {n} reference{} in {} file{} ({} pinned, {} bumped, {} re-pinned)",
+            "{verb} {n} reference{} in {} file{} ({} pinned, {} bumped, {} re-pinned",
             plural(n),
             self.fixed_files(),
             plural(self.fixed_files()),
@@ -96,6 +129,15 @@ impl FixRun {
             self.count("bump"),
             self.count("repin"),
         );
+        if !self.vm_changes.is_empty() {
+            let _ = write!(
+                line,
+                "; VM images: {} pinned, {} bumped",
+                self.vm_count("pin"),
+                self.vm_count("bump")
+            );
+        }
+        line.push(')');
         let skipped = self
             .files
             .iter()
@@ -134,12 +176,15 @@ fn applies(finding: &Finding, settings: &Settings) -> bool {
 struct Planned {
     text: String,
     changes: Vec<Change>,
+    vm_changes: Vec<VmChange>,
 }
 
 /// Apply the fixes of `report`; `None` when there is nothing to fix. Errors say why the
-/// file must stay untouched.
+/// file must stay untouched. Whether the result parses and converges is checked later, over
+/// all files at once ([`verify`]).
 fn plan(
     report: &FileReport,
+    extras: Option<&FileExtras>,
     settings: &Settings,
     facts: &Facts,
 ) -> Result<Option<Planned>, String> {
@@ -159,36 +204,52 @@ fn plan(
         .collect();
     let text = pin_core::fix::apply(analysis.source.text(), &edits)
         .map_err(|e| format!("not fixed: {e}"))?;
-    let after = Analysis::new(&report.path, text.clone());
-    if after.syntax_error.is_some() {
-        let e = after
-            .syntax_error
-            .as_ref()
-            .map_or("", |e| e.message.as_str());
-        return Err(format!("not fixed: the fixed file would not parse ({e})"));
-    }
-    let again = after
-        .findings(settings, facts)
-        .into_iter()
-        .filter(|f| applies(f, settings))
-        .count();
-    if again > 0 {
-        return Err(format!(
-            "not fixed: the fixes do not converge ({again} fix{} left after applying them)",
-            if again == 1 { "" } else { "es" }
-        ));
-    }
     // Keyed by the reference's start: stale-digest and missing-digest make the same edit
     // on one reference (findings come sorted, so the first rule's action is kept).
     let mut changes: BTreeMap<usize, Change> = BTreeMap::new();
+    let mut vm_changes: Vec<VmChange> = Vec::new();
     for f in chosen {
         let Some(reference) = analysis.references.iter().find(|r| r.span == f.span) else {
             continue;
         };
-        let (Some(image), Some(current)) = (
-            reference.image.as_ref(),
-            reference.image.as_ref().and_then(|i| facts.tag(i)),
-        ) else {
+        if let (Some(vm), Kind::Vm) = (&reference.vm_image, reference.kind) {
+            let Some(newest) = facts.newest_vm_version(&vm.key) else {
+                continue;
+            };
+            let at = analysis.source.line_col(reference.span.start);
+            vm_changes.push(VmChange {
+                path: report.path.clone(),
+                line: at.line,
+                column: at.column,
+                image: vm_image_name(&reference.text),
+                action: if f.rule.id() == "unpinned-vm-image" {
+                    "pin"
+                } else {
+                    "bump"
+                },
+                old_version: vm.version.clone(),
+                new_version: newest.version.clone(),
+            });
+            continue;
+        }
+        let image = match (&reference.image, reference.kind) {
+            (Some(image), Kind::Container) => image.clone(),
+            // A pinned fragment: the image is the one it becomes.
+            (_, Kind::Dynamic) => {
+                let Some(image) = extras
+                    .and_then(|x| x.dynamic.iter().find(|d| d.span == f.span))
+                    .and_then(|d| match d.images.as_slice() {
+                        [one] => ImageRef::parse(&one.image).ok(),
+                        _ => None,
+                    })
+                else {
+                    continue;
+                };
+                image
+            }
+            _ => continue,
+        };
+        let Some(current) = facts.tag(&image) else {
             continue;
         };
         let at = analysis.source.line_col(reference.span.start);
@@ -198,7 +259,7 @@ fn plan(
                 path: report.path.clone(),
                 line: at.line,
                 column: at.column,
-                image: image_name(image),
+                image: image_name(&image),
                 tag: image.tag_str().unwrap_or("latest").to_string(),
                 action: match f.rule.id() {
                     "unpinned-image" => "pin",
@@ -210,7 +271,52 @@ fn plan(
             });
     }
     let changes = changes.into_values().collect();
-    Ok(Some(Planned { text, changes }))
+    Ok(Some(Planned {
+        text,
+        changes,
+        vm_changes,
+    }))
+}
+
+/// A VM image as written, without its version: `Canonical:ubuntu-24_04-lts:server` for
+/// `Canonical:ubuntu-24_04-lts:server:latest`, an id without its `/versions/…`.
+fn vm_image_name(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if let Some(at) = lower.rfind("/versions") {
+        return text[..at].to_string();
+    }
+    if text.starts_with('/') {
+        return text.to_string();
+    }
+    let parts: Vec<&str> = text.split(':').collect();
+    match parts.as_slice() {
+        [p, o, s, _] => format!("{p}:{o}:{s}"),
+        _ => text.to_string(),
+    }
+}
+
+/// Why a fixed file must not be written: it no longer parses, or fixing it again would
+/// change it again. `after` went through the same pipeline as `check` (template layer
+/// included), over every file with its fixes applied.
+fn verify(after: &FileReport, settings: &Settings) -> Result<(), String> {
+    if let Some(e) = &after.analysis.syntax_error {
+        return Err(format!(
+            "not fixed: the fixed file would not parse ({})",
+            e.message
+        ));
+    }
+    let again = after
+        .findings
+        .iter()
+        .filter(|f| applies(f, settings))
+        .count();
+    if again > 0 {
+        return Err(format!(
+            "not fixed: the fixes do not converge ({again} fix{} left after applying them)",
+            if again == 1 { "" } else { "es" }
+        ));
+    }
+    Ok(())
 }
 
 /// Registry and repository as written.
@@ -222,66 +328,117 @@ fn image_name(image: &ImageRef) -> String {
 }
 
 /// Apply the fixes of every report. With `dry_run` (`--diff`) nothing is written and the
-/// diff is collected instead. Fixed reports are re-analysed in place, with their findings
-/// recomputed, so that what is rendered afterwards is what remains.
+/// diff is collected instead. The fixed texts are analysed again through the same pipeline
+/// as `check` (`layer` is the template layer of `reports`), so the reports end up holding
+/// what remains after the fix, template-layer findings included.
 pub fn run(
     inputs: &[Input],
-    reports: &mut [FileReport],
+    reports: &mut Vec<FileReport>,
+    layer: &TemplateAnalysis,
     settings: &[Settings],
     resolution: &Resolution,
     dry_run: bool,
 ) -> FixRun {
+    let facts = &resolution.facts;
     let blocked = resolution.blocked_files();
-    let mut run = FixRun::default();
-    for (i, (input, report)) in inputs.iter().zip(reports.iter_mut()).enumerate() {
+    let mut status: Vec<Option<Status>> = vec![None; reports.len()];
+    let mut planned: Vec<Option<Planned>> = Vec::with_capacity(reports.len());
+    for (i, report) in reports.iter().enumerate() {
+        planned.push(None);
         let settings = &settings[i];
         if let Some(failures) = blocked.get(&i) {
             let names: Vec<&str> = failures.iter().map(|f| f.reference.as_str()).collect();
-            run.files.push((
-                report.path.clone(),
-                Status::Skipped(format!(
-                    "left untouched: could not resolve {}",
-                    names.join(", ")
-                )),
-            ));
+            status[i] = Some(Status::Skipped(format!(
+                "left untouched: could not resolve {}",
+                names.join(", ")
+            )));
             continue;
         }
         if let Some(error) = &report.analysis.syntax_error {
             if report.findings.iter().any(|f| applies(f, settings)) {
-                let why = format!(
+                status[i] = Some(Status::Skipped(format!(
                     "left untouched: the file does not parse ({})",
                     error.message
-                );
-                run.files.push((report.path.clone(), Status::Skipped(why)));
+                )));
             }
             continue;
         }
-        let planned = match plan(report, settings, &resolution.facts) {
-            Ok(None) => continue,
-            Ok(Some(planned)) => planned,
-            Err(reason) => {
-                run.files
-                    .push((report.path.clone(), Status::Failed(reason)));
-                continue;
-            }
-        };
+        match plan(report, layer.file(&report.path), settings, facts) {
+            Ok(p) => planned[i] = p,
+            Err(reason) => status[i] = Some(Status::Failed(reason)),
+        }
+    }
+    let mut run = FixRun::default();
+    if planned.iter().all(Option::is_none) {
+        run.files = collect_status(reports, status);
+        return run;
+    }
+
+    let mut after = analyse_again(reports, layer, &planned, settings, facts);
+    let mut reverted = false;
+    for (i, (input, report)) in inputs.iter().zip(reports.iter()).enumerate() {
+        let Some(p) = &planned[i] else { continue };
+        if let Err(reason) = verify(&after[i], &settings[i]) {
+            status[i] = Some(Status::Failed(reason));
+            planned[i] = None;
+            reverted = true;
+            continue;
+        }
         let old = report.analysis.source.text();
         if dry_run {
-            run.diff
-                .push_str(&unified_diff(&report.path, old, &planned.text));
-        } else if let Err(e) = write_checked(&input.path, old, &planned.text) {
-            run.files.push((
-                report.path.clone(),
-                Status::Failed(format!("not written: {e:#}")),
-            ));
+            run.diff.push_str(&unified_diff(&report.path, old, &p.text));
+        } else if let Err(e) = write_checked(&input.path, old, &p.text) {
+            status[i] = Some(Status::Failed(format!("not written: {e:#}")));
+            planned[i] = None;
+            reverted = true;
             continue;
         }
-        run.files.push((report.path.clone(), Status::Fixed));
-        run.changes.extend(planned.changes);
-        report.analysis = Analysis::new(&report.path, planned.text);
-        report.findings = report.analysis.findings(settings, &resolution.facts);
+        status[i] = Some(Status::Fixed);
+        run.changes.extend(p.changes.iter().cloned());
+        run.vm_changes.extend(p.vm_changes.iter().cloned());
     }
+    if reverted {
+        // What remains is judged on what is on disk: the files left untouched count as
+        // they were.
+        after = analyse_again(reports, layer, &planned, settings, facts);
+    }
+    run.files = collect_status(reports, status);
+    *reports = after;
     run
+}
+
+/// Every report again, with the planned texts in place of the fixed files, through the
+/// pipeline of `check`: per-file analysis, the template layer over all files, the rules.
+fn analyse_again(
+    reports: &[FileReport],
+    layer: &TemplateAnalysis,
+    planned: &[Option<Planned>],
+    settings: &[Settings],
+    facts: &Facts,
+) -> Vec<FileReport> {
+    let mut after: Vec<FileReport> = reports
+        .par_iter()
+        .zip(planned)
+        .map(|(report, planned)| FileReport {
+            path: report.path.clone(),
+            analysis: match planned {
+                Some(p) => Analysis::new(&report.path, p.text.clone()),
+                None => templates::per_file_analysis(report, layer),
+            },
+            findings: Vec::new(),
+        })
+        .collect();
+    let after_layer = templates::expand(&mut after);
+    templates::findings(&mut after, &after_layer, settings, facts);
+    after
+}
+
+fn collect_status(reports: &[FileReport], status: Vec<Option<Status>>) -> Vec<(String, Status)> {
+    reports
+        .iter()
+        .zip(status)
+        .filter_map(|(r, s)| Some((r.path.clone(), s?)))
+        .collect()
 }
 
 /// Replace `path`'s content `old` by `new`, atomically. Refuses when the file changed since
@@ -338,25 +495,30 @@ fn short(digest: &str) -> &str {
     pin_core::rules::short_digest(digest)
 }
 
-/// The Markdown PR body: totals, then one table per image with a row per changed reference,
-/// then the files left untouched and why.
+/// The Markdown PR body: for container images, totals, then one table per image with a row
+/// per changed reference; for VM images (when any changed) the same with versions; then the
+/// files left untouched and why.
 pub fn summary_markdown(run: &FixRun) -> String {
-    let mut out = String::from("## Container image pins\n\n");
-    if run.changes.is_empty() {
+    let mut out = String::new();
+    if !run.changes.is_empty() || run.vm_changes.is_empty() {
+        out.push_str("## Container image pins\n\n");
+    }
+    if run.changes.is_empty() && run.vm_changes.is_empty() {
         out.push_str("No reference needed a change.\n");
-    } else {
+    } else if !run.changes.is_empty() {
         let images: BTreeMap<&str, Vec<&Change>> =
             run.changes.iter().fold(BTreeMap::new(), |mut m, c| {
                 m.entry(c.image.as_str()).or_insert_with(Vec::new).push(c);
                 m
             });
+        let files = distinct_files(run.changes.iter().map(|c| c.path.as_str()));
         let _ = writeln!(
             out,
             "{} reference{} in {} file{} across {} image{}: {} pinned, {} bumped, {} re-pinned.\n",
             run.changes.len(),
             plural(run.changes.len()),
-            run.fixed_files(),
-            plural(run.fixed_files()),
+            files,
+            plural(files),
             images.len(),
             plural(images.len()),
             run.count("pin"),
@@ -383,6 +545,9 @@ pub fn summary_markdown(run: &FixRun) -> String {
             out.push('\n');
         }
     }
+    if !run.vm_changes.is_empty() {
+        vm_markdown(run, &mut out);
+    }
     let untouched: Vec<&(String, Status)> = run
         .files
         .iter()
@@ -403,6 +568,52 @@ pub fn summary_markdown(run: &FixRun) -> String {
     out
 }
 
+/// The VM section of the PR body: totals, then one table per image (grouped without regard
+/// to case, shown as first written).
+fn vm_markdown(run: &FixRun, out: &mut String) {
+    let mut images: BTreeMap<String, (&str, Vec<&VmChange>)> = BTreeMap::new();
+    for c in &run.vm_changes {
+        images
+            .entry(c.image.to_ascii_lowercase())
+            .or_insert_with(|| (c.image.as_str(), Vec::new()))
+            .1
+            .push(c);
+    }
+    let n = run.vm_changes.len();
+    let files = distinct_files(run.vm_changes.iter().map(|c| c.path.as_str()));
+    out.push_str("## VM image versions\n\n");
+    let _ = writeln!(
+        out,
+        "{n} VM image reference{} in {files} file{} across {} image{}: {} pinned, {} bumped.\n",
+        plural(n),
+        plural(files),
+        images.len(),
+        plural(images.len()),
+        run.vm_count("pin"),
+        run.vm_count("bump"),
+    );
+    for (image, changes) in images.into_values() {
+        let _ = writeln!(out, "### `{image}`\n");
+        out.push_str("| Reference | Version |\n|---|---|\n");
+        for c in changes {
+            let old = c
+                .old_version
+                .as_deref()
+                .map_or_else(|| "none".to_string(), |v| format!("`{v}`"));
+            let _ = writeln!(
+                out,
+                "| `{}:{}` | {old} → `{}` |",
+                c.path, c.line, c.new_version
+            );
+        }
+        out.push('\n');
+    }
+}
+
+fn distinct_files<'a>(paths: impl Iterator<Item = &'a str>) -> usize {
+    paths.collect::<std::collections::BTreeSet<_>>().len()
+}
+
 /// The JSON summary for scripts (shape documented in docs/fix-and-bump.md).
 pub fn summary_json(run: &FixRun, resolution: &Resolution, dry_run: bool) -> Value {
     let changes: Vec<Value> = run
@@ -418,6 +629,21 @@ pub fn summary_json(run: &FixRun, resolution: &Resolution, dry_run: bool) -> Val
                 "action": c.action,
                 "old_digest": c.old_digest,
                 "new_digest": c.new_digest,
+            })
+        })
+        .collect();
+    let vm_changes: Vec<Value> = run
+        .vm_changes
+        .iter()
+        .map(|c| {
+            json!({
+                "path": c.path,
+                "line": c.line,
+                "column": c.column,
+                "image": c.image,
+                "action": c.action,
+                "old_version": c.old_version,
+                "new_version": c.new_version,
             })
         })
         .collect();
@@ -441,16 +667,19 @@ pub fn summary_json(run: &FixRun, resolution: &Resolution, dry_run: bool) -> Val
     json!({
         "dry_run": dry_run,
         "totals": {
-            "changed_references": run.changes.len(),
+            "changed_references": run.changes.len() + run.vm_changes.len(),
             "changed_files": run.fixed_files(),
             "pinned": run.count("pin"),
             "bumped": run.count("bump"),
             "repinned": run.count("repin"),
+            "vm_pinned": run.vm_count("pin"),
+            "vm_bumped": run.vm_count("bump"),
             "skipped_files": run.files.iter().filter(|(_, s)| matches!(s, Status::Skipped(_))).count(),
             "failed_files": run.files.iter().filter(|(_, s)| matches!(s, Status::Failed(_))).count(),
             "failed_lookups": resolution.failures.len(),
         },
         "changes": changes,
+        "vm_changes": vm_changes,
         "files": files,
         "lookup_errors": errors,
     })

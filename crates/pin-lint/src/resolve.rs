@@ -1,6 +1,12 @@
-//! The resolution phase of `check`: collect the container references of every file,
-//! de-duplicate them, ask each distinct one once (catalogs first, then registries when
-//! online) and hand the answers to the rules as [`Facts`].
+//! The resolution phase of `check`: collect what every file needs looked up, de-duplicate
+//! it, ask each distinct lookup once and hand the answers to the rules as [`Facts`].
+//!
+//! Container references (those written in files, those the template layer found, and the
+//! images a template expression can produce) are de-duplicated by their normalised
+//! reference and asked of the container catalogs, then registries when online. VM images
+//! (`version: latest`, pinned versions in ARM, Bicep, Terraform and pool definitions) are
+//! asked of the VM catalogs, then the Azure Resource Manager API when online
+//! (`pin_vm_resolve`).
 //!
 //! A failed lookup only affects the references that needed it: they get no fact (so their
 //! rules stay quiet or offer no fix), the failure is remembered per file so that `--fix`
@@ -11,10 +17,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 use pin_core::config::RegistryConfig;
+use pin_core::template::TemplateAnalysis;
 use pin_core::{Facts, ImageRef, Kind, Reference, Rule, Settings, State, TagFact};
 use pin_resolve::{Catalog, ImageName, Query, ResolveError, Resolved, Resolver, ResolverOptions};
+use pin_vm_resolve::{VmCatalog, VmOptions, VmQuery};
 
 use crate::args::FixArgs;
 use crate::render::FileReport;
@@ -24,7 +32,8 @@ use crate::render::FileReport;
 pub struct Options {
     /// Ask registries; when false only catalogs answer and nothing goes over the network.
     pub online: bool,
-    /// Catalog files, consulted in order before any registry.
+    /// Catalog files, consulted in order before any registry: container digest catalogs
+    /// and VM catalogs, told apart by their content.
     pub catalogs: Vec<PathBuf>,
     /// `host[:port]` that may be spoken to over plain HTTP.
     pub insecure_registries: Vec<String>,
@@ -84,7 +93,8 @@ impl Options {
 /// One lookup that could not be answered.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// The registry concerned (canonical spelling), or the reference when none is known.
+    /// The registry concerned (canonical spelling), or the reference when none is known;
+    /// for a VM image, the Azure Resource Manager host.
     pub registry: String,
     /// The reference as written (without digest for a tag lookup).
     pub reference: String,
@@ -204,6 +214,32 @@ fn need(r: &Reference, image: &ImageRef, settings: &Settings, online: bool) -> N
     }
 }
 
+/// What an image a template expression can produce needs. Only a fragment that carries
+/// its digest and becomes this one image has a safe fix (`fixable`): bumping the digest
+/// written in it. The other answers only complete the `dynamic-image` message (and its
+/// unsafe fix, which `--fix` does not apply).
+fn concrete_need(image: &ImageRef, fixable: bool, settings: &Settings, online: bool) -> Need {
+    let stale = selected(settings, "stale-digest");
+    let missing = selected(settings, "missing-digest");
+    match (image.tag.is_some(), image.digest.is_some()) {
+        (true, false) if selected(settings, "dynamic-image") => Need {
+            tag: true,
+            ..Need::default()
+        },
+        (true, true) if stale || missing => Need {
+            tag: true,
+            tag_blocks_fix: fixable,
+            digest: missing && online,
+            digest_blocks_fix: fixable && missing && online && !stale,
+        },
+        (false, true) if missing => Need {
+            digest: online,
+            ..Need::default()
+        },
+        _ => Need::default(),
+    }
+}
+
 /// The pin-resolve name of a parsed reference, keeping the user's spelling.
 fn image_name(image: &ImageRef) -> ImageName {
     ImageName {
@@ -217,83 +253,240 @@ fn image_name(image: &ImageRef) -> ImageName {
 /// One distinct lookup and the references waiting for it.
 struct Pending {
     query: Query,
-    /// Facts keys (one per spelling) and the files using it.
-    keys: BTreeSet<String>,
+    /// The facts key the answer is recorded under (the normalised reference).
+    key: String,
     files: BTreeSet<usize>,
     blocks_fix: bool,
     first_text: String,
 }
 
+/// The distinct container lookups, keyed by normalised reference: `ubuntu:24.04` and
+/// `docker.io/library/ubuntu:24.04` are one lookup, asked with the first spelling met.
+#[derive(Default)]
+struct Lookups {
+    pending: Vec<Pending>,
+    index: HashMap<(bool, String), usize>,
+}
+
+impl Lookups {
+    fn add(&mut self, image: &ImageRef, text: &str, need: Need, file: usize) {
+        if need.tag {
+            let mut name = image_name(image);
+            name.digest = None;
+            let key = Facts::tag_key(image);
+            self.push(Query::Tag { name }, key, text, file, need.tag_blocks_fix);
+        }
+        if need.digest {
+            if let Some(key) = Facts::digest_key(image) {
+                let name = image_name(image);
+                self.push(
+                    Query::Digest { name },
+                    key,
+                    text,
+                    file,
+                    need.digest_blocks_fix,
+                );
+            }
+        }
+    }
+
+    fn push(&mut self, query: Query, key: String, text: &str, file: usize, blocks_fix: bool) {
+        let is_tag = matches!(query, Query::Tag { .. });
+        let i = *self.index.entry((is_tag, key.clone())).or_insert_with(|| {
+            self.pending.push(Pending {
+                query,
+                key,
+                files: BTreeSet::new(),
+                blocks_fix: false,
+                first_text: text.to_string(),
+            });
+            self.pending.len() - 1
+        });
+        let p = &mut self.pending[i];
+        p.files.insert(file);
+        p.blocks_fix |= blocks_fix;
+    }
+}
+
+/// One VM image whose versions are wanted, and the references waiting for it.
+struct VmPending {
+    files: BTreeSet<usize>,
+    blocks_fix: bool,
+    first_text: String,
+}
+
+/// The catalog files, sorted by kind.
+struct Catalogs {
+    containers: Vec<Catalog>,
+    vms: Vec<VmCatalog>,
+}
+
+/// Read every catalog file and tell its kind from its content: a VM catalog (the JSON of
+/// `az vm image list` / `az sig image-version list`), else a container digest catalog (TSV
+/// or dotnet image-info JSON). A file that is neither is an error naming it (exit 2).
+fn load_catalogs(paths: &[PathBuf]) -> Result<Catalogs> {
+    let mut out = Catalogs {
+        containers: Vec::new(),
+        vms: Vec::new(),
+    };
+    for path in paths {
+        match VmCatalog::load(path) {
+            Err(e) => return Err(anyhow!("cannot use the catalog: {e}")),
+            Ok(Some(vm)) => out.vms.push(vm),
+            Ok(None) => match Catalog::load(path) {
+                Ok(c) => out.containers.push(c),
+                Err(e) => {
+                    return Err(anyhow!(
+                        "cannot use the catalog `{}`: it is neither a digest catalog (TSV \
+                         `reference<TAB>sha256:…` lines or dotnet image-info JSON) nor a VM \
+                         catalog (`az vm image list` / `az sig image-version list` JSON): {e}",
+                        path.display()
+                    ))
+                }
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a VM image is written without a fixed version (`latest`, or none).
+fn vm_unpinned(version: Option<&str>) -> bool {
+    version.is_none_or(|v| v.eq_ignore_ascii_case("latest"))
+}
+
 /// Collect, de-duplicate and answer every lookup the files need. `settings[i]` governs
-/// `reports[i]`. Errors (exit 2) only for unusable inputs: a catalog that cannot be read,
+/// `reports[i]`; `layer` is the template layer of `reports` (its references already added
+/// to the analyses), whose expanded expressions add the images they can produce. Errors
+/// (exit 2) only for unusable inputs: a catalog that cannot be read or is of no known kind,
 /// an HTTP client that cannot be set up.
-pub fn run(reports: &[FileReport], settings: &[Settings], options: &Options) -> Result<Resolution> {
+pub fn run(
+    reports: &[FileReport],
+    layer: &TemplateAnalysis,
+    settings: &[Settings],
+    options: &Options,
+) -> Result<Resolution> {
     let mut resolution = Resolution::default();
     if !options.active() {
         return Ok(resolution);
     }
-    let catalogs = options
-        .catalogs
-        .iter()
-        .map(|path| Catalog::load(path).with_context(|| "cannot use the catalog".to_string()))
-        .collect::<Result<Vec<_>>>()?;
+    let catalogs = load_catalogs(&options.catalogs)?;
 
-    let mut pending: Vec<Pending> = Vec::new();
-    let mut index: HashMap<Query, usize> = HashMap::new();
+    let mut lookups = Lookups::default();
+    let mut vm_pending: BTreeMap<VmQuery, VmPending> = BTreeMap::new();
     for (file, (report, settings)) in reports.iter().zip(settings).enumerate() {
         for r in &report.analysis.references {
-            let Some(image) = r.image.as_ref().filter(|_| r.kind == Kind::Container) else {
-                continue;
-            };
-            let need = need(r, image, settings, options.online);
-            let name = image_name(image);
-            let mut add = |query: Query, key: String, blocks_fix: bool| {
-                let i = *index.entry(query.clone()).or_insert_with(|| {
-                    pending.push(Pending {
-                        query,
-                        keys: BTreeSet::new(),
+            match (r.kind, &r.image, &r.vm_image) {
+                (Kind::Container, Some(image), _) => {
+                    let need = need(r, image, settings, options.online);
+                    lookups.add(image, &r.text, need, file);
+                }
+                (Kind::Vm, _, Some(vm)) => {
+                    let rule = if vm_unpinned(vm.version.as_deref()) {
+                        "unpinned-vm-image"
+                    } else {
+                        "stale-vm-image"
+                    };
+                    let Some(query) = VmQuery::from_key(&vm.key) else {
+                        continue;
+                    };
+                    if !selected(settings, rule) {
+                        continue;
+                    }
+                    let p = vm_pending.entry(query).or_insert_with(|| VmPending {
                         files: BTreeSet::new(),
                         blocks_fix: false,
                         first_text: r.text.clone(),
                     });
-                    pending.len() - 1
-                });
-                let p = &mut pending[i];
-                p.keys.insert(key);
-                p.files.insert(file);
-                p.blocks_fix |= blocks_fix;
-            };
-            if need.tag {
-                let mut tag_name = name.clone();
-                tag_name.digest = None;
-                add(
-                    Query::Tag { name: tag_name },
-                    Facts::tag_key(image),
-                    need.tag_blocks_fix,
-                );
-            }
-            if need.digest {
-                if let Some(key) = Facts::digest_key(image) {
-                    add(
-                        Query::Digest { name: name.clone() },
-                        key,
-                        need.digest_blocks_fix,
-                    );
+                    p.files.insert(file);
+                    p.blocks_fix = true;
                 }
+                _ => {}
+            }
+        }
+        let Some(extras) = layer.file(&report.path) else {
+            continue;
+        };
+        let text = report.analysis.source.text();
+        for d in &extras.dynamic {
+            let pinned_fragment =
+                d.fragment && text.get(d.span.clone()).is_some_and(|t| t.contains('@'));
+            let fixable = pinned_fragment && d.images.len() == 1;
+            for c in &d.images {
+                let Ok(image) = ImageRef::parse(&c.image) else {
+                    continue;
+                };
+                let need = concrete_need(&image, fixable, settings, options.online);
+                lookups.add(&image, &c.image, need, file);
             }
         }
     }
-    resolution.lookups = pending.len();
-    if pending.is_empty() {
-        return Ok(resolution);
+    resolution.lookups = lookups.pending.len() + vm_pending.len();
+    if !lookups.pending.is_empty() {
+        if options.online {
+            answer_online(
+                &mut resolution,
+                lookups.pending,
+                catalogs.containers,
+                options,
+            )?;
+        } else {
+            answer_from_catalogs(&mut resolution, lookups.pending, &catalogs.containers);
+        }
     }
-
-    if options.online {
-        answer_online(&mut resolution, pending, catalogs, options)?;
-    } else {
-        answer_from_catalogs(&mut resolution, pending, &catalogs);
+    if !vm_pending.is_empty() {
+        answer_vms(&mut resolution, vm_pending, catalogs.vms, options)?;
     }
     Ok(resolution)
+}
+
+/// VM images: the VM catalogs, then (online) the Azure Resource Manager API, configured by
+/// the `AZURE_*` environment variables ([`VmOptions::from_env`]).
+fn answer_vms(
+    resolution: &mut Resolution,
+    pending: BTreeMap<VmQuery, VmPending>,
+    catalogs: Vec<VmCatalog>,
+    options: &Options,
+) -> Result<()> {
+    let mut opts = VmOptions::from_env();
+    opts.online = options.online;
+    opts.catalogs = catalogs;
+    let queries: Vec<VmQuery> = pending.keys().cloned().collect();
+    let runtime = runtime()?;
+    runtime.block_on(pin_vm_resolve::resolve_into(
+        &mut resolution.facts,
+        &queries,
+        &opts,
+    ));
+    let host = opts
+        .endpoint
+        .split_once("://")
+        .map_or(opts.endpoint.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_string();
+    for (query, p) in pending {
+        let Some(message) = resolution.facts.failure(&query.key()) else {
+            continue;
+        };
+        let message = message.to_string();
+        resolution.failures.push(Failure {
+            registry: host.clone(),
+            reference: p.first_text,
+            message,
+            files: p.files,
+            blocks_fix: p.blocks_fix,
+        });
+    }
+    Ok(())
+}
+
+/// The async runtime for lookups: two workers (the machine is shared; lookups wait on the
+/// network, not the CPU).
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Offline: catalogs answer what they know; the rest stays unknown (not a failure).
@@ -310,17 +503,13 @@ fn answer_from_catalogs(resolution: &mut Resolution, pending: Vec<Pending>, cata
                         platforms: Vec::new(),
                         source: catalog_label(&path),
                     };
-                    for key in p.keys {
-                        resolution.facts.insert_tag(key, fact.clone());
-                    }
+                    resolution.facts.insert_tag(p.key, fact);
                 }
             }
             Query::Digest { name } => {
                 let digest = name.digest.as_deref().unwrap_or_default();
                 if catalogs.iter().any(|c| c.knows_digest(name, digest)) {
-                    for key in p.keys {
-                        resolution.facts.insert_digest(key, true);
-                    }
+                    resolution.facts.insert_digest(p.key, true);
                 }
             }
         }
@@ -353,11 +542,7 @@ fn answer_online(
     })
     .context("cannot set up registry lookups")?;
     let bar = progress_bar(options.progress, pending.len());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = runtime()?;
     let answers = runtime.block_on(async {
         let mut set = tokio::task::JoinSet::new();
         for (i, p) in pending.iter().enumerate() {
@@ -398,25 +583,19 @@ fn answer_online(
         match answer {
             Ok(Answer::Tag(resolved)) => {
                 let fact = tag_fact(&resolved, &p.query);
-                for key in p.keys {
-                    resolution.facts.insert_tag(key, fact.clone());
-                }
+                resolution.facts.insert_tag(p.key, fact);
             }
             Ok(Answer::Exists(exists)) => {
-                for key in p.keys {
-                    resolution.facts.insert_digest(key, exists);
-                }
+                resolution.facts.insert_digest(p.key, exists);
             }
             Err(error) => {
                 let registry = error
                     .registry()
                     .map_or_else(|| p.query.name().canonical_registry(), str::to_string);
                 let message = error.to_string();
-                for key in &p.keys {
-                    resolution
-                        .facts
-                        .insert_failure(key.clone(), message.clone());
-                }
+                resolution
+                    .facts
+                    .insert_failure(p.key.clone(), message.clone());
                 let reference = match &p.query {
                     Query::Tag { name } => name.written_without_digest(),
                     Query::Digest { .. } => p.first_text.clone(),

@@ -7,7 +7,8 @@
 use std::fmt::Write as _;
 
 use pin_core::template::{self, TemplateAnalysis, UnfollowedReason};
-use pin_core::{Facts, Settings};
+use pin_core::{Analysis, Facts, Settings};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::render::FileReport;
@@ -28,20 +29,38 @@ pub fn expand(reports: &mut [FileReport]) -> TemplateAnalysis {
     layer
 }
 
-/// Complete each report's findings with the layer's: template chains in messages, dynamic
-/// references explained with the images they produce, and the layer's own problems
-/// (`template-expression`, `unknown-container-alias`). `settings[i]` governs `reports[i]`.
-pub fn apply(
+/// Every report's findings, the same way for `check` and for the verification after
+/// `--fix`: the per-file rules, then the layer (template chains in messages, dynamic
+/// references explained with the images they produce, pinned fragments kept current, the
+/// layer's own `template-expression` and `unknown-container-alias`), then settings and
+/// suppressions over all of them at once. `settings[i]` governs `reports[i]`.
+pub fn findings(
     reports: &mut [FileReport],
     layer: &TemplateAnalysis,
     settings: &[Settings],
     facts: &Facts,
 ) {
-    for (report, settings) in reports.iter_mut().zip(settings) {
-        if let Some(extras) = layer.file(&report.path) {
-            extras.apply(&report.analysis, &mut report.findings, settings, facts);
-        }
+    reports
+        .par_iter_mut()
+        .zip(settings)
+        .for_each(|(report, settings)| {
+            report.findings = match layer.file(&report.path) {
+                Some(extras) => extras.findings(&report.analysis, settings, facts),
+                None => report.analysis.findings(settings, facts),
+            };
+        });
+}
+
+/// The report's analysis as the file alone gives it: without the references [`expand`]
+/// added from `layer`.
+pub fn per_file_analysis(report: &FileReport, layer: &TemplateAnalysis) -> Analysis {
+    let mut analysis = report.analysis.clone();
+    if let Some(extras) = layer.file(&report.path) {
+        analysis
+            .references
+            .retain(|r| !extras.references.iter().any(|x| x.span == r.span));
     }
+    analysis
 }
 
 fn reason(r: UnfollowedReason) -> &'static str {

@@ -30,16 +30,20 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         settings.push(file_settings);
     }
     let options = resolve::Options::new(&args.fix, &configs.primary().registry);
-    let resolution = resolve::run(&reports, &settings, &options)?;
+    let resolution = resolve::run(&reports, &template_layer, &settings, &options)?;
     for line in resolution.error_lines() {
         eprintln!("{line}");
     }
-    for (report, settings) in reports.iter_mut().zip(&settings) {
-        report.findings = report.analysis.findings(settings, &resolution.facts);
-    }
-    templates::apply(&mut reports, &template_layer, &settings, &resolution.facts);
+    templates::findings(&mut reports, &template_layer, &settings, &resolution.facts);
     let fixed = if args.fix.fix {
-        let run = fix::run(&inputs, &mut reports, &settings, &resolution, args.fix.diff);
+        let run = fix::run(
+            &inputs,
+            &mut reports,
+            &template_layer,
+            &settings,
+            &resolution,
+            args.fix.diff,
+        );
         fix::report(&args.fix, &run)?;
         Some(run)
     } else {
