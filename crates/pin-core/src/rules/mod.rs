@@ -48,7 +48,8 @@ pub struct RuleSpec {
     pub id: &'static str,
     /// Severity unless configured otherwise.
     pub default_severity: Severity,
-    /// Whether the rule needs registry (or catalog) facts to say anything.
+    /// Whether the rule needs registry (or catalog) facts to do its job: to say anything at
+    /// all, or (`unpinned-vm-image`) to offer its fix.
     pub needs_registry: bool,
     /// One-line summary.
     pub summary: &'static str,

@@ -7,7 +7,7 @@ use crate::model::{Kind, VmImage};
 pub static RULE: RuleSpec = RuleSpec {
     id: "unpinned-vm-image",
     default_severity: Severity::Error,
-    needs_registry: false,
+    needs_registry: true,
     summary: "VM image in ARM, Bicep, Terraform or a pool definition with `version: latest` or no version",
     doc: "\
 ## What it flags
@@ -34,8 +34,13 @@ imageReference: {
 ## Fix
 Safe: write the version `latest` resolves to now (the newest version not marked
 `excludeFromLatest`), from a VM catalog (`--catalog` with `az vm image list` /
-`az sig image-version list` JSON) or the Azure Resource Manager API (`--online`). The finding
-itself needs no facts.",
+`az sig image-version list` JSON) or the Azure Resource Manager API (`--online`).
+
+## Registry facts
+Listed as needing them because the pin does: without a VM catalog or `--online` the finding
+is still reported (a `latest` is visible in the file), but it carries no fix, and an
+`# pin-lint: ignore[unpinned-vm-image]` comment is judged by `unused-suppression` only where
+the run knew the image's versions.",
     check,
 };
 
