@@ -217,6 +217,104 @@ fn nightly_bump_creates_then_force_updates_one_branch_and_pushes_nothing_when_un
     );
 }
 
+/// A marketplace VM image catalog (`az vm image list` JSON) listing these versions.
+fn vm_catalog(path: &Path, versions: &[&str]) {
+    let items: Vec<String> = versions
+        .iter()
+        .map(|v| format!(r#"{{"offer":"ubuntu-24_04-lts","publisher":"Canonical","sku":"server","version":"{v}"}}"#))
+        .collect();
+    std::fs::write(path, format!("[{}]\n", items.join(","))).expect("VM catalog");
+}
+
+#[test]
+fn nightly_bump_carries_vm_image_versions_and_says_so() {
+    let repos = Repos::new();
+    std::fs::write(
+        repos.work.join("agents.tf"),
+        "resource \"azurerm_linux_virtual_machine\" \"agent\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"ubuntu-24_04-lts\"\n    sku       = \"server\"\n    version   = \"latest\"\n  }\n}\n",
+    )
+    .expect("write");
+    git(&repos.work, &["add", "agents.tf"]);
+    git(&repos.work, &["commit", "-q", "-m", "agents"]);
+    git(&repos.work, &["push", "-q", "origin", "main"]);
+    let vm = repos.catalog.with_file_name("vm-catalog.json");
+    let bump = || {
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["--dry-run", "--pin-lint", env!("CARGO_BIN_EXE_pin-lint")])
+            .args(["--", "--offline", "--catalog"])
+            .arg(&repos.catalog)
+            .arg("--catalog")
+            .arg(&vm)
+            .arg(".")
+            .current_dir(&repos.work)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &repos.work)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("TF_BUILD")
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "pin-bump failed ({}):\n{}\n{}",
+            out.status,
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+
+    // Night 1: a container pin and a VM version pin in one commit, one PR.
+    repos.tag_points_to(&digest(1));
+    vm_catalog(&vm, &["24.04.202409120", "24.04.202411030"]);
+    let night1 = bump();
+    assert!(
+        stdout(&night1).contains(
+            "--title Bump\\ pinned\\ container\\ image\\ digests\\ and\\ VM\\ image\\ versions "
+        ),
+        "{}",
+        stdout(&night1)
+    );
+    let log = repos.remote_git(&["log", "--format=%s%n%b", "main..bot/pin-bump"]);
+    assert!(
+        log.starts_with(
+            "Bump pinned container image digests and VM image versions\n\
+             1 reference in 1 file across 1 image: 1 pinned, 0 bumped, 0 re-pinned.\n\
+             1 VM image reference in 1 file across 1 image: 1 pinned, 0 bumped.\n"
+        ),
+        "{log}"
+    );
+    let file = repos.remote_git(&["show", "bot/pin-bump:agents.tf"]);
+    assert!(file.contains("version   = \"24.04.202411030\""), "{file}");
+    assert!(
+        stdout(&night1).contains("| `agents.tf:6` | `latest` → `24.04.202411030` |"),
+        "{}",
+        stdout(&night1)
+    );
+
+    // Merged; then only a newer VM image appears: the PR is about VM images alone.
+    git(&repos.work, &["fetch", "-q", "origin"]);
+    git(
+        &repos.work,
+        &["merge", "-q", "--ff-only", "origin/bot/pin-bump"],
+    );
+    git(&repos.work, &["push", "-q", "origin", "main"]);
+    vm_catalog(&vm, &["24.04.202411030", "24.04.202412010"]);
+    let night2 = bump();
+    assert!(
+        stdout(&night2).contains("--title Bump\\ pinned\\ VM\\ image\\ versions "),
+        "{}",
+        stdout(&night2)
+    );
+    let log = repos.remote_git(&["log", "--format=%s%n%b", "main..bot/pin-bump"]);
+    assert!(
+        log.starts_with(
+            "Bump pinned VM image versions\n1 VM image reference in 1 file across 1 image: 0 pinned, 1 bumped.\n"
+        ),
+        "{log}"
+    );
+}
+
 #[test]
 fn pin_bump_refuses_bad_options() {
     let repos = Repos::new();
