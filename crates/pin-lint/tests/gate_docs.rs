@@ -28,3 +28,34 @@ fn docs_rules_md_is_up_to_date() {
         );
     }
 }
+
+/// The README's rule table lists every rule once, with the severity the code gives it.
+#[test]
+fn readme_rule_table_matches_the_registry() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md is readable");
+    let rows: Vec<&str> = readme
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .collect();
+    for rule in pin_core::Rule::all() {
+        let prefix = format!("| `{}` | ", rule.id());
+        let matching: Vec<&&str> = rows.iter().filter(|row| row.starts_with(&prefix)).collect();
+        assert_eq!(
+            matching.len(),
+            1,
+            "README.md has one rule-table row for `{}`",
+            rule.id()
+        );
+        let severity = matching[0][prefix.len()..]
+            .split(" |")
+            .next()
+            .unwrap_or_default();
+        assert_eq!(
+            severity,
+            rule.default_severity().as_str(),
+            "README.md gives `{}` the severity the code does",
+            rule.id()
+        );
+    }
+}
