@@ -1,8 +1,10 @@
-//! Hover on an image reference: its parts, its pin, what the tag points to now, and the
-//! documentation summary of the findings on it.
+//! Hover on an image reference: its parts, its pin, what the tag points to now, where it
+//! flows through templates (or what an expression makes of it), and the documentation summary
+//! of the findings on it.
 
 use std::fmt::Write as _;
 
+use pin_core::template::{FileExtras, Position};
 use pin_core::{Analysis, Facts, Finding, Kind, Reference};
 
 use crate::diagnostics::rule_doc_url;
@@ -16,8 +18,59 @@ pub fn reference_at(analysis: &Analysis, offset: usize) -> Option<&Reference> {
         .find(|r| r.span.start <= offset && offset <= r.span.end)
 }
 
-/// Markdown for a hover over `r`.
-pub fn markdown(r: &Reference, facts: &Facts, findings: &[Finding], online: bool) -> String {
+/// Images listed in a hover before "and N more".
+const MAX_LISTED: usize = 8;
+
+fn place(p: &Position) -> String {
+    format!("`{}:{}:{}`", p.path, p.line, p.column)
+}
+
+/// What the template layer knows about `r`: the chain of templates a literal flows through to
+/// the job that uses it, or the images an expression (or a fragment it completes) makes and
+/// where they are written.
+fn template_rows(r: &Reference, extras: &FileExtras, out: &mut String) {
+    if let Some(flow) = extras.flows.iter().find(|f| f.span == r.span) {
+        let _ = writeln!(out, "- through templates: {}", flow.description);
+    }
+    let Some(d) = extras.dynamic.iter().find(|d| d.span == r.span) else {
+        return;
+    };
+    if d.images.is_empty() {
+        return;
+    }
+    let what = if d.fragment {
+        "completed by templates into"
+    } else {
+        "after template expansion"
+    };
+    let _ = writeln!(out, "- {what}:");
+    for c in d.images.iter().take(MAX_LISTED) {
+        let from = if d.fragment {
+            c.built_at
+                .as_ref()
+                .map(|p| format!(", built at {}", place(p)))
+                .unwrap_or_default()
+        } else if c.parts.is_empty() {
+            String::new()
+        } else {
+            let parts: Vec<String> = c.parts.iter().map(place).collect();
+            format!(", from {}", parts.join(", "))
+        };
+        let _ = writeln!(out, "  - `{}`{from}", c.image);
+    }
+    if d.images.len() > MAX_LISTED {
+        let _ = writeln!(out, "  - and {} more", d.images.len() - MAX_LISTED);
+    }
+}
+
+/// Markdown for a hover over `r`; `extras` are the template layer's results for its file.
+pub fn markdown(
+    r: &Reference,
+    facts: &Facts,
+    findings: &[Finding],
+    online: bool,
+    extras: Option<&FileExtras>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "**{}** `{}`\n", r.kind.as_str(), r.text);
     let mut row = |name: &str, value: &str| {
@@ -74,6 +127,9 @@ pub fn markdown(r: &Reference, facts: &Facts, findings: &[Finding], online: bool
     } else if let Some(err) = &r.error {
         row("invalid", err);
     }
+    if let Some(extras) = extras {
+        template_rows(r, extras, &mut out);
+    }
     let here: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.span.start < r.span.end && r.span.start < f.span.end.max(f.span.start + 1))
@@ -119,7 +175,7 @@ mod tests {
         let findings = analysis.findings(&Settings::default(), &facts);
         let at = text.find("x/y").expect("offset");
         let r = reference_at(&analysis, at).expect("reference");
-        let md = markdown(r, &facts, &findings, false);
+        let md = markdown(r, &facts, &findings, false, None);
         for needle in [
             "`mcr.microsoft.com`",
             "`x/y`",

@@ -10,7 +10,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use pin_core::{Analysis, Facts, Kind, TagFact};
+use pin_core::template::FileExtras;
+use pin_core::{Analysis, Facts, ImageRef, Kind, TagFact};
 use pin_resolve::{Answer, Catalog, ImageName, Query, ResolveError, Source};
 use tower_lsp_server::ls_types::Uri;
 
@@ -70,37 +71,50 @@ enum Want {
 }
 
 /// The distinct questions of a file: the tag of every tagged (or untagged, unpinned) container
-/// reference, and the existence of every pinned digest.
-fn wants(analysis: &Analysis) -> Vec<Want> {
+/// reference, and the existence of every pinned digest; the same for the images the template
+/// layer says its expressions (and the fragments they complete) produce.
+fn wants(analysis: &Analysis, extras: Option<&FileExtras>) -> Vec<Want> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for r in &analysis.references {
-        let Some(image) = r.image.as_ref().filter(|_| r.kind == Kind::Container) else {
-            continue;
-        };
-        let Ok(name) = ImageName::parse(image.as_str()) else {
-            continue;
-        };
-        if image.tag.is_some() || image.digest.is_none() {
-            let key = Facts::tag_key(image);
-            if seen.insert(key.clone()) {
-                out.push(Want::Tag {
-                    key,
-                    name: name.clone(),
-                });
-            }
+        if let Some(image) = r.image.as_ref().filter(|_| r.kind == Kind::Container) {
+            want(image, &mut seen, &mut out);
         }
-        if let (Some(key), Some(digest)) = (Facts::digest_key(image), image.digest_str()) {
-            if seen.insert(key.clone()) {
-                out.push(Want::Digest {
-                    key,
-                    name,
-                    digest: digest.to_string(),
-                });
-            }
+    }
+    let produced = extras
+        .into_iter()
+        .flat_map(|e| &e.dynamic)
+        .flat_map(|d| &d.images);
+    for c in produced {
+        if let Ok(image) = ImageRef::parse(&c.image) {
+            want(&image, &mut seen, &mut out);
         }
     }
     out
+}
+
+fn want(image: &ImageRef, seen: &mut HashSet<String>, out: &mut Vec<Want>) {
+    let Ok(name) = ImageName::parse(image.as_str()) else {
+        return;
+    };
+    if image.tag.is_some() || image.digest.is_none() {
+        let key = Facts::tag_key(image);
+        if seen.insert(key.clone()) {
+            out.push(Want::Tag {
+                key,
+                name: name.clone(),
+            });
+        }
+    }
+    if let (Some(key), Some(digest)) = (Facts::digest_key(image), image.digest_str()) {
+        if seen.insert(key.clone()) {
+            out.push(Want::Digest {
+                key,
+                name,
+                digest: digest.to_string(),
+            });
+        }
+    }
 }
 
 fn catalog_tag(catalogs: &[Catalog], name: &ImageName) -> Option<TagFact> {
@@ -114,12 +128,14 @@ fn catalog_tag(catalogs: &[Catalog], name: &ImageName) -> Option<TagFact> {
 }
 
 impl FactCache {
-    /// Facts for `analysis`: catalog entries and cached answers. When `online`, the keys nobody
-    /// has asked about yet are marked pending (with `uri` waiting for them) and returned as
-    /// lookups to start; keys already pending just get `uri` added to their waiters.
+    /// Facts for `analysis` (and the images `extras` says its expressions produce): catalog
+    /// entries and cached answers. When `online`, the keys nobody has asked about yet are
+    /// marked pending (with `uri` waiting for them) and returned as lookups to start; keys
+    /// already pending just get `uri` added to their waiters.
     pub fn facts_for(
         &self,
         analysis: &Analysis,
+        extras: Option<&FileExtras>,
         catalogs: &[Catalog],
         online: bool,
         uri: &Uri,
@@ -132,7 +148,7 @@ impl FactCache {
             // Offline without catalogs: nothing can be known, skip parsing the references.
             return (facts, lookups);
         }
-        for want in wants(analysis) {
+        for want in wants(analysis, extras) {
             match want {
                 Want::Tag { key, name } => {
                     if let Some(fact) = catalog_tag(catalogs, &name) {
@@ -199,10 +215,14 @@ impl FactCache {
         (facts, lookups)
     }
 
-    /// Every registry question of `analysis` that the catalogs do not answer, whatever the
+    /// Every registry question of `analysis` (and `extras`) that the catalogs do not answer, whatever the
     /// cache holds (for commands that want fresh answers and wait for them).
-    pub fn all_lookups(analysis: &Analysis, catalogs: &[Catalog]) -> Vec<Lookup> {
-        wants(analysis)
+    pub fn all_lookups(
+        analysis: &Analysis,
+        extras: Option<&FileExtras>,
+        catalogs: &[Catalog],
+    ) -> Vec<Lookup> {
+        wants(analysis, extras)
             .into_iter()
             .filter_map(|want| match want {
                 Want::Tag { key, name } => {
@@ -314,15 +334,32 @@ mod tests {
             .expect("catalog");
         let cache = FactCache::default();
 
-        let (facts, lookups) =
-            cache.facts_for(&analysis, std::slice::from_ref(&catalog), false, &uri());
+        let (facts, lookups) = cache.facts_for(
+            &analysis,
+            None,
+            std::slice::from_ref(&catalog),
+            false,
+            &uri(),
+        );
         assert_eq!(facts.tag_count(), 1);
         assert!(lookups.is_empty(), "offline: no lookups");
 
-        let (_, lookups) = cache.facts_for(&analysis, std::slice::from_ref(&catalog), true, &uri());
+        let (_, lookups) = cache.facts_for(
+            &analysis,
+            None,
+            std::slice::from_ref(&catalog),
+            true,
+            &uri(),
+        );
         // Both alpine spellings share one normalised key.
         assert_eq!(lookups.len(), 1, "{lookups:?}");
-        let (_, again) = cache.facts_for(&analysis, std::slice::from_ref(&catalog), true, &uri());
+        let (_, again) = cache.facts_for(
+            &analysis,
+            None,
+            std::slice::from_ref(&catalog),
+            true,
+            &uri(),
+        );
         assert!(again.is_empty(), "pending keys are not asked twice");
 
         let gen = cache.generation();
@@ -333,10 +370,31 @@ mod tests {
         });
         let wake = cache.record(gen, &lookups, vec![(lookups[0].query.clone(), Ok(answer))]);
         assert_eq!(wake.len(), 1);
-        let (facts, _) = cache.facts_for(&analysis, &[catalog], true, &uri());
+        let (facts, _) = cache.facts_for(&analysis, None, &[catalog], true, &uri());
         assert_eq!(facts.tag_count(), 2);
 
         cache.clear();
         assert!(cache.record(gen, &lookups, Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn images_built_by_templates_are_asked_about_too() {
+        let job = "parameters:\n  image: ''\njobs:\n- job: j\n  container: ${{ format('mcr.microsoft.com/x/y:{0}', parameters.image) }}\n";
+        let ci = "jobs:\n- template: job.yml\n  parameters:\n    image: '2.0'\n";
+        let analyses = [
+            ("ci.yml", Analysis::new("ci.yml", ci.to_string())),
+            ("job.yml", Analysis::new("job.yml", job.to_string())),
+        ];
+        let layer = pin_core::template::analyze_analyses(
+            analyses.iter().map(|(p, a)| (*p, a)),
+            pin_core::template::Options::default(),
+        );
+        let extras = layer.file("job.yml").expect("extras of job.yml");
+        let analysis = &analyses[1].1;
+        let without = FactCache::all_lookups(analysis, None, &[]);
+        let with = FactCache::all_lookups(analysis, Some(extras), &[]);
+        assert!(without.is_empty(), "{without:?}");
+        let keys: Vec<&str> = with.iter().map(|l| l.key.as_str()).collect();
+        assert_eq!(keys, ["mcr.microsoft.com/x/y:2.0"], "{with:?}");
     }
 }

@@ -11,6 +11,7 @@ mod positions;
 mod server;
 mod session;
 mod settings;
+mod templates;
 mod transport;
 mod workspace;
 

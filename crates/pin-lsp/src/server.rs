@@ -22,7 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::actions::{self, ActionInput, FileEdits, FIX_ALL_KIND};
 use crate::hover;
 use crate::positions::{self, Encoding};
-use crate::session::{analyzer_path, ClientInfo, Session, SetLogLevel, Snapshot};
+use crate::session::{analyzer_path, ClientInfo, Linted, Session, SetLogLevel, Snapshot};
 use crate::settings::ClientSettings;
 use crate::workspace::is_pipeline_file;
 
@@ -109,11 +109,32 @@ impl Backend {
 
     fn reindex(&self) {
         let session = self.session.clone();
-        tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let count = session.workspace.rebuild();
-            tracing::info!("indexed {count} pipeline files in {:?}", started.elapsed());
+        tokio::spawn(async move {
+            let indexer = session.clone();
+            let indexed = tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let count = indexer.workspace.rebuild();
+                tracing::info!("indexed {count} pipeline files in {:?}", started.elapsed());
+            })
+            .await;
+            if let Err(e) = indexed {
+                tracing::error!("indexing the workspace failed: {e}");
+            }
+            // What the template layer sees has changed.
+            session.relint_all();
         });
+    }
+
+    /// The findings of a snapshot, computed off the async workers (the template layer may run).
+    async fn linted(&self, snapshot: &Arc<Snapshot>) -> Result<Linted> {
+        let session = self.session.clone();
+        let snapshot = snapshot.clone();
+        tokio::task::spawn_blocking(move || session.findings(&snapshot))
+            .await
+            .map_err(|e| {
+                tracing::error!("computing findings failed: {e}");
+                Error::internal_error()
+            })
     }
 
     fn snapshot_or_err(&self, uri: &Uri) -> Result<Arc<Snapshot>> {
@@ -124,10 +145,11 @@ impl Backend {
 
     async fn pin_all_in_file(&self, uri: Uri) -> Result<Value> {
         let snapshot = self.snapshot_or_err(&uri)?;
-        self.session.resolve_now(&[snapshot.analysis()]).await;
-        let (_, findings) = self.session.findings(&snapshot);
-        let source = &snapshot.analysis().source;
-        let Some(edits) = actions::fix_all_edits(source, &findings) else {
+        let before = self.linted(&snapshot).await?;
+        self.session.resolve_now(&[&before.view]).await;
+        let linted = self.linted(&snapshot).await?;
+        let source = &linted.view.analysis.source;
+        let Some(edits) = actions::fix_all_edits(source, &linted.findings) else {
             return Ok(json!({ "applied": false, "edits": 0 }));
         };
         let info = self.session.info();
@@ -153,26 +175,33 @@ impl Backend {
         let mut snapshots = session.snapshots();
         let open: std::collections::HashSet<String> =
             snapshots.iter().map(|s| s.path.clone()).collect();
-        for (path, text) in session.workspace.files() {
-            let Some(uri) = Uri::from_file_path(&path) else {
+        for file in session.workspace.files() {
+            let Some(uri) = Uri::from_file_path(&file.path) else {
                 continue;
             };
             if open.contains(&analyzer_path(&uri)) {
                 continue;
             }
-            let source = pin_core::SourceFile::new(text.to_string());
             // Not open: no version; the edit addresses the text on disk.
-            snapshots.push(Arc::new(Snapshot::new(uri, -1, source)));
+            snapshots.push(Arc::new(Snapshot::with_analysis(
+                uri,
+                -1,
+                file.analysis.clone(),
+            )));
         }
-        let analyses: Vec<&pin_core::Analysis> = snapshots.iter().map(|s| s.analysis()).collect();
-        session.resolve_now(&analyses).await;
+        let mut views = Vec::with_capacity(snapshots.len());
+        for snapshot in &snapshots {
+            views.push(self.linted(snapshot).await?.view);
+        }
+        let views: Vec<&crate::templates::View> = views.iter().collect();
+        session.resolve_now(&views).await;
         let info = session.info();
         let mut files = Vec::new();
         let mut count = 0;
         for snapshot in &snapshots {
-            let (_, findings) = session.findings(snapshot);
-            let source = &snapshot.analysis().source;
-            if let Some(edits) = actions::fix_all_edits(source, &findings) {
+            let linted = self.linted(snapshot).await?;
+            let source = &linted.view.analysis.source;
+            if let Some(edits) = actions::fix_all_edits(source, &linted.findings) {
                 count += edits.len();
                 files.push(FileEdits {
                     uri: snapshot.uri.clone(),
@@ -377,6 +406,7 @@ impl LanguageServer for Backend {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let catalogs = self.session.config().catalog_paths.clone();
         let mut reload = false;
+        let mut pipelines: Vec<PathBuf> = Vec::new();
         for change in params.changes {
             let Some(path) = change.uri.to_file_path().map(|p| p.into_owned()) else {
                 continue;
@@ -385,13 +415,30 @@ impl LanguageServer for Backend {
                 reload = true;
             }
             if is_pipeline_file(&path) {
-                self.session.workspace.refresh(&path);
+                pipelines.push(path);
+            }
+        }
+        let pipelines_empty = pipelines.is_empty();
+        if !pipelines_empty {
+            // Files on disk feed the template layer of the open documents: read them again,
+            // then lint the open documents against them.
+            let session = self.session.clone();
+            let refreshed = tokio::task::spawn_blocking(move || {
+                for path in &pipelines {
+                    session.workspace.refresh(path);
+                }
+            })
+            .await;
+            if let Err(e) = refreshed {
+                tracing::error!("re-reading changed files failed: {e}");
             }
         }
         if reload {
             let problems = self.session.reload();
             self.session.relint_all();
             self.show_problems(problems).await;
+        } else if !pipelines_empty {
+            self.session.relint_all();
         }
     }
 
@@ -413,17 +460,23 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let encoding = self.session.info().encoding;
-        let analysis = snapshot.analysis();
-        let offset = positions::offset(&analysis.source, at.position, encoding);
+        let offset = positions::offset(&snapshot.source, at.position, encoding);
+        let linted = self.linted(&snapshot).await?;
+        let analysis = &linted.view.analysis;
         let Some(reference) = hover::reference_at(analysis, offset) else {
             return Ok(None);
         };
-        let (facts, findings) = self.session.findings(&snapshot);
         let online = self.session.config().resolver.is_some();
         Ok(Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
-                value: hover::markdown(reference, &facts, &findings, online),
+                value: hover::markdown(
+                    reference,
+                    &linted.facts,
+                    &linted.findings,
+                    online,
+                    linted.view.extras(),
+                ),
             }),
             range: Some(positions::range(
                 &analysis.source,
@@ -439,14 +492,13 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let info = self.session.info();
-        let analysis = snapshot.analysis();
-        let range = positions::byte_range(&analysis.source, params.range, info.encoding);
-        let (_, findings) = self.session.findings(&snapshot);
+        let range = positions::byte_range(&snapshot.source, params.range, info.encoding);
+        let linted = self.linted(&snapshot).await?;
         let actions = actions::code_actions(&ActionInput {
             uri: &uri,
             version: snapshot.version,
-            analysis,
-            findings: &findings,
+            analysis: &linted.view.analysis,
+            findings: &linted.findings,
             range,
             encoding: info.encoding,
             document_changes: info.document_changes,

@@ -5,8 +5,13 @@
 //! `(version, text)` together in an immutable [`Snapshot`]. Lint runs work on a snapshot and
 //! publish only if that snapshot is still the document's current one and no later run has
 //! published already; otherwise the result is dropped.
+//!
+//! A document is judged together with the workspace (the template layer follows images across
+//! files): its [`View`] comes from the open documents and the indexed files on disk. When a
+//! document's text changes, the other open documents its template component touches are
+//! linted again; they are published only if their diagnostics changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -20,11 +25,16 @@ use crate::diagnostics::to_diagnostic;
 use crate::lookup::{FactCache, Lookup};
 use crate::positions::Encoding;
 use crate::settings::{ClientSettings, ConfigCache};
+use crate::templates::{self, Hints, LayerFile, TemplateCache, View};
 use crate::workspace::WorkspaceIndex;
 
 /// Minimum time between two lint runs of one document. The first change after a quiet period
 /// is linted at once; changes arriving faster are coalesced into one run over the latest text.
 pub const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// How long a lint run waits for the first walk of the workspace (the template layer needs
+/// it) before going on without the other files; the documents are linted again once it ends.
+const INDEX_WAIT: Duration = Duration::from_secs(2);
 
 /// Changes the log filter (`info`, `debug`, a `tracing` directive).
 pub type SetLogLevel = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
@@ -39,7 +49,8 @@ pub struct Snapshot {
     pub version: i32,
     /// The text and its line index.
     pub source: SourceFile,
-    analysis: OnceLock<Analysis>,
+    analysis: OnceLock<Arc<Analysis>>,
+    hints: OnceLock<Arc<Hints>>,
 }
 
 impl Snapshot {
@@ -51,14 +62,39 @@ impl Snapshot {
             version,
             source,
             analysis: OnceLock::new(),
+            hints: OnceLock::new(),
         }
     }
 
-    /// The analysis of this version, computed on first use.
-    pub fn analysis(&self) -> &Analysis {
-        self.analysis
-            .get_or_init(|| Analysis::new(&self.path, self.source.text().to_string()))
+    /// A snapshot whose analysis is already known (a file on disk the index has analysed).
+    pub fn with_analysis(uri: Uri, version: i32, analysis: Arc<Analysis>) -> Snapshot {
+        let snapshot = Snapshot::new(uri, version, analysis.source.clone());
+        let _ = snapshot.analysis.set(analysis);
+        snapshot
     }
+
+    /// The per-file analysis of this version, computed on first use.
+    pub fn analysis(&self) -> &Arc<Analysis> {
+        self.analysis
+            .get_or_init(|| Arc::new(Analysis::new(&self.path, self.source.text().to_string())))
+    }
+
+    /// What the template layer needs to know about this version before reading it.
+    pub fn hints(&self) -> Arc<Hints> {
+        self.hints
+            .get_or_init(|| Arc::new(Hints::of(self.source.text())))
+            .clone()
+    }
+}
+
+/// A snapshot's findings with the facts known now, and the view they come from.
+pub struct Linted {
+    /// The facts used.
+    pub facts: Facts,
+    /// The findings (none for a file its `pin-lint.toml` excludes).
+    pub findings: Vec<Finding>,
+    /// The document as the rules saw it.
+    pub view: View,
 }
 
 /// The path the analyzer sees for `uri`: the file path with `/` separators, or the URI's path
@@ -76,6 +112,12 @@ struct Doc {
     last_run: Option<Instant>,
     run_seq: u64,
     published: Arc<tokio::sync::Mutex<u64>>,
+    /// What was published last: the version and the diagnostics.
+    last_published: Option<(i32, Vec<Diagnostic>)>,
+    /// The files of the template run of the last lint.
+    scope: HashSet<String>,
+    /// The version whose change was last passed on to the documents sharing its templates.
+    passed_on: Option<i32>,
 }
 
 /// Settings in force and what was built from them.
@@ -169,6 +211,8 @@ pub struct Session {
     pub workspace: WorkspaceIndex,
     /// `pin-lint.toml` files, per folder.
     pub configs: ConfigCache,
+    /// Runs of the template layer.
+    pub templates: TemplateCache,
     info: RwLock<ClientInfo>,
     set_log_level: SetLogLevel,
 }
@@ -184,6 +228,7 @@ impl Session {
             facts: FactCache::default(),
             workspace: WorkspaceIndex::default(),
             configs: ConfigCache::default(),
+            templates: TemplateCache::default(),
             info: RwLock::new(ClientInfo::default()),
             set_log_level,
         }
@@ -223,6 +268,8 @@ impl Session {
             }
         }
         self.configs.clear();
+        // Which files take part in the template layer depends on `pin-lint.toml`.
+        self.templates.clear();
         let roots = self.workspace.roots();
         let root = roots.first().map(PathBuf::as_path);
         let file = root.map(|r| self.configs.for_dir(r));
@@ -267,6 +314,9 @@ impl Session {
                 last_run: None,
                 run_seq,
                 published,
+                last_published: None,
+                scope: HashSet::new(),
+                passed_on: None,
             },
         );
     }
@@ -295,9 +345,13 @@ impl Session {
         true
     }
 
-    /// Forget a closed document.
-    pub fn close(&self, uri: &Uri) {
-        self.lock_docs().remove(uri);
+    /// Forget a closed document; the open documents that shared templates with it are linted
+    /// again (its text on disk takes its place).
+    pub fn close(self: &Arc<Self>, uri: &Uri) {
+        let Some(doc) = self.lock_docs().remove(uri) else {
+            return;
+        };
+        self.lint_sharing(uri, &doc.scope);
     }
 
     /// The current snapshot of an open document.
@@ -313,14 +367,15 @@ impl Session {
             .collect()
     }
 
-    /// Facts for a snapshot: what is known now; missing registry answers are looked up in the
-    /// background (and the document linted again when they arrive).
-    pub fn facts(self: &Arc<Self>, snapshot: &Snapshot) -> Facts {
+    /// Facts for the view of the document `uri`: what is known now; missing registry
+    /// answers are looked up in the background (and the document linted again when they
+    /// arrive).
+    pub fn facts(self: &Arc<Self>, view: &View, uri: &Uri) -> Facts {
         let config = self.config();
         let online = config.resolver.is_some();
         let (facts, lookups) =
             self.facts
-                .facts_for(snapshot.analysis(), &config.catalogs, online, &snapshot.uri);
+                .facts_for(&view.analysis, view.extras(), &config.catalogs, online, uri);
         if let (Some(resolver), false) = (config.resolver.clone(), lookups.is_empty()) {
             self.spawn_lookups(resolver, lookups);
         }
@@ -328,15 +383,112 @@ impl Session {
     }
 
     /// Findings of a snapshot with the facts known now, under the settings of the
-    /// `pin-lint.toml` that governs it (none for a file it excludes).
-    pub fn findings(self: &Arc<Self>, snapshot: &Snapshot) -> (Facts, Vec<Finding>) {
+    /// `pin-lint.toml` that governs it (none for a file it excludes), with the template
+    /// layer's view of the workspace. Blocking (the layer may run): call it off the async
+    /// workers when it may be slow.
+    pub fn findings(self: &Arc<Self>, snapshot: &Snapshot) -> Linted {
         let (settings, included) = self.configs.settings_for(&snapshot.uri);
         if !included {
-            return (Facts::none(), Vec::new());
+            return Linted {
+                facts: Facts::none(),
+                findings: Vec::new(),
+                view: View::plain(snapshot.analysis().clone()),
+            };
         }
-        let facts = self.facts(snapshot);
-        let findings = snapshot.analysis().findings(&settings, &facts);
-        (facts, findings)
+        let view = self.view(snapshot);
+        let facts = self.facts(&view, &snapshot.uri);
+        let findings = view.findings(&settings, &facts);
+        Linted {
+            facts,
+            findings,
+            view,
+        }
+    }
+
+    /// The name the template layer gives the file at `path`: relative to the workspace folder
+    /// when there is one folder and the file is inside it, else the path itself.
+    fn layer_name(roots: &[PathBuf], path: &str) -> String {
+        if let [root] = roots {
+            let root = crate::workspace::analyzer_path_of(root);
+            if let Some(rel) = path
+                .strip_prefix(root.trim_end_matches('/'))
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                return rel.to_string();
+            }
+        }
+        path.to_string()
+    }
+
+    /// Every file that takes part in the template layer: `snapshot` first, then the other
+    /// open documents, then the indexed files that are not open.
+    fn layer_files(&self, snapshot: &Snapshot) -> Vec<LayerFile> {
+        let roots = self.workspace.roots();
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut files = Vec::new();
+        let mut push = |path: &str, analysis: &Arc<Analysis>, hints: &dyn Fn() -> Arc<Hints>| {
+            files.push(LayerFile {
+                name: Self::layer_name(&roots, path),
+                analysis: analysis.clone(),
+                hints: hints(),
+            });
+        };
+        taken.insert(snapshot.path.clone());
+        push(&snapshot.path, snapshot.analysis(), &|| snapshot.hints());
+        for other in self.snapshots() {
+            if taken.insert(other.path.clone())
+                && templates::takes_part(&other.path, other.analysis())
+                && self.file_included(&other.uri, &other.path)
+            {
+                push(&other.path, other.analysis(), &|| other.hints());
+            }
+        }
+        for file in self.workspace.files() {
+            let path = crate::workspace::analyzer_path_of(&file.path);
+            if taken.insert(path.clone())
+                && templates::takes_part(&path, &file.analysis)
+                && self.configs.is_included(&file.path)
+            {
+                push(&path, &file.analysis, &|| file.hints());
+            }
+        }
+        files
+    }
+
+    fn file_included(&self, uri: &Uri, path: &str) -> bool {
+        uri.scheme().as_str() != "file" || self.configs.is_included(Path::new(path))
+    }
+
+    /// A snapshot as the rules see it: with the template layer's results when it is an Azure
+    /// Pipelines file and the workspace has been read.
+    pub fn view(&self, snapshot: &Snapshot) -> View {
+        let analysis = snapshot.analysis();
+        if !self.workspace.is_ready() || !templates::takes_part(&snapshot.path, analysis) {
+            return View::plain(analysis.clone());
+        }
+        let files = self.layer_files(snapshot);
+        let scope = templates::scope(&files, 0);
+        let run = self.templates.run(&files, &scope);
+        View::with_run(analysis, run, files[0].name.clone())
+    }
+
+    /// Lint again the open documents (other than `uri`) among `names` (template-layer names).
+    fn lint_sharing(self: &Arc<Self>, uri: &Uri, names: &HashSet<String>) {
+        if names.is_empty() {
+            return;
+        }
+        let roots = self.workspace.roots();
+        let others: Vec<Uri> = self
+            .lock_docs()
+            .iter()
+            .filter(|(u, d)| {
+                *u != uri && names.contains(&Self::layer_name(&roots, &d.snapshot.path))
+            })
+            .map(|(u, _)| u.clone())
+            .collect();
+        for other in others {
+            self.schedule_lint(&other);
+        }
     }
 
     fn spawn_lookups(self: &Arc<Self>, resolver: Resolver, lookups: Vec<Lookup>) {
@@ -352,17 +504,17 @@ impl Session {
         });
     }
 
-    /// Resolve every registry question of `analyses` now and wait for the answers (for
+    /// Resolve every registry question of `views` now and wait for the answers (for
     /// commands, which may take their time; lint runs never do this).
-    pub async fn resolve_now(self: &Arc<Self>, analyses: &[&Analysis]) {
+    pub async fn resolve_now(self: &Arc<Self>, views: &[&View]) {
         let config = self.config();
         let Some(resolver) = config.resolver.clone() else {
             return;
         };
         let mut seen = std::collections::HashSet::new();
-        let lookups: Vec<Lookup> = analyses
+        let lookups: Vec<Lookup> = views
             .iter()
-            .flat_map(|a| FactCache::all_lookups(a, &config.catalogs))
+            .flat_map(|v| FactCache::all_lookups(&v.analysis, v.extras(), &config.catalogs))
             .filter(|l| seen.insert(l.key.clone()))
             .collect();
         if lookups.is_empty() {
@@ -411,6 +563,10 @@ impl Session {
     }
 
     async fn lint(self: Arc<Self>, uri: Uri) {
+        if !self.workspace.is_ready() {
+            // The template layer needs the workspace; the index ending relints anyway.
+            let _ = tokio::time::timeout(INDEX_WAIT, self.workspace.wait_ready()).await;
+        }
         let (snapshot, seq, published) = {
             let mut docs = self.lock_docs();
             let Some(doc) = docs.get_mut(&uri) else {
@@ -428,8 +584,9 @@ impl Session {
             let started = Instant::now();
             let source = &snap.analysis().source;
             let analysed = started.elapsed();
-            let (_, findings) = this.findings(&snap);
-            let diagnostics = findings
+            let linted = this.findings(&snap);
+            let diagnostics = linted
+                .findings
                 .iter()
                 .map(|f| to_diagnostic(f, source, encoding))
                 .collect::<Vec<Diagnostic>>();
@@ -439,10 +596,10 @@ impl Session {
                 "linted in {:?} (analysis {analysed:?})",
                 started.elapsed()
             );
-            diagnostics
+            (diagnostics, templates::names_of(linted.view.run()))
         })
         .await;
-        let diagnostics = match computed {
+        let (diagnostics, scope) = match computed {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!("lint of {} failed: {e}", uri.as_str());
@@ -450,20 +607,52 @@ impl Session {
             }
         };
         let mut last = published.lock().await;
-        let current = self.snapshot(&uri).map(|s| s.version);
-        if current != Some(snapshot.version) || seq <= *last {
-            tracing::debug!(
-                "dropping diagnostics of {} version {} (now {current:?})",
-                uri.as_str(),
-                snapshot.version
-            );
-            return;
-        }
+        let (current, unchanged, sharing) = {
+            let mut docs = self.lock_docs();
+            match docs.get_mut(&uri) {
+                Some(doc) if doc.snapshot.version == snapshot.version && seq > *last => {
+                    let unchanged = doc.last_published.as_ref()
+                        == Some(&(snapshot.version, diagnostics.clone()));
+                    // A new text changes what the documents sharing its templates see.
+                    let sharing = (doc.passed_on != Some(snapshot.version)).then(|| {
+                        doc.passed_on = Some(snapshot.version);
+                        doc.scope
+                            .union(&scope)
+                            .cloned()
+                            .collect::<HashSet<String>>()
+                    });
+                    doc.scope = scope;
+                    if !unchanged {
+                        doc.last_published = Some((snapshot.version, diagnostics.clone()));
+                    }
+                    (Some(snapshot.version), unchanged, sharing)
+                }
+                other => {
+                    tracing::debug!(
+                        "dropping diagnostics of {} version {} (now {:?})",
+                        uri.as_str(),
+                        snapshot.version,
+                        other.map(|d| d.snapshot.version)
+                    );
+                    return;
+                }
+            }
+        };
         *last = seq;
-        self.client
-            .publish_diagnostics(uri, diagnostics, Some(snapshot.version))
-            .await;
+        if unchanged {
+            tracing::debug!(
+                "diagnostics of {} version {current:?} unchanged",
+                uri.as_str()
+            );
+        } else {
+            self.client
+                .publish_diagnostics(uri.clone(), diagnostics, Some(snapshot.version))
+                .await;
+        }
         drop(last);
+        if let Some(names) = sharing {
+            self.lint_sharing(&uri, &names);
+        }
         for problem in self.configs.take_errors() {
             tracing::warn!("{problem}");
             self.client

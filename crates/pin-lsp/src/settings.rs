@@ -105,6 +105,12 @@ impl ConfigCache {
         (loaded.settings.clone(), loaded.config.is_included(&path))
     }
 
+    /// Whether the configuration governing the file at `path` lets it be checked.
+    pub fn is_included(&self, path: &Path) -> bool {
+        path.parent()
+            .is_none_or(|dir| self.for_dir(dir).config.is_included(path))
+    }
+
     /// Forget every loaded configuration (a `pin-lint.toml` changed).
     pub fn clear(&self) {
         lock(&self.by_dir).clear();

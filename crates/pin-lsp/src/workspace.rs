@@ -1,11 +1,15 @@
-//! The workspace's pipeline files, by path, for workspace-wide commands and cross-file
-//! analysis (container aliases, template parameters) once pin-core offers it.
+//! The workspace's pipeline files, by path: each one analysed once per content on disk, for
+//! workspace-wide commands and for the cross-file template layer.
 //!
-//! The index holds the text on disk; open documents are kept by the session and win over it.
+//! The index holds what is on disk; open documents are kept by the session and win over it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use pin_core::Analysis;
+
+use crate::templates::Hints;
 
 /// Files larger than this are not indexed (pipeline files are far smaller; generated YAML is
 /// not worth the memory).
@@ -18,11 +22,45 @@ pub fn is_pipeline_file(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
 }
 
-/// Workspace folders and the texts of their pipeline files.
+/// The path the analyzer sees for a file: `/` separators.
+pub fn analyzer_path_of(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// One file on disk and its analysis.
+pub struct IndexedFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its analysis (the text on disk is `analysis.source`).
+    pub analysis: Arc<Analysis>,
+    hints: OnceLock<Arc<Hints>>,
+}
+
+impl IndexedFile {
+    fn read(path: &Path) -> Option<IndexedFile> {
+        let text = read_text(path)?;
+        Some(IndexedFile {
+            analysis: Arc::new(Analysis::new(&analyzer_path_of(path), text)),
+            path: path.to_path_buf(),
+            hints: OnceLock::new(),
+        })
+    }
+
+    /// What the template layer needs to know about the file before reading it.
+    pub fn hints(&self) -> Arc<Hints> {
+        self.hints
+            .get_or_init(|| Arc::new(Hints::of(self.analysis.source.text())))
+            .clone()
+    }
+}
+
+/// Workspace folders and the analyses of their pipeline files.
 #[derive(Default)]
 pub struct WorkspaceIndex {
     roots: RwLock<Vec<PathBuf>>,
-    files: RwLock<BTreeMap<PathBuf, Arc<str>>>,
+    files: RwLock<BTreeMap<PathBuf, Arc<IndexedFile>>>,
+    ready: OnceLock<()>,
+    ready_signal: tokio::sync::Notify,
 }
 
 impl WorkspaceIndex {
@@ -36,8 +74,8 @@ impl WorkspaceIndex {
         read(&self.roots).clone()
     }
 
-    /// Walk every workspace folder (honouring `.gitignore`) and index its pipeline files.
-    /// Blocking: call it off the async workers.
+    /// Walk every workspace folder (honouring `.gitignore`), analyse its pipeline files and
+    /// mark the index ready. Blocking: call it off the async workers.
     pub fn rebuild(&self) -> usize {
         let mut files = BTreeMap::new();
         for root in self.roots() {
@@ -48,44 +86,60 @@ impl WorkspaceIndex {
             for entry in walker.flatten() {
                 let path = entry.path();
                 if entry.file_type().is_some_and(|t| t.is_file()) && is_pipeline_file(path) {
-                    if let Some(text) = read_text(path) {
-                        files.insert(path.to_path_buf(), text);
+                    if let Some(file) = IndexedFile::read(path) {
+                        files.insert(path.to_path_buf(), Arc::new(file));
                     }
                 }
             }
         }
         let count = files.len();
         *write(&self.files) = files;
+        if self.ready.set(()).is_ok() {
+            self.ready_signal.notify_waiters();
+        }
         count
     }
 
-    /// Re-read one file after a change on disk, or drop it when it is gone.
+    /// Whether the first walk of the workspace has finished.
+    pub fn is_ready(&self) -> bool {
+        self.ready.get().is_some()
+    }
+
+    /// Wait until the first walk of the workspace has finished.
+    pub async fn wait_ready(&self) {
+        loop {
+            let notified = self.ready_signal.notified();
+            if self.is_ready() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Re-read one file after a change on disk, or drop it when it is gone. Blocking.
     pub fn refresh(&self, path: &Path) {
         if !is_pipeline_file(path) {
             return;
         }
-        match read_text(path) {
-            Some(text) => write(&self.files).insert(path.to_path_buf(), text),
+        match IndexedFile::read(path) {
+            Some(file) => write(&self.files).insert(path.to_path_buf(), Arc::new(file)),
             None => write(&self.files).remove(path),
         };
     }
 
-    /// Every indexed file and its text on disk.
-    pub fn files(&self) -> Vec<(PathBuf, Arc<str>)> {
-        read(&self.files)
-            .iter()
-            .map(|(p, t)| (p.clone(), t.clone()))
-            .collect()
+    /// Every indexed file.
+    pub fn files(&self) -> Vec<Arc<IndexedFile>> {
+        read(&self.files).values().cloned().collect()
     }
 }
 
-fn read_text(path: &Path) -> Option<Arc<str>> {
+fn read_text(path: &Path) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    String::from_utf8(bytes).ok().map(Arc::from)
+    String::from_utf8(bytes).ok()
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -110,16 +164,22 @@ mod tests {
         std::fs::write(dir.path().join("README.md"), "# x\n").expect("write");
         let index = WorkspaceIndex::default();
         index.set_roots(vec![dir.path().to_path_buf()]);
+        assert!(!index.is_ready());
         assert_eq!(index.rebuild(), 1);
+        assert!(index.is_ready());
         let b = dir.path().join("b.yaml");
         std::fs::write(&b, "x: 1\n").expect("write");
         index.refresh(&b);
-        let texts = index.files();
-        assert_eq!(texts.len(), 2);
-        let b_text = texts.iter().find(|(p, _)| *p == b).map(|(_, t)| &**t);
-        assert_eq!(b_text, Some("x: 1\n"));
+        assert_eq!(index.files().len(), 2);
+        let b_text = index
+            .files()
+            .iter()
+            .find(|f| f.path == b)
+            .map(|f| f.analysis.source.text().to_string());
+        assert_eq!(b_text.as_deref(), Some("x: 1\n"));
         std::fs::remove_file(&b).expect("rm");
         index.refresh(&b);
         assert_eq!(index.files().len(), 1);
+        assert!(index.files().iter().all(|f| f.path != b));
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end with a Node client built on `vscode-jsonrpc` (the library under VS Code's LSP
 //! client): diagnostics, quick fixes, hover and commands, first with the oracle's catalog, then
-//! online against a real registry process on loopback (`docker-registry` + `skopeo`).
+//! online against a real registry process on loopback (`docker-registry` + `skopeo`), and
+//! across the files of a workspace (templates, container aliases, files changed on disk).
 //!
 //! Needs `node` and `npm ci --prefix crates/pin-lsp/tests/node`; the registry test needs
 //! `apt-get install -y docker-registry skopeo`.
@@ -12,7 +13,9 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 use support::registry::{push_image, ImageSpec, Registry};
-use support::{copy_corpus_file, file_uri, pin_lsp_path, require_binary, shared_dir};
+use support::{
+    copy_corpus_file, copy_tree, file_uri, fixture_dir, pin_lsp_path, require_binary, shared_dir,
+};
 
 fn node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node")
@@ -306,4 +309,105 @@ fn node_client_against_a_real_registry() {
         steps[10]["text"].as_str().expect("text"),
         format!("on: push\njobs:\n  lint:\n    runs-on: ubuntu-24.04\n    container: '{addr}/team/lib:3.0@{lib_new}'  # keep me\n    steps:\n      - run: true\n")
     );
+}
+
+/// `(line, character, message)` of the diagnostics with `code` in a `waitDiagnostics` result.
+fn with_code(step: &Value, code: &str) -> Vec<(u64, u64, String)> {
+    step["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == code)
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().expect("line"),
+                d["range"]["start"]["character"]
+                    .as_u64()
+                    .expect("character"),
+                d["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn node_client_follows_templates_across_workspace_files() {
+    // eng/pipelines/ci.yml defines `linux_x64` and hands an image to templates/build-job.yml
+    // as a parameter; build-job.yml uses `tools` (defined in containers.yml, which stays
+    // closed) and `tools_x64` (defined nowhere).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("root");
+    copy_tree(&fixture_dir("workspace"), &root);
+    let ci = root.join("eng/pipelines/ci.yml");
+    let job = root.join("eng/pipelines/templates/build-job.yml");
+    let containers = root.join("eng/pipelines/containers.yml");
+    let (ci_uri, job_uri) = (file_uri(&ci), file_uri(&job));
+    let renamed = std::fs::read_to_string(&containers)
+        .expect("containers.yml")
+        .replace("container: tools", "container: tools_arm64");
+    let plan = json!({
+        "server": pin_lsp_path(),
+        "root": root,
+        "steps": [
+            {"op": "open", "uri": job_uri, "path": job},
+            {"op": "waitDiagnostics", "uri": job_uri, "codes": ["unknown-container-alias"]},
+            {"op": "open", "uri": ci_uri, "path": ci},
+            {"op": "waitDiagnostics", "uri": ci_uri, "codes": ["unpinned-image"]},
+            {"op": "hover", "uri": ci_uri, "needle": "prereqs:ubuntu-24.04"},
+            // Define `tools_x64` in the open ci.yml: build-job.yml is judged again.
+            {"op": "change", "uri": ci_uri, "find": "  - container: linux_x64\n",
+             "replace": "  - container: tools_x64\n    image: mcr.microsoft.com/dotnet-buildtools/prereqs:tools-x64\n  - container: linux_x64\n"},
+            {"op": "waitDiagnostics", "uri": job_uri, "absent": ["unknown-container-alias"]},
+            {"op": "waitDiagnostics", "uri": ci_uri, "codes": ["unpinned-image"]},
+            // Rename `tools` on disk: `target: tools` now names nothing.
+            {"op": "writeFile", "path": containers, "uri": file_uri(&containers), "text": renamed},
+            {"op": "waitDiagnostics", "uri": job_uri, "codes": ["unknown-container-alias"]},
+        ],
+    });
+    let r = run_client(&plan);
+    let steps = r["results"].as_array().expect("results");
+
+    // The dangling alias is reported where it is written; `tools`, defined in a file that is
+    // not open, is not.
+    let dangling = with_code(&steps[1], "unknown-container-alias");
+    assert_eq!(dangling.len(), 1, "{}", steps[1]);
+    assert_eq!((dangling[0].0, dangling[0].1), (21, 12), "{dangling:?}");
+    assert!(dangling[0].2.contains("`tools_x64`"), "{dangling:?}");
+    assert_eq!(codes(&steps[1]), ["unknown-container-alias"]);
+
+    // The image handed to the template is reported at the literal in ci.yml, with its chain.
+    let unpinned = with_code(&steps[3], "unpinned-image");
+    assert_eq!(unpinned.len(), 2, "{}", steps[3]);
+    let passed = unpinned
+        .iter()
+        .find(|(line, _, _)| *line == 14)
+        .unwrap_or_else(|| panic!("no finding at the testImage argument: {unpinned:?}"));
+    assert_eq!(passed.1, 15);
+    assert!(
+        passed
+            .2
+            .contains("(used as job container via eng/pipelines/ci.yml → templates/build-job.yml)"),
+        "{passed:?}"
+    );
+
+    let hover = steps[4]["value"].as_str().expect("hover");
+    assert!(
+        hover.contains(
+            "- through templates: used as job container via eng/pipelines/ci.yml → templates/build-job.yml"
+        ),
+        "{hover}"
+    );
+    assert!(hover.contains("unpinned-image"), "{hover}");
+
+    // An edit in ci.yml changes build-job.yml's findings, at build-job.yml's own version.
+    assert_eq!(steps[6]["version"], 1);
+    assert_eq!(codes(&steps[6]), Vec::<String>::new());
+    assert_eq!(steps[7]["version"], 2);
+    assert_eq!(with_code(&steps[7], "unpinned-image").len(), 3);
+
+    // A file changed on disk (not open) is read again.
+    let dangling = with_code(&steps[9], "unknown-container-alias");
+    assert_eq!(dangling.len(), 1, "{}", steps[9]);
+    assert_eq!((dangling[0].0, dangling[0].1), (16, 12), "{dangling:?}");
+    assert!(dangling[0].2.contains("`tools`"), "{dangling:?}");
 }

@@ -1,10 +1,11 @@
 //! Protocol behaviour of the real `pin-lsp` process: no stale diagnostics after rapid edits,
-//! survival of malformed input and unknown methods, position encoding negotiation, settings.
+//! survival of malformed input and unknown methods, position encoding negotiation, settings,
+//! and what the template layer tells about images built across files.
 
 mod support;
 
 use serde_json::{json, Value};
-use support::{codes, file_uri, Lsp};
+use support::{codes, copy_tree, file_uri, fixture_dir, Lsp};
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -421,5 +422,70 @@ fn pin_lint_toml_is_honoured_and_reloaded_when_it_changes() {
     assert!(message.contains("unpinned-imag"), "{message}");
     let d = lsp.diagnostics_where(&uri, |p| p["diagnostics"][0]["severity"] == 1);
     assert_eq!(codes(&d), ["unpinned-image"]);
+    assert!(lsp.shutdown().success());
+}
+
+/// The markdown of a hover at `needle` (its first occurrence, plus `delta` characters).
+fn hover_at(lsp: &mut Lsp, uri: &str, text: &str, needle: &str, delta: usize) -> String {
+    let at = text.find(needle).expect("needle in text") + delta;
+    let line = text[..at].matches('\n').count();
+    let character = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let hover = lsp.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+    );
+    hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no hover at {needle}: {hover}"))
+        .to_string()
+}
+
+#[test]
+fn hovers_tell_where_a_built_image_comes_from() {
+    // platform-matrix.yml hands image fragments to xplat-setup.yml, which completes them with
+    // `format()` into the job container.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("root");
+    copy_tree(&fixture_dir("repo:templates/format"), &root);
+    let setup = root.join("eng/common/xplat-setup.yml");
+    let matrix = root.join("eng/common/platform-matrix.yml");
+    let (setup_uri, matrix_uri) = (file_uri(&setup), file_uri(&matrix));
+    let setup_text = std::fs::read_to_string(&setup).expect("xplat-setup.yml");
+    let matrix_text = std::fs::read_to_string(&matrix).expect("platform-matrix.yml");
+    let mut lsp = Lsp::start();
+    lsp.initialize(&root, json!({}), json!({}));
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": setup_uri, "languageId": "yaml", "version": 1,
+               "text": setup_text}}),
+    );
+    let d = lsp.diagnostics_at(&setup_uri, 1);
+    assert_eq!(codes(&d), ["dynamic-image", "dynamic-image"], "{d}");
+    let message = d["diagnostics"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("it can produce 3 images"), "{message}");
+
+    // On the expression: the images it makes, and the fragments they come from.
+    let md = hover_at(&mut lsp, &setup_uri, &setup_text, "${{ format(", 4);
+    for needle in [
+        "- after template expansion:",
+        "  - `mcr.microsoft.com/dotnet-buildtools/prereqs:alpine-3.21-amd64`, from `eng/common/xplat-setup.yml:9:41`, `eng/common/platform-matrix.yml:17:16`\n",
+        "  - `mcr.microsoft.com/dotnet-buildtools/prereqs:azurelinux-3.0-net10.0-cross-amd64`, from `eng/common/xplat-setup.yml:9:41`, `eng/common/platform-matrix.yml:10:16`\n",
+    ] {
+        assert!(md.contains(needle), "{needle} not in:\n{md}");
+    }
+
+    // On a fragment: what it becomes, and where.
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": matrix_uri, "languageId": "yaml", "version": 1,
+               "text": matrix_text}}),
+    );
+    let d = lsp.diagnostics_at(&matrix_uri, 1);
+    assert_eq!(codes(&d), ["dynamic-image"; 3], "{d}");
+    let md = hover_at(&mut lsp, &matrix_uri, &matrix_text, "alpine-3.21-amd64", 2);
+    assert!(
+        md.contains("- completed by templates into:\n  - `mcr.microsoft.com/dotnet-buildtools/prereqs:alpine-3.21-amd64`, built at `eng/common/xplat-setup.yml:9:18`"),
+        "{md}"
+    );
     assert!(lsp.shutdown().success());
 }

@@ -3,7 +3,8 @@
 //   node client.js plan.json   (prints one JSON object with what it observed)
 //
 // The plan: { "server": path, "root": dir, "initializationOptions": {...}, "steps": [...] }.
-// Steps: open, waitDiagnostics, codeAction, hover, command, text, change (see `run` below).
+// Steps: open, change, writeFile, waitDiagnostics, codeAction, hover, command, text (see `run`
+// below).
 // The client keeps its own copy of every open document, applies workspace edits to it (text
 // edits in UTF-16 code units, which is what JavaScript strings count) and sends them back as
 // incremental didChange events, like an editor. Assertions live in the Rust test.
@@ -67,6 +68,12 @@ function offsetAt(text, pos) {
   if (end < 0) end = text.length;
   if (end > i && text[end - 1] === '\r') end -= 1;
   return Math.min(i + pos.character, end);
+}
+
+function positionAt(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
 }
 
 function editsOf(edit, uri) {
@@ -155,6 +162,31 @@ async function run(step) {
         textDocument: { uri, languageId: 'yaml', version: 1, text },
       });
       return { uri };
+    }
+    case 'change': {
+      // Replace the `nth` occurrence of `find` by `replace`, as an editor sends a keystroke:
+      // one incremental didChange.
+      const doc = docs.get(step.uri);
+      let at = -1;
+      for (let i = 0; i <= (step.nth || 0); i += 1) at = doc.text.indexOf(step.find, at + 1);
+      if (at < 0) throw new Error(`text ${step.find} not found in ${step.uri}`);
+      const range = { start: positionAt(doc.text, at), end: positionAt(doc.text, at + step.find.length) };
+      doc.text = doc.text.slice(0, at) + step.replace + doc.text.slice(at + step.find.length);
+      doc.version += 1;
+      conn.sendNotification('textDocument/didChange', {
+        textDocument: { uri: step.uri, version: doc.version },
+        contentChanges: [{ range, text: step.replace }],
+      });
+      return { version: doc.version };
+    }
+    case 'writeFile': {
+      // Change a file on disk and tell the server, as the client's file watcher would.
+      const existed = fs.existsSync(step.path);
+      fs.writeFileSync(step.path, step.text);
+      conn.sendNotification('workspace/didChangeWatchedFiles', {
+        changes: [{ uri: step.uri, type: existed ? 2 : 1 }],
+      });
+      return {};
     }
     case 'waitDiagnostics': {
       // Diagnostics for the document's current version that contain `codes` and none of `absent`.

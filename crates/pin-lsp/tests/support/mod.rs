@@ -65,6 +65,32 @@ pub fn copy_corpus_file(dir: &Path, rel: &str) -> PathBuf {
     to
 }
 
+/// A fixture folder of this crate (`tests/fixtures/<name>`) or, with a `repo:` prefix, of the
+/// repository (`tests/fixtures/<name>` at the workspace root).
+pub fn fixture_dir(name: &str) -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = match name.strip_prefix("repo:") {
+        Some(rest) => manifest.join("../../tests/fixtures").join(rest),
+        None => manifest.join("tests/fixtures").join(name),
+    };
+    assert!(dir.is_dir(), "fixture {} is missing", dir.display());
+    dir
+}
+
+/// Copy a folder tree into `to` (created); the tests change the copies, never the fixtures.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy fixture file");
+        }
+    }
+}
+
 /// A running `pin-lsp` with a JSON-RPC client on its stdio.
 pub struct Lsp {
     child: Child,

@@ -1,0 +1,473 @@
+//! Cross-file findings: pin-core's Azure Pipelines template layer (`pin_core::template`) over
+//! the workspace, as `pin-lint check` runs it over a repository.
+//!
+//! A document's template findings depend on the files it is connected to by `template:`
+//! references: the files it may include, the files that may include it, transitively (its
+//! component), and on the container resources defined anywhere. The layer therefore runs over
+//! that component plus every file that may define container resources, never over unrelated
+//! pipelines. The component is found from [`Hints`], an over-approximation read from each
+//! file's text, so it always holds every file the layer would follow; as it is closed under
+//! those references, the layer's results for its files are the same as over the whole
+//! workspace.
+//!
+//! Runs are cached by the exact analyses they read: an edit re-expands the edited document's
+//! component once, other documents of that component reuse the run, and unchanged files keep
+//! their per-file analyses (pin-core reuses their references).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use pin_core::dialect::Dialect;
+use pin_core::template::{self, FileExtras, TemplateAnalysis};
+use pin_core::Analysis;
+
+/// Template runs kept for reuse (each holds the analyses it read).
+const CACHED_RUNS: usize = 8;
+
+/// Longest template path looked at, in bytes.
+const MAX_WORD: usize = 1024;
+
+/// What the template layer needs to know about a file before reading it, from its text.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// Every file name a template path written in the file can end with: for each word ending
+    /// in `.yml` / `.yaml`, the word and each of its tails after a `/` or YAML punctuation.
+    names: Vec<Box<str>>,
+    /// A template path's file name is built by an expression (`${{ parameters.x }}.yml`,
+    /// `format('{0}.yml', …)`, `$(name).yml`): the file may include any file.
+    computed: bool,
+    /// The file may define container resources (it mentions `containers`).
+    containers: bool,
+}
+
+/// Characters after which a template path's file name may start inside a word.
+fn is_name_boundary(c: char) -> bool {
+    matches!(
+        c,
+        '/' | '\\' | '"' | '\'' | '[' | '{' | ',' | ':' | '=' | '(' | '@'
+    )
+}
+
+impl Hints {
+    /// Read the hints of a file's text.
+    pub fn of(text: &str) -> Hints {
+        let bytes = text.as_bytes();
+        let mut names: Vec<Box<str>> = Vec::new();
+        let mut computed = false;
+        for (dot, _) in text.match_indices('.') {
+            let rest = &bytes[dot + 1..];
+            let end = if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case(b"yaml") {
+                dot + 5
+            } else if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"yml") {
+                dot + 4
+            } else {
+                continue;
+            };
+            // The word around it, looking back a bounded distance.
+            let mut from = dot.saturating_sub(MAX_WORD);
+            while !text.is_char_boundary(from) {
+                from += 1;
+            }
+            let start = text[from..dot]
+                .rfind(char::is_whitespace)
+                .map_or(from, |i| {
+                    from + i + text[from + i..].chars().next().map_or(1, char::len_utf8)
+                });
+            let word = &text[start..end];
+            let file_name = word.rsplit('/').next().unwrap_or(word);
+            // `${{ parameters.name }}.yml`, `format('{0}.yml', …)`, `$(name).yml`.
+            if file_name.contains(['}', '$']) {
+                computed = true;
+            }
+            names.push(word.into());
+            for (i, c) in word.char_indices() {
+                if is_name_boundary(c) && i + c.len_utf8() < word.len() {
+                    names.push(word[i + c.len_utf8()..].into());
+                }
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        Hints {
+            names,
+            computed,
+            containers: text.contains("containers"),
+        }
+    }
+}
+
+/// Whether a file takes part in the template layer (an Azure Pipelines YAML file).
+pub fn takes_part(path: &str, analysis: &Analysis) -> bool {
+    let lower = path.to_ascii_lowercase();
+    (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+        && analysis.dialect == Some(Dialect::AzurePipelines)
+}
+
+/// One file handed to the layer.
+#[derive(Clone)]
+pub struct LayerFile {
+    /// The name the layer knows it by (workspace-relative when it can be), which is also how
+    /// messages name it.
+    pub name: String,
+    /// Its analysis (an open document's current one, else the one of its text on disk).
+    pub analysis: Arc<Analysis>,
+    /// Its hints.
+    pub hints: Arc<Hints>,
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The files the layer must read to judge `files[doc]`: its component under (possible)
+/// template references, and every file that may define container resources. Sorted indexes.
+pub fn scope(files: &[LayerFile], doc: usize) -> Vec<usize> {
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        by_name.entry(file_name(&f.name)).or_default().push(i);
+    }
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    for (i, f) in files.iter().enumerate() {
+        for name in &f.hints.names {
+            for &j in by_name.get(&**name).into_iter().flatten() {
+                if i != j {
+                    edges[i].push(j);
+                    edges[j].push(i);
+                }
+            }
+        }
+    }
+    let mut seen = vec![false; files.len()];
+    let mut queue = VecDeque::from([doc]);
+    seen[doc] = true;
+    while let Some(i) = queue.pop_front() {
+        if files[i].hints.computed {
+            // A computed template path may name any file.
+            return (0..files.len()).collect();
+        }
+        for &j in &edges[i] {
+            if !seen[j] {
+                seen[j] = true;
+                queue.push_back(j);
+            }
+        }
+    }
+    (0..files.len())
+        .filter(|&i| seen[i] || files[i].hints.containers)
+        .collect()
+}
+
+/// One run of the layer over a set of analyses.
+pub struct TemplateRun {
+    /// `(name, analysis identity)` of every file read, sorted by name.
+    key: Vec<(String, usize)>,
+    /// The analyses read (kept alive so that the identities in `key` stay unique).
+    _inputs: Vec<Arc<Analysis>>,
+    /// What the layer found.
+    pub result: TemplateAnalysis,
+    /// Analyses with the layer's references added, made on demand.
+    extended: Mutex<HashMap<String, Arc<Analysis>>>,
+}
+
+impl TemplateRun {
+    /// Names of the files this run read.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.key.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// `analysis` (the run's input for `name`) with the references the layer found in it.
+    fn extended(&self, name: &str, analysis: &Arc<Analysis>) -> Arc<Analysis> {
+        let Some(extras) = self.result.file(name).filter(|e| !e.references.is_empty()) else {
+            return analysis.clone();
+        };
+        let mut cache = self
+            .extended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                let mut a = Analysis::clone(analysis);
+                extras.extend_analysis(&mut a);
+                Arc::new(a)
+            })
+            .clone()
+    }
+}
+
+fn key_of(files: &[LayerFile], scope: &[usize]) -> Vec<(String, usize)> {
+    let mut key: Vec<(String, usize)> = scope
+        .iter()
+        .map(|&i| {
+            let f = &files[i];
+            (f.name.clone(), Arc::as_ptr(&f.analysis) as usize)
+        })
+        .collect();
+    key.sort();
+    key
+}
+
+/// Recent runs of the layer, by the analyses they read.
+#[derive(Default)]
+pub struct TemplateCache {
+    runs: Mutex<VecDeque<Arc<TemplateRun>>>,
+}
+
+impl TemplateCache {
+    /// The layer's results over `files[scope]`: a cached run that read exactly these
+    /// analyses, else a new run.
+    pub fn run(&self, files: &[LayerFile], scope: &[usize]) -> Arc<TemplateRun> {
+        let key = key_of(files, scope);
+        if let Some(hit) = self.lock().iter().find(|r| r.key == key) {
+            return hit.clone();
+        }
+        let started = std::time::Instant::now();
+        let result = template::analyze_analyses(
+            scope
+                .iter()
+                .map(|&i| (files[i].name.as_str(), &*files[i].analysis)),
+            template::Options { inventory: false },
+        );
+        tracing::debug!(
+            files = scope.len(),
+            "template layer ran in {:?}",
+            started.elapsed()
+        );
+        let run = Arc::new(TemplateRun {
+            key,
+            _inputs: scope.iter().map(|&i| files[i].analysis.clone()).collect(),
+            result,
+            extended: Mutex::new(HashMap::new()),
+        });
+        let mut runs = self.lock();
+        runs.push_front(run.clone());
+        runs.truncate(CACHED_RUNS);
+        run
+    }
+
+    /// Forget every run (settings that decide which files take part changed).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<TemplateRun>>> {
+        self.runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A document as the rules see it: its analysis with the references the template layer found
+/// in it, and the layer's results for it.
+#[derive(Clone)]
+pub struct View {
+    /// The analysis the findings, fixes and hovers use.
+    pub analysis: Arc<Analysis>,
+    run: Option<(Arc<TemplateRun>, String)>,
+}
+
+impl View {
+    /// A document outside the template layer.
+    pub fn plain(analysis: Arc<Analysis>) -> View {
+        View {
+            analysis,
+            run: None,
+        }
+    }
+
+    /// The document named `name` in `run`, whose input for it was `analysis`.
+    pub fn with_run(analysis: &Arc<Analysis>, run: Arc<TemplateRun>, name: String) -> View {
+        View {
+            analysis: run.extended(&name, analysis),
+            run: Some((run, name)),
+        }
+    }
+
+    /// What the layer adds to this document.
+    pub fn extras(&self) -> Option<&FileExtras> {
+        self.run
+            .as_ref()
+            .and_then(|(run, name)| run.result.file(name))
+    }
+
+    /// The run this view comes from.
+    pub fn run(&self) -> Option<&Arc<TemplateRun>> {
+        self.run.as_ref().map(|(run, _)| run)
+    }
+
+    /// Findings with `settings` and `facts`: the per-file rules and the layer's, judged by
+    /// the suppressions together (as `pin-lint check` does).
+    pub fn findings(
+        &self,
+        settings: &pin_core::Settings,
+        facts: &pin_core::Facts,
+    ) -> Vec<pin_core::Finding> {
+        match self.extras() {
+            Some(extras) => extras.findings(&self.analysis, settings, facts),
+            None => self.analysis.findings(settings, facts),
+        }
+    }
+}
+
+/// Names of `run`'s files, as a set.
+pub fn names_of(run: Option<&Arc<TemplateRun>>) -> HashSet<String> {
+    run.map(|r| r.names().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> LayerFile {
+        LayerFile {
+            name: name.to_string(),
+            analysis: Arc::new(Analysis::new(name, text.to_string())),
+            hints: Arc::new(Hints::of(text)),
+        }
+    }
+
+    #[test]
+    fn hints_name_every_possible_template_file_name() {
+        let h = Hints::of(
+            "jobs:\n- template: /eng/x/Build-Job.YML@self\n  parameters: {steps: [\"s.yaml\", 'q.yml']}\n- template: ${{ parameters.name }}.yml\n",
+        );
+        for name in ["Build-Job.YML", "s.yaml", "q.yml", "/eng/x/Build-Job.YML"] {
+            assert!(
+                h.names.iter().any(|n| &**n == name),
+                "{name} not in {:?}",
+                h.names
+            );
+        }
+        assert!(h.computed);
+        assert!(!h.containers);
+        let plain = Hints::of("resources:\n  containers: []\njobs:\n- template: a.yml\n");
+        assert!(!plain.computed && plain.containers);
+        assert!(Hints::of("é: ü.yml").names.iter().any(|n| &**n == "ü.yml"));
+    }
+
+    #[test]
+    fn scope_is_the_component_and_the_resource_files() {
+        let files = vec![
+            file("ci.yml", "jobs:\n- template: t/build.yml\n"),
+            file("t/build.yml", "jobs:\n- template: steps.yml\n"),
+            file("t/steps.yml", "steps:\n- script: x\n"),
+            file("other.yml", "jobs:\n- job: a\n  container: c\n"),
+            file(
+                "res.yml",
+                "resources:\n  containers:\n  - container: c\n    image: a:1\n",
+            ),
+        ];
+        assert_eq!(scope(&files, 2), [0, 1, 2, 4]);
+        assert_eq!(scope(&files, 3), [3, 4]);
+        let mut computed = files.clone();
+        computed.push(file(
+            "dyn.yml",
+            "jobs:\n- template: ${{ parameters.t }}.yml\n",
+        ));
+        computed[3] = file("other.yml", "jobs:\n- template: dyn.yml\n");
+        assert_eq!(scope(&computed, 3).len(), computed.len());
+    }
+
+    /// Every YAML file of the shared corpus as `(path below the corpus, text)`.
+    fn corpus() -> Vec<(String, String)> {
+        let shared = std::env::var_os("PIN_LINT_SHARED").map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+            std::path::PathBuf::from,
+        );
+        let root = shared.join("corpus");
+        assert!(
+            root.is_dir(),
+            "shared corpus not found at {}; set PIN_LINT_SHARED to the folder holding corpus/",
+            root.display()
+        );
+        let mut out = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("corpus folder") {
+                let path = entry.expect("corpus entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if crate::workspace::is_pipeline_file(&path) {
+                    let rel = path.strip_prefix(&root).expect("below the root");
+                    let text = std::fs::read_to_string(&path).expect("corpus file");
+                    out.push((crate::workspace::analyzer_path_of(rel), text));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_component_run_finds_what_a_whole_corpus_run_finds() {
+        let files: Vec<LayerFile> = corpus()
+            .iter()
+            .map(|(path, text)| file(path, text))
+            .filter(|f| takes_part(&f.name, &f.analysis))
+            .collect();
+        assert!(files.len() > 50, "{} Azure Pipelines files", files.len());
+        let all: Vec<usize> = (0..files.len()).collect();
+        let whole = TemplateCache::default().run(&files, &all);
+        let cache = TemplateCache::default();
+        let mut smaller = 0;
+        for (i, f) in files.iter().enumerate() {
+            let scope = scope(&files, i);
+            smaller += usize::from(scope.len() < files.len());
+            let run = cache.run(&files, &scope);
+            assert_eq!(
+                run.result.file(&f.name),
+                whole.result.file(&f.name),
+                "{} (component of {} files)",
+                f.name,
+                scope.len()
+            );
+        }
+        // The corpus holds several repositories: components are smaller than the whole.
+        assert!(smaller > files.len() / 2, "{smaller} of {}", files.len());
+        let with_extras = files
+            .iter()
+            .filter(|f| whole.result.file(&f.name).is_some())
+            .count();
+        // Some files have something to compare.
+        assert!(with_extras > 0, "{with_extras}");
+    }
+
+    #[test]
+    fn runs_are_reused_for_the_same_analyses() {
+        let files = vec![
+            file(
+                "ci.yml",
+                "resources:\n  containers:\n  - container: linux\n    image: a/b:1\njobs:\n- template: job.yml\n  parameters:\n    c: linux\n",
+            ),
+            file(
+                "job.yml",
+                "parameters:\n  c: ''\njobs:\n- job: j\n  container: ${{ parameters.c }}\n",
+            ),
+        ];
+        let cache = TemplateCache::default();
+        let s = scope(&files, 1);
+        let a = cache.run(&files, &s);
+        let b = cache.run(&files, &s);
+        assert!(Arc::ptr_eq(&a, &b));
+        let mut changed = files.clone();
+        changed[0] = file(
+            "ci.yml",
+            &files[0]
+                .analysis
+                .source
+                .text()
+                .replace("c: linux", "c: linx"),
+        );
+        let c = cache.run(&changed, &s);
+        assert!(!Arc::ptr_eq(&a, &c));
+        let problems = |r: &TemplateRun| {
+            r.result
+                .file("ci.yml")
+                .map(|e| e.problems.iter().map(|p| p.rule).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        assert!(problems(&a).is_empty());
+        assert_eq!(problems(&c), ["unknown-container-alias"]);
+    }
+}
