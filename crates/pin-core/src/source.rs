@@ -20,14 +20,32 @@ pub struct LineCol {
 pub struct SourceFile {
     text: String,
     line_starts: Vec<usize>,
+    /// 0-based indexes of the lines holding a non-ASCII character, ascending. On any other
+    /// line a column is a byte distance, so positions on a very long line (a minified flow
+    /// collection) cost nothing to compute.
+    non_ascii_lines: Vec<usize>,
 }
 
 impl SourceFile {
     /// Index `text`; the text is kept exactly as given (BOM, CRLF and all).
     pub fn new(text: String) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(memchr_lf(text.as_bytes()).map(|i| i + 1));
-        SourceFile { text, line_starts }
+        let mut non_ascii_lines = Vec::new();
+        let mut end = 0;
+        for (index, line) in text.split_inclusive('\n').enumerate() {
+            end += line.len();
+            if !line.is_ascii() {
+                non_ascii_lines.push(index);
+            }
+            if line.ends_with('\n') {
+                line_starts.push(end);
+            }
+        }
+        SourceFile {
+            text,
+            line_starts,
+            non_ascii_lines,
+        }
     }
 
     /// The full text.
@@ -75,7 +93,11 @@ impl SourceFile {
         }
         let line = self.line_index(offset);
         let start = self.line_starts[line];
-        let column = self.text[start..offset].chars().count() + 1;
+        let column = if self.non_ascii_lines.binary_search(&line).is_ok() {
+            self.text[start..offset].chars().count() + 1
+        } else {
+            offset - start + 1
+        };
         LineCol {
             line: saturating_u32(line + 1),
             column: saturating_u32(column),
@@ -99,13 +121,6 @@ fn saturating_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn memchr_lf(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| (*b == b'\n').then_some(i))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +132,26 @@ mod tests {
         assert_eq!(src.line_col(7), LineCol { line: 2, column: 1 });
         assert_eq!(src.line_text(0), "a: é");
         assert_eq!(src.offset(LineCol { line: 2, column: 4 }), Some(10));
+    }
+
+    #[test]
+    fn ascii_and_non_ascii_lines_give_the_same_columns_as_counting() {
+        let text = "ab\né: x é y\n\nlast é\nplain line";
+        let src = SourceFile::new(text.to_string());
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = text[line_start..offset].chars().count() + 1;
+            assert_eq!(
+                src.line_col(offset),
+                LineCol {
+                    line: u32::try_from(line).expect("small"),
+                    column: u32::try_from(column).expect("small"),
+                },
+                "offset {offset}"
+            );
+        }
+        assert_eq!(src.line_count(), 5);
     }
 }

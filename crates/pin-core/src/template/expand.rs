@@ -935,19 +935,46 @@ fn file_variables(root: &Node<'_>) -> Vec<(String, Alts)> {
 struct Builder {
     fields: Vec<(Text, Alts)>,
     meta: Option<Meta>,
+    /// Position of each key in `fields`, once the mapping is large enough for a linear
+    /// search per key to matter (a huge `variables:` mapping would be quadratic).
+    index: Option<HashMap<Rc<str>, usize>>,
 }
+
+/// Mappings up to this many keys are searched linearly.
+const LINEAR_KEYS: usize = 32;
 
 impl Builder {
     fn new(meta: Option<Meta>) -> Self {
         Builder {
             fields: Vec::new(),
             meta,
+            index: None,
+        }
+    }
+
+    fn position(&mut self, key: &Rc<str>) -> Option<usize> {
+        if self.index.is_none() && self.fields.len() > LINEAR_KEYS {
+            let mut index = HashMap::with_capacity(self.fields.len() * 2);
+            for (i, (k, _)) in self.fields.iter().enumerate() {
+                index.entry(k.s.clone()).or_insert(i);
+            }
+            self.index = Some(index);
+        }
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.fields.iter().position(|(k, _)| k.s == *key),
         }
     }
 
     /// Returns false when possibilities were dropped at the cap.
     fn set(&mut self, key: Text, value: Alts, certain: bool) -> bool {
-        match self.fields.iter_mut().find(|(k, _)| k.s == key.s) {
+        let at = self.position(&key.s);
+        if at.is_none() {
+            if let Some(index) = &mut self.index {
+                index.insert(key.s.clone(), self.fields.len());
+            }
+        }
+        match at.map(|i| &mut self.fields[i]) {
             Some((_, existing)) if !certain => existing.extend(value),
             Some(slot) => {
                 *slot = (key, value);

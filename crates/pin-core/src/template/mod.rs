@@ -26,7 +26,7 @@ pub mod expr;
 pub mod repo;
 pub mod value;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -936,8 +936,13 @@ impl FileExtras {
         if self.references.is_empty() {
             return;
         }
+        let mut known: HashSet<(usize, usize)> = analysis
+            .references
+            .iter()
+            .map(|x| (x.span.start, x.span.end))
+            .collect();
         for r in &self.references {
-            if !analysis.references.iter().any(|x| x.span == r.span) {
+            if known.insert((r.span.start, r.span.end)) {
                 analysis.references.push(r.clone());
             }
         }
@@ -1004,15 +1009,29 @@ impl FileExtras {
                     .all(|c| ImageRef::parse(&c.image).is_ok_and(|i| i.digest.is_some()))
             })
             .collect();
+        // Looked up by span once per file: a search per finding is quadratic on huge files.
+        let pinned_spans: HashSet<(usize, usize)> = pinned_fragments
+            .iter()
+            .map(|d| (d.span.start, d.span.end))
+            .collect();
         findings.retain(|f| {
-            f.rule.id() != "dynamic-image" || !pinned_fragments.iter().any(|d| d.span == f.span)
+            f.rule.id() != "dynamic-image" || !pinned_spans.contains(&(f.span.start, f.span.end))
         });
+        let mut flows: HashMap<(usize, usize), &Flow> = HashMap::new();
+        for fl in &self.flows {
+            flows.entry((fl.span.start, fl.span.end)).or_insert(fl);
+        }
+        let mut dynamic: HashMap<(usize, usize), &DynamicImages> = HashMap::new();
+        for d in &self.dynamic {
+            dynamic.entry((d.span.start, d.span.end)).or_insert(d);
+        }
         for f in findings.iter_mut() {
-            if let Some(flow) = self.flows.iter().find(|fl| fl.span == f.span) {
+            let span = (f.span.start, f.span.end);
+            if let Some(flow) = flows.get(&span) {
                 f.message = format!("{} ({})", f.message, flow.description);
             }
             if f.rule.id() == "dynamic-image" {
-                if let Some(d) = self.dynamic.iter().find(|d| d.span == f.span) {
+                if let Some(d) = dynamic.get(&span) {
                     explain_dynamic(analysis, f, d, facts);
                 }
             }
