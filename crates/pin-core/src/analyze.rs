@@ -1,17 +1,60 @@
 //! The analyzer's entry point: one file's text in, references and findings out.
 
-use std::collections::HashMap;
-
 use crate::dialect::{self, Dialect};
 use crate::facts::Facts;
 use crate::finding::Finding;
 use crate::model::{Kind, Reference};
-use crate::reference::ImageRef;
 use crate::rules::{unused_suppression, Context, Rule, RULES};
 use crate::settings::Settings;
 use crate::source::SourceFile;
 use crate::suppress::Suppressions;
-use crate::yaml::{self, SyntaxError};
+use crate::yaml::{self, SyntaxError, Yaml};
+
+/// What a YAML file's parse gives the analysis.
+struct ReadYaml {
+    dialect: Option<Dialect>,
+    references: Vec<Reference>,
+    syntax_error: Option<SyntaxError>,
+    suppressions: Suppressions,
+}
+
+impl ReadYaml {
+    fn of(
+        path: &str,
+        source: &SourceFile,
+        parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
+    ) -> ReadYaml {
+        let (parsed, error) = match parsed {
+            Ok(parsed) => (parsed, None),
+            Err((error, partial)) => (partial, Some(error.clone())),
+        };
+        let dialect = dialect::detect(path, parsed.documents.first());
+        let references = match dialect {
+            Some(d) => dialect::extract(d, source.text(), &parsed.documents),
+            None => Vec::new(),
+        };
+        let suppressions = Suppressions::from_comments(source, &parsed.comments);
+        // JSON that is not an ARM template is not ours to judge, parseable or not.
+        let syntax_error =
+            error.filter(|_| dialect.is_some() || !path.to_ascii_lowercase().ends_with(".json"));
+        ReadYaml {
+            dialect,
+            references,
+            syntax_error,
+            suppressions,
+        }
+    }
+
+    fn into_analysis(self, source: SourceFile) -> Analysis {
+        Analysis {
+            source,
+            dialect: self.dialect,
+            references: self.references,
+            syntax_error: self.syntax_error,
+            suppressions: self.suppressions,
+        }
+    }
+}
 
 /// One file after parsing and dialect extraction (before rules).
 #[derive(Debug, Clone)]
@@ -68,29 +111,26 @@ impl Analysis {
                 suppressions,
             };
         }
-        let (references, syntax_error, suppressions, dialect) = {
-            let (parsed, error) = match yaml::parse(source.text()) {
-                Ok(parsed) => (parsed, None),
-                Err((error, partial)) => (partial, Some(error)),
-            };
-            let dialect = dialect::detect(path, parsed.documents.first());
-            let references = match dialect {
-                Some(d) => dialect::extract(d, source.text(), &parsed.documents),
-                None => Vec::new(),
-            };
-            let suppressions = Suppressions::from_comments(&source, &parsed.comments);
-            // JSON that is not an ARM template is not ours to judge, parseable or not.
-            let error = error
-                .filter(|_| dialect.is_some() || !path.to_ascii_lowercase().ends_with(".json"));
-            (references, error, suppressions, dialect)
-        };
-        Analysis {
-            source,
-            dialect,
-            references,
-            syntax_error,
-            suppressions,
+        let parsed = yaml::parse(source.text());
+        let read = ReadYaml::of(path, &source, &parsed);
+        drop(parsed);
+        read.into_analysis(source)
+    }
+
+    /// [`Analysis::new`] for a text whose YAML the caller has already parsed (`parsed` is what
+    /// `yaml::parse(&text)` gave), so that the tree can serve something else too (the language
+    /// server hands it to the template layer) without parsing the text twice. Files that are
+    /// not read as YAML (Bicep, Terraform) are analysed as [`Analysis::new`] does.
+    pub fn from_yaml(
+        path: &str,
+        text: String,
+        parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
+    ) -> Analysis {
+        if dialect::detect_text(path).is_some() {
+            return Analysis::new(path, text);
         }
+        let source = SourceFile::new(text);
+        ReadYaml::of(path, &source, parsed).into_analysis(source)
     }
 
     /// Run the rules with `facts`, apply settings (selection, severity, policies) and
@@ -115,14 +155,6 @@ impl Analysis {
             facts,
             settings,
         };
-        // Policies match on the image of the reference a finding sits on: look it up by span
-        // once per file (a linear search per finding is quadratic on huge files).
-        let mut images: HashMap<(usize, usize), Option<&ImageRef>> = HashMap::new();
-        for r in self.references.iter().filter(|r| r.kind == Kind::Container) {
-            images
-                .entry((r.span.start, r.span.end))
-                .or_insert(r.image.as_ref());
-        }
         let mut raw = Vec::new();
         for spec in RULES {
             let Some(rule) = Rule::from_id(spec.id) else {
@@ -132,7 +164,11 @@ impl Analysis {
                 continue;
             }
             for mut f in (spec.check)(&cx) {
-                let image = images.get(&(f.span.start, f.span.end)).copied().flatten();
+                let image = self
+                    .references
+                    .iter()
+                    .find(|r| r.span == f.span && r.kind == Kind::Container)
+                    .and_then(|r| r.image.as_ref());
                 let Some(severity) = settings.severity_for(rule, image) else {
                     continue;
                 };

@@ -12,7 +12,7 @@ use super::expr::{self, Directive};
 use super::value::{FileId, Loc};
 use crate::dialect::{self, entries, items, values, Dialect};
 use crate::model::Reference;
-use crate::yaml::{self, Node, Style, Value as YValue};
+use crate::yaml::{self, Node, Style, Value as YValue, Yaml};
 
 /// One file of the repository.
 #[derive(Debug)]
@@ -117,17 +117,26 @@ impl<'t> Repository<'t> {
     /// are not Azure Pipelines files are skipped without parsing, and the references are
     /// reused instead of being extracted again.
     pub fn build(files: impl IntoIterator<Item = Input<'t>>) -> Repository<'t> {
-        let mut list: Vec<Input<'t>> = files
+        Repository::build_parsed(files.into_iter().map(|f| (f, None)))
+    }
+
+    /// [`Repository::build`] for files of which the caller may hold the YAML already: a file
+    /// handed with `Some(yaml)` (what `yaml::parse` gave for its text, complete or the part
+    /// before an error) is not parsed again.
+    pub fn build_parsed(
+        files: impl IntoIterator<Item = (Input<'t>, Option<Yaml<'t>>)>,
+    ) -> Repository<'t> {
+        let mut list: Vec<(Input<'t>, Option<Yaml<'t>>)> = files
             .into_iter()
-            .filter(|f| {
+            .filter(|(f, _)| {
                 let lower = f.path.to_ascii_lowercase();
                 (lower.ends_with(".yml") || lower.ends_with(".yaml"))
                     && f.known
                         .is_none_or(|(d, _)| d == Some(Dialect::AzurePipelines))
             })
             .collect();
-        list.sort_by(|a, b| a.path.cmp(b.path));
-        list.dedup_by(|a, b| a.path == b.path);
+        list.sort_by(|a, b| a.0.path.cmp(b.0.path));
+        list.dedup_by(|a, b| a.0.path == b.0.path);
         let mut repo = Repository {
             files: Vec::with_capacity(list.len()),
             by_path: HashMap::new(),
@@ -136,8 +145,9 @@ impl<'t> Repository<'t> {
             problems: Vec::new(),
             resolved: RefCell::new(HashMap::new()),
         };
-        for Input { path, text, known } in list {
-            let (root, references) = match yaml::parse(text) {
+        for (Input { path, text, known }, parsed) in list {
+            let parsed = parsed.map_or_else(|| yaml::parse(text), Ok);
+            let (root, references) = match parsed {
                 Ok(parsed) | Err((_, parsed)) => {
                     let root = parsed.documents.into_iter().next();
                     if let Some((_, refs)) = known {
@@ -574,6 +584,76 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_parsed_by_the_caller_serves_the_analysis_and_the_model() {
+        let text = "resources:\n  containers:\n  - container: c1\n    image: a/b:1\njobs:\n- template: t.yml\n";
+        let parsed = yaml::parse(text);
+        let analysis = crate::Analysis::from_yaml("p.yml", text.to_string(), &parsed);
+        let fresh = crate::Analysis::new("p.yml", text.to_string());
+        assert_eq!(format!("{analysis:?}"), format!("{fresh:?}"));
+        let broken = "jobs:\n- job: [a\n";
+        assert_eq!(
+            format!(
+                "{:?}",
+                crate::Analysis::from_yaml("b.yml", broken.to_string(), &yaml::parse(broken))
+            ),
+            format!("{:?}", crate::Analysis::new("b.yml", broken.to_string()))
+        );
+
+        let known = Some((analysis.dialect, analysis.references.as_slice()));
+        let template = Input {
+            path: "t.yml",
+            text: "steps:\n- script: x\n",
+            known: None,
+        };
+        let tree = match parsed {
+            Ok(y) | Err((_, y)) => y,
+        };
+        let handed = Repository::build_parsed([
+            (
+                Input {
+                    path: "p.yml",
+                    text,
+                    known,
+                },
+                Some(tree),
+            ),
+            (template, None),
+        ]);
+        let parsed_here = Repository::build([
+            Input {
+                path: "p.yml",
+                text,
+                known,
+            },
+            template,
+        ]);
+        assert_eq!(
+            format!("{:?}", handed.files),
+            format!("{:?}", parsed_here.files)
+        );
+        assert!(handed.aliases.contains_key("c1"));
+        assert_eq!(handed.entries(), parsed_here.entries());
+
+        // The tree handed in is the one used (here, on purpose, not the text's).
+        let other = match yaml::parse("steps: []\n") {
+            Ok(y) | Err((_, y)) => y,
+        };
+        let repo = Repository::build_parsed([(
+            Input {
+                path: "p.yml",
+                text: "jobs: []\n",
+                known: None,
+            },
+            Some(other),
+        )]);
+        assert!(repo.files[0]
+            .root
+            .as_ref()
+            .and_then(|r| r.get("steps"))
+            .is_some());
+    }
 
     #[test]
     fn resolves_relative_rooted_self_and_external() {
