@@ -35,6 +35,25 @@ fn code_description(rule: &'static str) -> Option<CodeDescription> {
         .map(|href| CodeDescription { href: href.clone() })
 }
 
+/// The body of a `textDocument/publishDiagnostics` notification, given the diagnostics already
+/// serialised as a JSON array (so that a document's last publication can be compared without
+/// serialising twice).
+pub fn publication(uri: &Uri, version: Option<i32>, diagnostics_json: &[u8]) -> Vec<u8> {
+    let uri = serde_json::to_string(uri.as_str()).unwrap_or_else(|_| "\"\"".to_string());
+    let mut body = Vec::with_capacity(diagnostics_json.len() + uri.len() + 128);
+    body.extend_from_slice(
+        br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
+    );
+    body.extend_from_slice(uri.as_bytes());
+    body.extend_from_slice(br#","diagnostics":"#);
+    body.extend_from_slice(diagnostics_json);
+    if let Some(v) = version {
+        body.extend_from_slice(format!(r#","version":{v}"#).as_bytes());
+    }
+    body.extend_from_slice(b"}}");
+    body
+}
+
 /// One finding as a diagnostic: `code` is the rule id, with a link to its documentation.
 pub fn to_diagnostic(finding: &Finding, source: &SourceFile, enc: Encoding) -> Diagnostic {
     let rule = finding.rule.id();
@@ -57,6 +76,30 @@ pub fn to_diagnostic(finding: &Finding, source: &SourceFile, enc: Encoding) -> D
 mod tests {
     use super::*;
     use pin_core::{Analysis, Facts, Settings};
+    use tower_lsp_server::ls_types::PublishDiagnosticsParams;
+
+    #[test]
+    fn publication_is_the_notification_the_protocol_defines() {
+        let uri: Uri = "file:///ws/a%20b.yml".parse().expect("uri");
+        let d = Diagnostic {
+            message: "quote \" and é".to_string(),
+            ..Diagnostic::default()
+        };
+        let json = serde_json::to_vec(std::slice::from_ref(&d)).expect("json");
+        let body: serde_json::Value =
+            serde_json::from_slice(&publication(&uri, Some(7), &json)).expect("valid JSON");
+        assert_eq!(body["jsonrpc"], "2.0");
+        assert_eq!(body["method"], "textDocument/publishDiagnostics");
+        let params: PublishDiagnosticsParams =
+            serde_json::from_value(body["params"].clone()).expect("params");
+        assert_eq!(
+            params,
+            PublishDiagnosticsParams::new(uri.clone(), vec![d], Some(7))
+        );
+        let none: serde_json::Value =
+            serde_json::from_slice(&publication(&uri, None, b"[]")).expect("valid JSON");
+        assert!(none["params"].get("version").is_none(), "{none}");
+    }
 
     #[test]
     fn unpinned_image_becomes_an_error_with_rule_code_and_link() {

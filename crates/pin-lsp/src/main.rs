@@ -69,9 +69,9 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        let (input, output, outbox) = transport::guarded_stdio();
         let (service, socket) =
-            LspService::new(move |client| server::Backend::new(client, set_log_level));
-        let (input, output) = transport::guarded_stdio();
+            LspService::new(move |client| server::Backend::new(client, outbox, set_log_level));
         Server::new(input, output, socket)
             .concurrency_level(CONCURRENCY)
             .serve(service)

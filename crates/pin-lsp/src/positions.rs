@@ -101,20 +101,21 @@ pub fn byte_range(
     a.min(b)..a.max(b)
 }
 
-/// Apply `textDocument/didChange` content changes in order; a change without a range replaces
-/// the whole text.
+/// Apply `textDocument/didChange` content changes to `source` in order; a change without a
+/// range replaces the whole text.
 pub fn apply_changes(
-    text: String,
+    source: &SourceFile,
     changes: Vec<TextDocumentContentChangeEvent>,
     enc: Encoding,
 ) -> SourceFile {
-    let mut source = SourceFile::new(text);
+    let mut current: Option<SourceFile> = None;
     for change in changes {
+        let old = current.as_ref().unwrap_or(source);
         let next = match change.range {
             None => change.text,
             Some(r) => {
-                let bytes = byte_range(&source, r, enc);
-                let old = source.text();
+                let bytes = byte_range(old, r, enc);
+                let old = old.text();
                 let mut s = String::with_capacity(old.len() + change.text.len());
                 s.push_str(&old[..bytes.start]);
                 s.push_str(&change.text);
@@ -122,9 +123,9 @@ pub fn apply_changes(
                 s
             }
         };
-        source = SourceFile::new(next);
+        current = Some(SourceFile::new(next));
     }
-    source
+    current.unwrap_or_else(|| source.clone())
 }
 
 fn saturating_u32(n: usize) -> u32 {
@@ -185,7 +186,7 @@ mod tests {
                 text: "!".to_string(),
             },
         ];
-        let out = apply_changes("a: é\nb".to_string(), changes, Encoding::Utf16);
+        let out = apply_changes(&src("a: é\nb"), changes, Encoding::Utf16);
         assert_eq!(out.text(), "a: 𝄞!\nb");
     }
 

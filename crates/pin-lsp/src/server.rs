@@ -24,6 +24,7 @@ use crate::hover;
 use crate::positions::{self, Encoding};
 use crate::session::{analyzer_path, ClientInfo, Linted, Session, SetLogLevel, Snapshot};
 use crate::settings::ClientSettings;
+use crate::transport::Outbox;
 use crate::workspace::is_pipeline_file;
 
 /// `workspace/executeCommand`: apply every safe fix of one file (argument: its URI, as a
@@ -39,10 +40,11 @@ pub struct Backend {
 }
 
 impl Backend {
-    /// A server talking to `client`; `set_log_level` applies the `logLevel` setting.
-    pub fn new(client: Client, set_log_level: SetLogLevel) -> Backend {
+    /// A server talking to `client` (diagnostics go out through `outbox`); `set_log_level`
+    /// applies the `logLevel` setting.
+    pub fn new(client: Client, outbox: Outbox, set_log_level: SetLogLevel) -> Backend {
         Backend {
-            session: Arc::new(Session::new(client, set_log_level)),
+            session: Arc::new(Session::new(client, outbox, set_log_level)),
         }
     }
 
@@ -361,7 +363,7 @@ impl LanguageServer for Backend {
         let encoding = self.session.info().encoding;
         let changes = params.content_changes;
         let known = self.session.change(&doc.uri, doc.version, |old| {
-            positions::apply_changes(old.text().to_string(), changes, encoding)
+            positions::apply_changes(old, changes, encoding)
         });
         if known {
             self.session.schedule_lint(&doc.uri);
@@ -376,10 +378,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.session.close(&uri);
-        self.session
-            .client
-            .publish_diagnostics(uri, Vec::new(), None)
-            .await;
+        self.session.publish(&uri, None, b"[]");
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -21,12 +21,13 @@ use pin_resolve::{Catalog, Resolver, ResolverOptions};
 use tower_lsp_server::ls_types::{Diagnostic, Uri};
 use tower_lsp_server::Client;
 
-use crate::diagnostics::to_diagnostic;
+use crate::diagnostics::{publication, to_diagnostic};
 use crate::lookup::{FactCache, Lookup};
 use crate::positions::Encoding;
 use crate::settings::{ClientSettings, ConfigCache};
 use crate::templates::{self, Hints, LayerFile, TemplateCache, View};
-use crate::workspace::WorkspaceIndex;
+use crate::transport::Outbox;
+use crate::workspace::{is_pipeline_file, WorkspaceIndex};
 
 /// Minimum time between two lint runs of one document. The first change after a quiet period
 /// is linted at once; changes arriving faster are coalesced into one run over the latest text.
@@ -111,9 +112,9 @@ struct Doc {
     scheduled: bool,
     last_run: Option<Instant>,
     run_seq: u64,
-    published: Arc<tokio::sync::Mutex<u64>>,
-    /// What was published last: the version and the diagnostics.
-    last_published: Option<(i32, Vec<Diagnostic>)>,
+    published: Arc<Mutex<u64>>,
+    /// What was published last: the version and the diagnostics (as JSON).
+    last_published: Option<(i32, Vec<u8>)>,
     /// The files of the template run of the last lint.
     scope: HashSet<String>,
     /// The version whose change was last passed on to the documents sharing its templates.
@@ -203,6 +204,8 @@ pub struct ClientInfo {
 pub struct Session {
     /// The connection to the client.
     pub client: Client,
+    /// Where diagnostics go.
+    outbox: Outbox,
     docs: Mutex<HashMap<Uri, Doc>>,
     config: RwLock<Arc<Config>>,
     /// Registry answers.
@@ -219,10 +222,11 @@ pub struct Session {
 
 impl Session {
     /// A session with default settings (offline, no catalogs).
-    pub fn new(client: Client, set_log_level: SetLogLevel) -> Session {
+    pub fn new(client: Client, outbox: Outbox, set_log_level: SetLogLevel) -> Session {
         let (config, _) = Config::build(ClientSettings::default(), None, None);
         Session {
             client,
+            outbox,
             docs: Mutex::new(HashMap::new()),
             config: RwLock::new(Arc::new(config)),
             facts: FactCache::default(),
@@ -387,22 +391,33 @@ impl Session {
     /// layer's view of the workspace. Blocking (the layer may run): call it off the async
     /// workers when it may be slow.
     pub fn findings(self: &Arc<Self>, snapshot: &Snapshot) -> Linted {
+        self.findings_then(snapshot, |linted| linted)
+    }
+
+    /// [`Session::findings`], handed to `then` before the temporary trees of a template run
+    /// are freed (the lint publishes from there).
+    fn findings_then<R>(
+        self: &Arc<Self>,
+        snapshot: &Snapshot,
+        then: impl FnOnce(Linted) -> R,
+    ) -> R {
         let (settings, included) = self.configs.settings_for(&snapshot.uri);
         if !included {
-            return Linted {
+            return then(Linted {
                 facts: Facts::none(),
                 findings: Vec::new(),
                 view: View::plain(snapshot.analysis().clone()),
-            };
+            });
         }
-        let view = self.view(snapshot);
-        let facts = self.facts(&view, &snapshot.uri);
-        let findings = view.findings(&settings, &facts);
-        Linted {
-            facts,
-            findings,
-            view,
-        }
+        self.view_then(snapshot, |view| {
+            let facts = self.facts(&view, &snapshot.uri);
+            let findings = view.findings(&settings, &facts);
+            then(Linted {
+                facts,
+                findings,
+                view,
+            })
+        })
     }
 
     /// The name the template layer gives the file at `path`: relative to the workspace folder
@@ -460,16 +475,35 @@ impl Session {
     }
 
     /// A snapshot as the rules see it: with the template layer's results when it is an Azure
-    /// Pipelines file and the workspace has been read.
-    pub fn view(&self, snapshot: &Snapshot) -> View {
+    /// Pipelines file and the workspace has been read. Handed to `then` before the temporary
+    /// trees of a template run are freed.
+    fn view_then<R>(&self, snapshot: &Snapshot, then: impl FnOnce(View) -> R) -> R {
+        if !self.workspace.is_ready() {
+            return then(View::plain(snapshot.analysis().clone()));
+        }
+        // A version not analysed yet is parsed once, for its analysis and for the layer.
+        let yaml = (snapshot.analysis.get().is_none()
+            && is_pipeline_file(Path::new(&snapshot.path)))
+        .then(|| pin_core::yaml::parse(snapshot.source.text()));
+        if let Some(parsed) = &yaml {
+            let text = snapshot.source.text().to_string();
+            let _ =
+                snapshot
+                    .analysis
+                    .set(Arc::new(Analysis::from_yaml(&snapshot.path, text, parsed)));
+        }
         let analysis = snapshot.analysis();
-        if !self.workspace.is_ready() || !templates::takes_part(&snapshot.path, analysis) {
-            return View::plain(analysis.clone());
+        if !templates::takes_part(&snapshot.path, analysis) {
+            return then(View::plain(analysis.clone()));
         }
         let files = self.layer_files(snapshot);
         let scope = templates::scope(&files, 0);
-        let run = self.templates.run(&files, &scope);
-        View::with_run(analysis, run, files[0].name.clone())
+        let tree = yaml.map(|parsed| match parsed {
+            Ok(tree) | Err((_, tree)) => tree,
+        });
+        self.templates.run_then(&files, &scope, tree, |run| {
+            then(View::with_run(analysis, run, files[0].name.clone()))
+        })
     }
 
     /// Lint again the open documents (other than `uri`) among `names` (template-layer names).
@@ -546,11 +580,21 @@ impl Session {
         };
         let this = self.clone();
         let uri = uri.clone();
+        if delay.is_zero() && self.workspace.is_ready() {
+            tokio::task::spawn_blocking(move || this.lint(&uri));
+            return;
+        }
         tokio::spawn(async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            this.lint(uri).await;
+            if !this.workspace.is_ready() {
+                // The template layer needs the workspace; the index ending relints anyway.
+                let _ = tokio::time::timeout(INDEX_WAIT, this.workspace.wait_ready()).await;
+            }
+            if let Err(e) = tokio::task::spawn_blocking(move || this.lint(&uri)).await {
+                tracing::error!("a lint run failed: {e}");
+            }
         });
     }
 
@@ -562,14 +606,12 @@ impl Session {
         }
     }
 
-    async fn lint(self: Arc<Self>, uri: Uri) {
-        if !self.workspace.is_ready() {
-            // The template layer needs the workspace; the index ending relints anyway.
-            let _ = tokio::time::timeout(INDEX_WAIT, self.workspace.wait_ready()).await;
-        }
+    /// One lint run, on a blocking thread: the diagnostics of the document's current snapshot,
+    /// published from here if that snapshot is still current and no later run has published.
+    fn lint(self: Arc<Self>, uri: &Uri) {
         let (snapshot, seq, published) = {
             let mut docs = self.lock_docs();
-            let Some(doc) = docs.get_mut(&uri) else {
+            let Some(doc) = docs.get_mut(uri) else {
                 return;
             };
             doc.scheduled = false;
@@ -578,86 +620,110 @@ impl Session {
             (doc.snapshot.clone(), doc.run_seq, doc.published.clone())
         };
         let encoding = self.info().encoding;
-        let this = self.clone();
-        let snap = snapshot.clone();
-        let computed = tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let source = &snap.analysis().source;
-            let analysed = started.elapsed();
-            let linted = this.findings(&snap);
+        let started = Instant::now();
+        let sharing = self.findings_then(&snapshot, |linted| {
+            let source = &linted.view.analysis.source;
             let diagnostics = linted
                 .findings
                 .iter()
                 .map(|f| to_diagnostic(f, source, encoding))
                 .collect::<Vec<Diagnostic>>();
+            let json = serde_json::to_vec(&diagnostics).unwrap_or_else(|e| {
+                tracing::error!("cannot serialise diagnostics: {e}");
+                b"[]".to_vec()
+            });
             tracing::debug!(
-                version = snap.version,
+                version = snapshot.version,
                 findings = diagnostics.len(),
-                "linted in {:?} (analysis {analysed:?})",
+                "linted in {:?}",
                 started.elapsed()
             );
-            (diagnostics, templates::names_of(linted.view.run()))
-        })
-        .await;
-        let (diagnostics, scope) = match computed {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!("lint of {} failed: {e}", uri.as_str());
-                return;
-            }
-        };
-        let mut last = published.lock().await;
-        let (current, unchanged, sharing) = {
-            let mut docs = self.lock_docs();
-            match docs.get_mut(&uri) {
-                Some(doc) if doc.snapshot.version == snapshot.version && seq > *last => {
-                    let unchanged = doc.last_published.as_ref()
-                        == Some(&(snapshot.version, diagnostics.clone()));
-                    // A new text changes what the documents sharing its templates see.
-                    let sharing = (doc.passed_on != Some(snapshot.version)).then(|| {
-                        doc.passed_on = Some(snapshot.version);
-                        doc.scope
-                            .union(&scope)
-                            .cloned()
-                            .collect::<HashSet<String>>()
-                    });
-                    doc.scope = scope;
-                    if !unchanged {
-                        doc.last_published = Some((snapshot.version, diagnostics.clone()));
-                    }
-                    (Some(snapshot.version), unchanged, sharing)
+            let scope = templates::names_of(linted.view.run());
+            self.settle(uri, &snapshot, seq, &published, json, scope)
+        });
+        if let Some(names) = sharing {
+            self.lint_sharing(uri, &names);
+        }
+        let problems = self.configs.take_errors();
+        if !problems.is_empty() {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                for problem in problems {
+                    tracing::warn!("{problem}");
+                    client
+                        .show_message(tower_lsp_server::ls_types::MessageType::WARNING, problem)
+                        .await;
                 }
-                other => {
-                    tracing::debug!(
-                        "dropping diagnostics of {} version {} (now {:?})",
-                        uri.as_str(),
-                        snapshot.version,
-                        other.map(|d| d.snapshot.version)
-                    );
-                    return;
-                }
+            });
+        }
+    }
+
+    /// Publish a run's diagnostics if its snapshot is still the document's current one, no
+    /// later run has published, and they differ from what was published for this version.
+    /// Returns the template-layer names of the documents to lint again when this version's
+    /// text has not been passed on to them yet.
+    fn settle(
+        &self,
+        uri: &Uri,
+        snapshot: &Snapshot,
+        seq: u64,
+        published: &Mutex<u64>,
+        diagnostics: Vec<u8>,
+        scope: HashSet<String>,
+    ) -> Option<HashSet<String>> {
+        let mut last = published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut docs = self.lock_docs();
+        let doc = match docs.get_mut(uri) {
+            Some(doc) if doc.snapshot.version == snapshot.version && seq > *last => doc,
+            other => {
+                tracing::debug!(
+                    "dropping diagnostics of {} version {} (now {:?})",
+                    uri.as_str(),
+                    snapshot.version,
+                    other.map(|d| d.snapshot.version)
+                );
+                return None;
             }
         };
         *last = seq;
+        let unchanged = doc
+            .last_published
+            .as_ref()
+            .is_some_and(|(v, d)| *v == snapshot.version && *d == diagnostics);
         if unchanged {
             tracing::debug!(
-                "diagnostics of {} version {current:?} unchanged",
-                uri.as_str()
+                "diagnostics of {} version {} unchanged",
+                uri.as_str(),
+                snapshot.version
             );
         } else {
-            self.client
-                .publish_diagnostics(uri.clone(), diagnostics, Some(snapshot.version))
-                .await;
+            self.publish(uri, Some(snapshot.version), &diagnostics);
+            doc.last_published = Some((snapshot.version, diagnostics));
         }
-        drop(last);
-        if let Some(names) = sharing {
-            self.lint_sharing(&uri, &names);
-        }
-        for problem in self.configs.take_errors() {
-            tracing::warn!("{problem}");
-            self.client
-                .show_message(tower_lsp_server::ls_types::MessageType::WARNING, problem)
-                .await;
+        // A new text changes what the documents sharing its templates see.
+        let sharing = (doc.passed_on != Some(snapshot.version)).then(|| {
+            doc.passed_on = Some(snapshot.version);
+            doc.scope
+                .union(&scope)
+                .cloned()
+                .collect::<HashSet<String>>()
+        });
+        doc.scope = scope;
+        sharing
+    }
+
+    /// Publish diagnostics (already serialised as a JSON array) for a document.
+    pub fn publish(&self, uri: &Uri, version: Option<i32>, diagnostics_json: &[u8]) {
+        if !self
+            .outbox
+            .send(&publication(uri, version, diagnostics_json))
+        {
+            tracing::warn!(
+                "the output is closed; diagnostics of {} dropped",
+                uri.as_str()
+            );
         }
     }
 

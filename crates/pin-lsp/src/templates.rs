@@ -10,15 +10,19 @@
 //! those references, the layer's results for its files are the same as over the whole
 //! workspace.
 //!
-//! Runs are cached by the exact analyses they read: an edit re-expands the edited document's
-//! component once, other documents of that component reuse the run, and unchanged files keep
-//! their per-file analyses (pin-core reuses their references).
+//! Runs are cached by the contents they read: an edit re-expands the edited document's
+//! component once, other documents of that component (and opening a file as it is on disk)
+//! reuse the run, concurrent requests for the same run wait for one computation, and
+//! unchanged files keep their per-file analyses (pin-core reuses their references).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::hash::{Hash as _, Hasher as _};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pin_core::dialect::Dialect;
+use pin_core::template::repo::{Input, Repository};
 use pin_core::template::{self, FileExtras, TemplateAnalysis};
+use pin_core::yaml::Yaml;
 use pin_core::Analysis;
 
 /// Template runs kept for reuse (each holds the analyses it read).
@@ -38,6 +42,8 @@ pub struct Hints {
     computed: bool,
     /// The file may define container resources (it mentions `containers`).
     containers: bool,
+    /// A digest of the text (with its length), which identifies it in cached runs.
+    content: (u64, usize),
 }
 
 /// Characters after which a template path's file name may start inside a word.
@@ -88,10 +94,13 @@ impl Hints {
         }
         names.sort_unstable();
         names.dedup();
+        let mut hasher = std::hash::DefaultHasher::new();
+        text.hash(&mut hasher);
         Hints {
             names,
             computed,
             containers: text.contains("containers"),
+            content: (hasher.finish(), text.len()),
         }
     }
 }
@@ -157,12 +166,13 @@ pub fn scope(files: &[LayerFile], doc: usize) -> Vec<usize> {
         .collect()
 }
 
-/// One run of the layer over a set of analyses.
+/// What identifies a run: `(name, content)` of every file read, sorted by name.
+type RunKey = Vec<(String, (u64, usize))>;
+
+/// One run of the layer over a set of files.
 pub struct TemplateRun {
-    /// `(name, analysis identity)` of every file read, sorted by name.
-    key: Vec<(String, usize)>,
-    /// The analyses read (kept alive so that the identities in `key` stay unique).
-    _inputs: Vec<Arc<Analysis>>,
+    /// Names of the files read.
+    names: Vec<String>,
     /// What the layer found.
     pub result: TemplateAnalysis,
     /// Analyses with the layer's references added, made on demand.
@@ -172,10 +182,11 @@ pub struct TemplateRun {
 impl TemplateRun {
     /// Names of the files this run read.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.key.iter().map(|(n, _)| n.as_str())
+        self.names.iter().map(String::as_str)
     }
 
-    /// `analysis` (the run's input for `name`) with the references the layer found in it.
+    /// `analysis` (the run's input for `name`, or one of the same text) with the references
+    /// the layer found in it.
     fn extended(&self, name: &str, analysis: &Arc<Analysis>) -> Arc<Analysis> {
         let Some(extras) = self.result.file(name).filter(|e| !e.references.is_empty()) else {
             return analysis.clone();
@@ -195,54 +206,104 @@ impl TemplateRun {
     }
 }
 
-fn key_of(files: &[LayerFile], scope: &[usize]) -> Vec<(String, usize)> {
-    let mut key: Vec<(String, usize)> = scope
+fn key_of(files: &[LayerFile], scope: &[usize]) -> RunKey {
+    let mut key: RunKey = scope
         .iter()
-        .map(|&i| {
-            let f = &files[i];
-            (f.name.clone(), Arc::as_ptr(&f.analysis) as usize)
-        })
+        .map(|&i| (files[i].name.clone(), files[i].hints.content))
         .collect();
     key.sort();
     key
 }
 
-/// Recent runs of the layer, by the analyses they read.
+/// A cached run, or the one being computed.
+struct Slot {
+    key: RunKey,
+    run: OnceLock<Arc<TemplateRun>>,
+}
+
+/// Recent runs of the layer, by the contents they read.
 #[derive(Default)]
 pub struct TemplateCache {
-    runs: Mutex<VecDeque<Arc<TemplateRun>>>,
+    slots: Mutex<VecDeque<Arc<Slot>>>,
 }
 
 impl TemplateCache {
-    /// The layer's results over `files[scope]`: a cached run that read exactly these
-    /// analyses, else a new run.
-    pub fn run(&self, files: &[LayerFile], scope: &[usize]) -> Arc<TemplateRun> {
+    /// The layer's results over `files[scope]`: a cached run that read the same contents,
+    /// else a new run (computed once when several documents ask for it at the same time).
+    /// `first_yaml`, when given, is the YAML of `files[0]`'s text, which a new run then does
+    /// not parse again.
+    #[cfg(test)]
+    pub fn run(
+        &self,
+        files: &[LayerFile],
+        scope: &[usize],
+        first_yaml: Option<Yaml<'_>>,
+    ) -> Arc<TemplateRun> {
+        self.run_then(files, scope, first_yaml, |run| run)
+    }
+
+    /// [`TemplateCache::run`], handing the run to `then` before the trees a new run read are
+    /// freed (freeing them takes a while on big files; a caller can answer first).
+    pub fn run_then<R>(
+        &self,
+        files: &[LayerFile],
+        scope: &[usize],
+        first_yaml: Option<Yaml<'_>>,
+        then: impl FnOnce(Arc<TemplateRun>) -> R,
+    ) -> R {
         let key = key_of(files, scope);
-        if let Some(hit) = self.lock().iter().find(|r| r.key == key) {
-            return hit.clone();
-        }
-        let started = std::time::Instant::now();
-        let result = template::analyze_analyses(
-            scope
-                .iter()
-                .map(|&i| (files[i].name.as_str(), &*files[i].analysis)),
-            template::Options { inventory: false },
-        );
-        tracing::debug!(
-            files = scope.len(),
-            "template layer ran in {:?}",
-            started.elapsed()
-        );
-        let run = Arc::new(TemplateRun {
-            key,
-            _inputs: scope.iter().map(|&i| files[i].analysis.clone()).collect(),
-            result,
-            extended: Mutex::new(HashMap::new()),
-        });
-        let mut runs = self.lock();
-        runs.push_front(run.clone());
-        runs.truncate(CACHED_RUNS);
-        run
+        let slot = {
+            let mut slots = self.lock();
+            match slots.iter().position(|s| s.key == key) {
+                Some(i) => {
+                    let slot = slots.remove(i).expect("slot index");
+                    slots.push_front(slot.clone());
+                    slot
+                }
+                None => {
+                    let slot = Arc::new(Slot {
+                        key,
+                        run: OnceLock::new(),
+                    });
+                    slots.push_front(slot.clone());
+                    slots.truncate(CACHED_RUNS);
+                    slot
+                }
+            }
+        };
+        let mut read = None;
+        let run = slot
+            .run
+            .get_or_init(|| {
+                let started = std::time::Instant::now();
+                let mut first_yaml = first_yaml;
+                let repo = Repository::build_parsed(scope.iter().map(|&i| {
+                    let f = &files[i];
+                    let input = Input {
+                        path: &f.name,
+                        text: f.analysis.source.text(),
+                        known: Some((f.analysis.dialect, f.analysis.references.as_slice())),
+                    };
+                    (input, if i == 0 { first_yaml.take() } else { None })
+                }));
+                let result =
+                    template::analyze_repository(&repo, template::Options { inventory: false });
+                tracing::debug!(
+                    files = scope.len(),
+                    "template layer ran in {:?}",
+                    started.elapsed()
+                );
+                read = Some(repo);
+                Arc::new(TemplateRun {
+                    names: slot.key.iter().map(|(n, _)| n.clone()).collect(),
+                    result,
+                    extended: Mutex::new(HashMap::new()),
+                })
+            })
+            .clone();
+        let out = then(run);
+        drop(read);
+        out
     }
 
     /// Forget every run (settings that decide which files take part changed).
@@ -250,8 +311,8 @@ impl TemplateCache {
         self.lock().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<TemplateRun>>> {
-        self.runs
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<Slot>>> {
+        self.slots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -408,13 +469,13 @@ mod tests {
             .collect();
         assert!(files.len() > 50, "{} Azure Pipelines files", files.len());
         let all: Vec<usize> = (0..files.len()).collect();
-        let whole = TemplateCache::default().run(&files, &all);
+        let whole = TemplateCache::default().run(&files, &all, None);
         let cache = TemplateCache::default();
         let mut smaller = 0;
         for (i, f) in files.iter().enumerate() {
             let scope = scope(&files, i);
             smaller += usize::from(scope.len() < files.len());
-            let run = cache.run(&files, &scope);
+            let run = cache.run(&files, &scope, None);
             assert_eq!(
                 run.result.file(&f.name),
                 whole.result.file(&f.name),
@@ -447,9 +508,15 @@ mod tests {
         ];
         let cache = TemplateCache::default();
         let s = scope(&files, 1);
-        let a = cache.run(&files, &s);
-        let b = cache.run(&files, &s);
+        let a = cache.run(&files, &s, None);
+        let b = cache.run(&files, &s, None);
         assert!(Arc::ptr_eq(&a, &b));
+        // The same texts analysed again (a file opened as it is on disk): the same run.
+        let reopened: Vec<LayerFile> = files
+            .iter()
+            .map(|f| file(&f.name, f.analysis.source.text()))
+            .collect();
+        assert!(Arc::ptr_eq(&a, &cache.run(&reopened, &s, None)));
         let mut changed = files.clone();
         changed[0] = file(
             "ci.yml",
@@ -459,7 +526,7 @@ mod tests {
                 .text()
                 .replace("c: linux", "c: linx"),
         );
-        let c = cache.run(&changed, &s);
+        let c = cache.run(&changed, &s, None);
         assert!(!Arc::ptr_eq(&a, &c));
         let problems = |r: &TemplateRun| {
             r.result

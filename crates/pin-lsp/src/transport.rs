@@ -6,6 +6,10 @@
 //! answers frames that are not JSON-RPC with the proper error (`-32700` parse error, `-32600`
 //! invalid request) and passes only well-formed messages on. The server's own output is
 //! re-framed onto stdout through the same writer, so the two never interleave mid-frame.
+//!
+//! Diagnostics, the largest and most frequent messages, skip the framework: the session
+//! serialises them once, straight into a frame, and hands the frame to the same writer through
+//! an [`Outbox`].
 
 use serde_json::{json, Value};
 use tokio::io::{
@@ -194,14 +198,29 @@ async fn write_output<W: AsyncWrite + Unpin>(
     }
 }
 
+/// Sends whole messages to the client, in order with everything else the server writes.
+#[derive(Clone)]
+pub struct Outbox(mpsc::UnboundedSender<Vec<u8>>);
+
+impl Outbox {
+    /// Send one message body (a serialised JSON-RPC message); false when the output is closed.
+    pub fn send(&self, body: &[u8]) -> bool {
+        self.0.send(frame(body)).is_ok()
+    }
+}
+
 /// The streams to hand to `tower_lsp_server::Server::new`: stdin and stdout behind the
-/// validating layer. The pumps run as tasks of the current runtime.
-pub fn guarded_stdio() -> (tokio::io::DuplexStream, tokio::io::DuplexStream) {
+/// validating layer, and an [`Outbox`] onto stdout. The pumps run as tasks of the current
+/// runtime.
+pub fn guarded_stdio() -> (tokio::io::DuplexStream, tokio::io::DuplexStream, Outbox) {
     guard(tokio::io::stdin(), tokio::io::stdout())
 }
 
 /// [`guarded_stdio`] over any pair of streams.
-pub fn guard<R, W>(input: R, output: W) -> (tokio::io::DuplexStream, tokio::io::DuplexStream)
+pub fn guard<R, W>(
+    input: R,
+    output: W,
+) -> (tokio::io::DuplexStream, tokio::io::DuplexStream, Outbox)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -210,9 +229,9 @@ where
     let (server_out, from_server) = tokio::io::duplex(1 << 16);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(pump_input(input, to_server, tx.clone()));
-    tokio::spawn(pump_output(from_server, tx));
+    tokio::spawn(pump_output(from_server, tx.clone()));
     tokio::spawn(write_output(output, rx));
-    (server_in, server_out)
+    (server_in, server_out, Outbox(tx))
 }
 
 #[cfg(test)]
