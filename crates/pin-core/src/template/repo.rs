@@ -176,12 +176,7 @@ impl<'t> Repository<'t> {
             });
             repo.by_path.insert(path, repo.files.len());
             let mut line_starts = vec![0];
-            line_starts.extend(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i + 1),
-            );
+            line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
             repo.files.push(File {
                 path,
                 text,
@@ -361,6 +356,15 @@ impl<'t> Repository<'t> {
     }
 }
 
+/// Whether `path` ends in `.yml` or `.yaml`, in any case (checked for every scalar of every
+/// file, so without allocating).
+fn has_yaml_extension(path: &str) -> bool {
+    let b = path.as_bytes();
+    let ends =
+        |ext: &[u8]| b.len() >= ext.len() && b[b.len() - ext.len()..].eq_ignore_ascii_case(ext);
+    ends(b".yml") || ends(b".yaml")
+}
+
 /// Collapse `.` and `..` segments (a leading `/` is kept).
 pub fn normalize(path: &str) -> String {
     let rooted = path.starts_with('/');
@@ -417,11 +421,10 @@ impl Reader<'_> {
                     // `path@repo`: the path part decides (a `@${{ parameters.repo }}` suffix
                     // is usually `self`).
                     let path = s.trim().split_once('@').map_or(s.trim(), |(p, _)| p);
-                    let lower = path.to_ascii_lowercase();
                     if !script
+                        && has_yaml_extension(path)
                         && !path.contains("${{")
                         && !path.contains(char::is_whitespace)
-                        && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
                     {
                         self.includes.push(path.to_string());
                     }
@@ -653,6 +656,16 @@ mod tests {
             .as_ref()
             .and_then(|r| r.get("steps"))
             .is_some());
+    }
+
+    #[test]
+    fn template_paths_end_in_yml_or_yaml_in_any_case() {
+        for yes in ["a.yml", "eng/B.YAML", "x/.Yml", ".yaml"] {
+            assert!(has_yaml_extension(yes), "{yes}");
+        }
+        for no in ["a.yml.txt", "yml", "a.ym", "é", "", "a.json"] {
+            assert!(!has_yaml_extension(no), "{no}");
+        }
     }
 
     #[test]
