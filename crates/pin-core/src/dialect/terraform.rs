@@ -74,8 +74,10 @@ fn tokenize(src: &str) -> (Vec<(Tok, Range<usize>)>, Vec<Comment<'_>>) {
                 i = end;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end = src[i + 2..].find("*/").map_or(b.len(), |n| i + 2 + n + 2);
-                let body_end = end.saturating_sub(2).max(i + 2);
+                // An unclosed comment runs to the end of the text (body included).
+                let (body_end, end) = src[i + 2..]
+                    .find("*/")
+                    .map_or((b.len(), b.len()), |n| (i + 2 + n, i + 2 + n + 2));
                 comments.push(Comment {
                     span: i..end,
                     text: Cow::Borrowed(&src[i + 2..body_end]),
