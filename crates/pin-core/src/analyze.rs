@@ -1,9 +1,12 @@
 //! The analyzer's entry point: one file's text in, references and findings out.
 
+use std::collections::HashMap;
+
 use crate::dialect::{self, Dialect};
 use crate::facts::Facts;
 use crate::finding::Finding;
 use crate::model::{Kind, Reference};
+use crate::reference::ImageRef;
 use crate::rules::{unused_suppression, Context, Rule, RULES};
 use crate::settings::Settings;
 use crate::source::SourceFile;
@@ -155,6 +158,14 @@ impl Analysis {
             facts,
             settings,
         };
+        // Policies match on the image of the reference a finding sits on: look it up by span
+        // once per file (a linear search per finding is quadratic on huge files).
+        let mut images: HashMap<(usize, usize), Option<&ImageRef>> = HashMap::new();
+        for r in self.references.iter().filter(|r| r.kind == Kind::Container) {
+            images
+                .entry((r.span.start, r.span.end))
+                .or_insert(r.image.as_ref());
+        }
         let mut raw = Vec::new();
         for spec in RULES {
             let Some(rule) = Rule::from_id(spec.id) else {
@@ -164,11 +175,7 @@ impl Analysis {
                 continue;
             }
             for mut f in (spec.check)(&cx) {
-                let image = self
-                    .references
-                    .iter()
-                    .find(|r| r.span == f.span && r.kind == Kind::Container)
-                    .and_then(|r| r.image.as_ref());
+                let image = images.get(&(f.span.start, f.span.end)).copied().flatten();
                 let Some(severity) = settings.severity_for(rule, image) else {
                     continue;
                 };
