@@ -6,12 +6,17 @@
 
 use std::fmt::Write as _;
 
+use anyhow::{Context as _, Result};
+use pin_core::dialect::{self, Dialect};
+use pin_core::template::repo::{self, Repository};
 use pin_core::template::{self, TemplateAnalysis, UnfollowedReason};
+use pin_core::yaml::{self, Yaml};
 use pin_core::{Analysis, Facts, Settings};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::render::FileReport;
+use crate::walk::Input;
 
 /// Run the template layer over the reports' texts. References that only the layer sees as
 /// images (a parameter that becomes a job container in another file) are added to their
@@ -27,6 +32,74 @@ pub fn expand(reports: &mut [FileReport]) -> TemplateAnalysis {
         }
     }
     layer
+}
+
+/// Read and analyse every input in parallel, then run the template layer as [`expand`] does,
+/// with each file's YAML parsed once: the tree that gives a file its references also serves
+/// the layer, which would otherwise parse every Azure Pipelines file again. Output order
+/// follows the sorted inputs.
+pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, TemplateAnalysis)> {
+    let bytes: Vec<Vec<u8>> = inputs
+        .par_iter()
+        .map(|input| {
+            std::fs::read(&input.path).with_context(|| format!("cannot read `{}`", input.display))
+        })
+        .collect::<Result<_>>()?;
+    // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
+    // tree; so are Bicep and Terraform files, which are not YAML.
+    let texts: Vec<Result<String, Vec<u8>>> = bytes
+        .into_par_iter()
+        .map(|b| String::from_utf8(b).map_err(|e| e.into_bytes()))
+        .collect();
+    let (parsed, mut reports): (Vec<Option<Yaml<'_>>>, Vec<FileReport>) = inputs
+        .par_iter()
+        .zip(&texts)
+        .map(|(input, text)| {
+            let path = input.display.as_str();
+            let (yaml, analysis) = match text {
+                Ok(text) if dialect::detect_text(path).is_none() => {
+                    let parsed = yaml::parse(text);
+                    let analysis = Analysis::from_yaml(path, text.clone(), &parsed);
+                    let keep = analysis.dialect == Some(Dialect::AzurePipelines);
+                    let yaml = keep.then(|| parsed.unwrap_or_else(|(_, partial)| partial));
+                    (yaml, analysis)
+                }
+                Ok(text) => (None, Analysis::new(path, text.clone())),
+                Err(bytes) => (None, Analysis::from_bytes(path, bytes.clone())),
+            };
+            let report = FileReport {
+                path: input.display.clone(),
+                analysis,
+                findings: Vec::new(),
+            };
+            (yaml, report)
+        })
+        .unzip();
+    let layer = {
+        let files = inputs.iter().zip(&texts).zip(&reports).zip(parsed).map(
+            |(((input, text), report), yaml)| {
+                let text = text.as_deref().unwrap_or_default();
+                let input = repo::Input {
+                    path: input.display.as_str(),
+                    text,
+                    known: Some((
+                        report.analysis.dialect,
+                        report.analysis.references.as_slice(),
+                    )),
+                };
+                (input, yaml)
+            },
+        );
+        let repository = Repository::build_parsed(files);
+        template::analyze_repository(&repository, template::Options { inventory: false })
+    };
+    drop(texts);
+    for report in &mut reports {
+        if let Some(extras) = layer.file(&report.path) {
+            extras.extend_analysis(&mut report.analysis);
+        }
+    }
+    Ok((reports, layer))
 }
 
 /// Every report's findings, the same way for `check` and for the verification after

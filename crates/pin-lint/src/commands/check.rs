@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use pin_core::{Rule, Severity};
 
 use crate::args::{CheckArgs, CheckFormat};
-use crate::{analyze, exit, fix, gate, print_out, render, resolve, templates, walk};
+use crate::{exit, fix, gate, print_out, render, resolve, templates, walk};
 
 /// Run `check`.
 pub fn run(args: &CheckArgs) -> Result<u8> {
@@ -20,8 +20,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         return Ok(exit::CLEAN);
     }
     let inputs = gate::select_inputs(args, &mut configs, walk::collect(&args.paths)?)?;
-    let mut reports = analyze(&inputs, |_| Vec::new())?;
-    let template_layer = templates::expand(&mut reports);
+    let (mut reports, template_layer) = templates::analyze_and_expand(&inputs)?;
     let mut settings = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let (_, file_settings) = configs.for_file(&input.path)?;
