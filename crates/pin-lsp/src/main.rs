@@ -69,14 +69,16 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let (input, output, outbox) = transport::guarded_stdio();
+        let (input, output, outbox) =
+            transport::guarded_stdio().context("cannot set up the connection on stdio")?;
         let (service, socket) =
             LspService::new(move |client| server::Backend::new(client, outbox, set_log_level));
         Server::new(input, output, socket)
             .concurrency_level(CONCURRENCY)
             .serve(service)
             .await;
-    });
+        anyhow::Ok(())
+    })?;
     // Background lookups may still hold the runtime; do not wait for them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(())

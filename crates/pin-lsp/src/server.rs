@@ -362,11 +362,13 @@ impl LanguageServer for Backend {
         let doc = params.text_document;
         let encoding = self.session.info().encoding;
         let changes = params.content_changes;
-        let known = self.session.change(&doc.uri, doc.version, |old| {
+        let previous = self.session.change(&doc.uri, doc.version, |old| {
             positions::apply_changes(old, changes, encoding)
         });
-        if known {
+        if let Some(previous) = previous {
             self.session.schedule_lint(&doc.uri);
+            // Freeing the previous version's analysis waits until the lint is under way.
+            drop(previous);
         } else {
             tracing::warn!(
                 "change to a document that is not open: {}",

@@ -325,18 +325,17 @@ impl Session {
         );
     }
 
-    /// Replace a document's text by applying `change` to the current one. Returns false for an
+    /// Replace a document's text by applying `change` to the current one. Returns the previous
+    /// snapshot (for the caller to release once the new one is on its way), or `None` for an
     /// unknown document.
     pub fn change(
         &self,
         uri: &Uri,
         version: i32,
         change: impl FnOnce(&SourceFile) -> SourceFile,
-    ) -> bool {
+    ) -> Option<Arc<Snapshot>> {
         let mut docs = self.lock_docs();
-        let Some(doc) = docs.get_mut(uri) else {
-            return false;
-        };
+        let doc = docs.get_mut(uri)?;
         if version <= doc.snapshot.version {
             tracing::warn!(
                 "change to version {version} of {} arrived after version {}",
@@ -345,8 +344,10 @@ impl Session {
             );
         }
         let source = change(&doc.snapshot.source);
-        doc.snapshot = Arc::new(Snapshot::new(uri.clone(), version, source));
-        true
+        Some(std::mem::replace(
+            &mut doc.snapshot,
+            Arc::new(Snapshot::new(uri.clone(), version, source)),
+        ))
     }
 
     /// Forget a closed document; the open documents that shared templates with it are linted
