@@ -489,3 +489,88 @@ fn hovers_tell_where_a_built_image_comes_from() {
     );
     assert!(lsp.shutdown().success());
 }
+
+#[test]
+fn images_passed_through_templates_are_pinned_where_they_are_written() {
+    // ci.yml (not open) hands `testImage` to build-job.yml as a parameter; the catalog knows
+    // its digest. The quick fix in ci.yml and the workspace bump both pin the literal there.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("root");
+    copy_tree(&fixture_dir("workspace"), &root);
+    let image = "mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04";
+    std::fs::write(root.join("digests.tsv"), format!("{image}\t{DIGEST}\n")).expect("catalog");
+    let ci = root.join("eng/pipelines/ci.yml");
+    let job = root.join("eng/pipelines/templates/build-job.yml");
+    let (ci_uri, job_uri) = (file_uri(&ci), file_uri(&job));
+    let ci_text = std::fs::read_to_string(&ci).expect("ci.yml");
+    let mut lsp = Lsp::start();
+    lsp.initialize(
+        &root,
+        json!({"workspace": {"workspaceEdit": {"documentChanges": true}}}),
+        json!({"pinLint": {"catalogs": ["digests.tsv"]}}),
+    );
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": job_uri, "languageId": "yaml", "version": 1,
+               "text": std::fs::read_to_string(&job).expect("build-job.yml")}}),
+    );
+    lsp.diagnostics_at(&job_uri, 1);
+
+    let result = lsp.request(
+        "workspace/executeCommand",
+        json!({"command": "pinLint.bumpWorkspace", "arguments": []}),
+    );
+    assert_eq!(result["result"]["applied"], true, "{result}");
+    let apply = lsp
+        .seen
+        .iter()
+        .find(|m| m["method"] == "workspace/applyEdit")
+        .expect("applyEdit sent")
+        .clone();
+    let edits = support::edits_for(&apply["params"]["edit"], &ci_uri);
+    assert_eq!(edits.len(), 1, "{apply}");
+    let bumped = support::apply_text_edits(&ci_text, &edits);
+    assert_eq!(
+        bumped,
+        ci_text.replace(image, &format!("{image}@{DIGEST}")),
+        "only the literal handed to the template is pinned"
+    );
+
+    // Open ci.yml: the finding on the literal offers the pin as a quick fix.
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": ci_uri, "languageId": "yaml", "version": 1,
+               "text": ci_text}}),
+    );
+    let d = lsp.diagnostics_at(&ci_uri, 1);
+    let finding = d["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("via eng/pipelines/ci.yml"))
+        })
+        .unwrap_or_else(|| panic!("no finding with a template chain: {d}"))
+        .clone();
+    let actions = lsp.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": ci_uri}, "range": finding["range"],
+               "context": {"diagnostics": [finding]}}),
+    );
+    let pin = actions["result"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Pin to sha256:"))
+        })
+        .unwrap_or_else(|| panic!("no Pin action: {actions}"))
+        .clone();
+    let pinned = support::apply_text_edits(&ci_text, &support::edits_for(&pin["edit"], &ci_uri));
+    assert_eq!(pinned, bumped);
+    assert!(lsp.shutdown().success());
+}
