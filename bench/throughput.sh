@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# throughput: analysis throughput of the release `pin-lint` on one core, in MB/s of YAML.
+#
+# The shared corpus's YAML files (read in place from $PIN_LINT_SHARED/corpus, default
+# ../shared/corpus) are copied into a temporary tree as many times as needed to reach each size
+# (default 5, 10, 20 and 40 MB; 1 MB = 10^6 bytes). Each run is pinned to one core
+# (`taskset -c 0`, RAYON_NUM_THREADS=1) and its output goes to /dev/null. Prints the fastest
+# and median of ROUNDS runs per size, and how throughput at the largest size compares with the
+# smallest (1.00 = linear scaling).
+#
+#   bench/throughput.sh                  # `pin-lint refs`
+#   COMMAND=check bench/throughput.sh    # `pin-lint check` (adds the template layer and rules)
+#   SIZES="20" ROUNDS=10 bench/throughput.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${PIN_LINT_SHARED:-$root/../shared}
+corpus=$shared/corpus
+sizes=${SIZES:-5 10 20 40}
+rounds=${ROUNDS:-5}
+command=${COMMAND:-refs}
+[ -d "$corpus" ] || { echo "shared corpus not found at $corpus; set PIN_LINT_SHARED" >&2; exit 2; }
+command -v taskset >/dev/null || { echo "taskset is needed: apt-get install -y util-linux" >&2; exit 2; }
+
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pin-lint
+bin=$root/target/release/pin-lint
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/one"
+(cd "$corpus" && find . -type f \( -name '*.yml' -o -name '*.yaml' \) -print0) |
+  while IFS= read -r -d '' f; do
+    mkdir -p "$tmp/one/$(dirname "$f")"
+    cp "$corpus/$f" "$tmp/one/$f"
+  done
+copy_bytes=$(find "$tmp/one" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+copy_files=$(find "$tmp/one" -type f | wc -l)
+
+largest=0
+for s in $sizes; do [ "$s" -gt "$largest" ] && largest=$s; done
+copies_needed() { echo $(( ($1 * 1000000 + copy_bytes - 1) / copy_bytes )); }
+max_copies=$(copies_needed "$largest")
+for i in $(seq 1 "$max_copies"); do cp -r "$tmp/one" "$tmp/copy$i"; done
+
+now() { date +%s.%N; }
+echo "corpus YAML: $copy_files files, $copy_bytes bytes per copy; \`pin-lint $command\` on one core, $rounds rounds"
+printf '%8s %8s %10s %12s %12s %10s\n' size copies files fastest median "MB/s"
+first_rate=""
+last_rate=""
+for s in $sizes; do
+  n=$(copies_needed "$s")
+  paths=()
+  for i in $(seq 1 "$n"); do paths+=("copy$i"); done
+  bytes=$((n * copy_bytes))
+  times=()
+  for _ in $(seq 1 "$rounds"); do
+    start=$(now)
+    (cd "$tmp" && RAYON_NUM_THREADS=1 taskset -c 0 "$bin" "$command" "${paths[@]}" >/dev/null) || [ $? -eq 1 ]
+    end=$(now)
+    times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.6f", b - a}')")
+  done
+  sorted=($(printf '%s\n' "${times[@]}" | sort -g))
+  fastest=${sorted[0]}
+  median=${sorted[$((rounds / 2))]}
+  rate=$(awk -v b="$bytes" -v t="$fastest" 'BEGIN {printf "%.3f", b / 1000000 / t}')
+  [ -z "$first_rate" ] && first_rate=$rate
+  last_rate=$rate
+  printf '%6.1f MB %8d %10d %10.3f s %10.3f s %10.1f\n' \
+    "$(awk -v b="$bytes" 'BEGIN {print b / 1000000}')" "$n" "$((n * copy_files))" "$fastest" "$median" "$rate"
+done
+printf 'throughput at the largest size / at the smallest: %.2f (1.00 = linear)\n' \
+  "$(awk -v a="$last_rate" -v b="$first_rate" 'BEGIN {print a / b}')"
