@@ -503,7 +503,10 @@ impl Session {
             Ok(tree) | Err((_, tree)) => tree,
         });
         self.templates.run_then(&files, &scope, tree, |run| {
-            then(View::with_run(analysis, run, files[0].name.clone()))
+            then(match run {
+                Some(run) => View::with_run(analysis, run, files[0].name.clone()),
+                None => View::plain(analysis.clone()),
+            })
         })
     }
 

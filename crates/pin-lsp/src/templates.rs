@@ -239,17 +239,18 @@ impl TemplateCache {
         scope: &[usize],
         first_yaml: Option<Yaml<'_>>,
     ) -> Arc<TemplateRun> {
-        self.run_then(files, scope, first_yaml, |run| run)
+        self.run_then(files, scope, first_yaml, |run| run.expect("the layer ran"))
     }
 
     /// [`TemplateCache::run`], handing the run to `then` before the trees a new run read are
-    /// freed (freeing them takes a while on big files; a caller can answer first).
+    /// freed (freeing them takes a while on big files; a caller can answer first). `None` when
+    /// the layer failed (a panic, logged): the documents are then judged file by file.
     pub fn run_then<R>(
         &self,
         files: &[LayerFile],
         scope: &[usize],
         first_yaml: Option<Yaml<'_>>,
-        then: impl FnOnce(Arc<TemplateRun>) -> R,
+        then: impl FnOnce(Option<Arc<TemplateRun>>) -> R,
     ) -> R {
         let key = key_of(files, scope);
         let slot = {
@@ -272,35 +273,46 @@ impl TemplateCache {
             }
         };
         let mut read = None;
-        let run = slot
-            .run
-            .get_or_init(|| {
-                let started = std::time::Instant::now();
-                let mut first_yaml = first_yaml;
-                let repo = Repository::build_parsed(scope.iter().map(|&i| {
-                    let f = &files[i];
-                    let input = Input {
-                        path: &f.name,
-                        text: f.analysis.source.text(),
-                        known: Some((f.analysis.dialect, f.analysis.references.as_slice())),
-                    };
-                    (input, if i == 0 { first_yaml.take() } else { None })
-                }));
-                let result =
-                    template::analyze_repository(&repo, template::Options { inventory: false });
-                tracing::debug!(
-                    files = scope.len(),
-                    "template layer ran in {:?}",
-                    started.elapsed()
-                );
-                read = Some(repo);
-                Arc::new(TemplateRun {
-                    names: slot.key.iter().map(|(n, _)| n.clone()).collect(),
-                    result,
-                    extended: Mutex::new(HashMap::new()),
+        let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            slot.run
+                .get_or_init(|| {
+                    let started = std::time::Instant::now();
+                    let mut first_yaml = first_yaml;
+                    let repo = Repository::build_parsed(scope.iter().map(|&i| {
+                        let f = &files[i];
+                        let input = Input {
+                            path: &f.name,
+                            text: f.analysis.source.text(),
+                            known: Some((f.analysis.dialect, f.analysis.references.as_slice())),
+                        };
+                        (input, if i == 0 { first_yaml.take() } else { None })
+                    }));
+                    let result =
+                        template::analyze_repository(&repo, template::Options { inventory: false });
+                    tracing::debug!(
+                        files = scope.len(),
+                        "template layer ran in {:?}",
+                        started.elapsed()
+                    );
+                    read = Some(repo);
+                    Arc::new(TemplateRun {
+                        names: slot.key.iter().map(|(n, _)| n.clone()).collect(),
+                        result,
+                        extended: Mutex::new(HashMap::new()),
+                    })
                 })
-            })
-            .clone();
+                .clone()
+        }));
+        let run = match computed {
+            Ok(run) => Some(run),
+            Err(_) => {
+                tracing::error!(
+                    "the template layer failed on {} files; judging them one by one",
+                    scope.len()
+                );
+                None
+            }
+        };
         let out = then(run);
         drop(read);
         out
