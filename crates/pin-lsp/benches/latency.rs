@@ -6,6 +6,8 @@
 //!   with the template layer run on every text (the benchmark checks it did);
 //! - the same 200 edits sent back to back: time until the final text's diagnostics, and how
 //!   many publications the burst was coalesced into;
+//! - the same measure in a repository whose templates connect many files (the corpus's
+//!   dotnet/runtime, read in place), editing the file that defines its container resources;
 //! - resident memory with every pipeline file of the shared corpus open.
 //!
 //! Run: `cargo bench -p pin-lsp --bench latency` (needs the shared corpus, see the tests).
@@ -156,7 +158,10 @@ fn latency(unpinned_every: usize) {
     let log = lsp.stderr();
     let runs = log.matches("template layer ran").count();
     println!("  template layer: {runs} runs over the document's component");
-    assert!(runs > n, "the template layer did not run on every edit:\n{log}");
+    assert!(
+        runs > n,
+        "the template layer did not run on every edit:\n{log}"
+    );
     if std::env::var_os("PIN_LSP_BENCH_LOG").is_some() {
         let tail: Vec<&str> = log
             .lines()
@@ -166,6 +171,65 @@ fn latency(unpinned_every: usize) {
             .collect();
         println!("{}", tail.join("\n"));
     }
+    assert!(lsp.shutdown().success());
+}
+
+/// Edits in dotnet/runtime's `pipeline-with-resources.yml`, which most of its pipelines
+/// extend: every edit re-runs the template layer over its whole component.
+fn templates_in_a_repository() {
+    let n = edits() / 2;
+    let root = support::shared_dir().join("corpus/dotnet-runtime");
+    let path = root.join("eng/pipelines/common/templates/pipeline-with-resources.yml");
+    let text = std::fs::read_to_string(&path).expect("corpus file");
+    let needle = "prereqs:azurelinux-3.0-net9.0-cross-arm\n";
+    let at = text.find(needle).expect("image line") + "prereqs:azurelinux-3.0-".len();
+    let line = text[..at].matches('\n').count() as u32;
+    let col = (at - text[..at].rfind('\n').map_or(0, |i| i + 1)) as u32;
+    let uri = file_uri(&path);
+    let mut lsp = Lsp::start();
+    lsp.initialize(&root, json!({}), json!({}));
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    lsp.diagnostics_at(&uri, 1);
+    let mut samples = Vec::with_capacity(n);
+    for step in 0..n {
+        std::thread::sleep(PAUSE);
+        let version = step as i64 + 2;
+        let started = Instant::now();
+        lsp.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{
+                       "range": {"start": {"line": line, "character": col},
+                                 "end": {"line": line, "character": col + 6}},
+                       // A new text every time: no template run can be reused.
+                       "text": format!("n{:05}", step % 100_000)}]}),
+        );
+        lsp.diagnostics_at(&uri, version);
+        let received = lsp.last_received.expect("receive time");
+        samples.push(received.duration_since(started));
+    }
+    samples.sort();
+    let log = lsp.stderr();
+    let component = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("template layer ran"))
+        .and_then(|l| l.split("files=").nth(1))
+        .unwrap_or("?")
+        .to_string();
+    println!(
+        "templates in a repository: {} lines, a component of {component} files, {n} edits typed {PAUSE:?} apart",
+        text.lines().count()
+    );
+    println!(
+        "  didChange -> publishDiagnostics: p50 {}  p95 {}  max {}",
+        ms(percentile(&samples, 0.5)),
+        ms(percentile(&samples, 0.95)),
+        ms(*samples.last().expect("samples"))
+    );
     assert!(lsp.shutdown().success());
 }
 
@@ -235,5 +299,6 @@ fn main() {
     // the 1,000 references unpinned, so each publication carries 1,000 diagnostics.
     latency(20);
     latency(1);
+    templates_in_a_repository();
     memory();
 }
