@@ -5,28 +5,19 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
 use pin_core::config::{self, Config, ConfigError};
 use pin_core::vm_images::Provider;
+use support::run_in;
 
 fn fixture() -> PathBuf {
     support::fixtures_dir()
         .join("gate/config")
         .canonicalize()
         .expect("fixture exists")
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    support::pin_lint()
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TF_BUILD")
-        .output()
-        .expect("pin-lint runs")
 }
 
 /// `(rule, severity, path, line)` of every finding of a JSON run.

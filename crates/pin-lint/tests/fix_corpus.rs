@@ -9,15 +9,10 @@ mod support;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use support::pin_lint;
+use support::{run_in as run, stderr};
 
 type Tree = BTreeMap<String, Vec<u8>>;
-
-fn pin_lint() -> Command {
-    let mut cmd = support::pin_lint();
-    cmd.env_remove("GITHUB_ACTIONS").env_remove("TF_BUILD");
-    cmd
-}
 
 /// Every file below `root`, by path relative to it.
 fn read_tree(root: &Path) -> Tree {
@@ -52,18 +47,6 @@ fn corpus_copy() -> (tempfile::TempDir, Tree) {
 
 fn fake_catalog() -> PathBuf {
     support::shared_dir().join("oracle/fake-digests.tsv")
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    pin_lint()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("pin-lint runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The oracle's tagged unpinned container references: file → (line, column, text).

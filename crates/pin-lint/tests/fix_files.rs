@@ -7,19 +7,13 @@
 mod support;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use sha2::{Digest as _, Sha256};
+use support::run_in;
 
 fn fixture(name: &str) -> PathBuf {
     support::fixtures_dir().join("fix").join(name)
-}
-
-fn pin_lint() -> Command {
-    let mut cmd = support::pin_lint();
-    cmd.env_remove("GITHUB_ACTIONS").env_remove("TF_BUILD");
-    cmd
 }
 
 /// A temporary folder holding writable copies of the named fixtures.
@@ -29,14 +23,6 @@ fn workdir(files: &[&str]) -> tempfile::TempDir {
         std::fs::copy(fixture(name), dir.path().join(name)).expect("copy fixture");
     }
     dir
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    pin_lint()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("pin-lint runs")
 }
 
 fn text(bytes: &[u8]) -> String {

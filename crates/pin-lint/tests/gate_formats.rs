@@ -6,25 +6,11 @@ mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
-
-/// `pin-lint` with the CI variables of the machine running the tests removed, so that the
-/// default format is `human` unless a test sets them.
-fn pin_lint() -> Command {
-    let mut cmd = support::pin_lint();
-    cmd.env_remove("GITHUB_ACTIONS").env_remove("TF_BUILD");
-    cmd
-}
+use support::pin_lint;
+use support::run_in;
 
 fn fixture() -> std::path::PathBuf {
     support::fixtures_dir().join("gate/formats")
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    pin_lint()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("pin-lint runs")
 }
 
 fn stdout(output: &Output) -> String {

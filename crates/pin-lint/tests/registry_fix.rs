@@ -6,24 +6,8 @@
 mod registry;
 mod support;
 
-use std::path::Path;
-use std::process::Output;
-
 use registry::{push_image, Registry};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::pin_lint()
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TF_BUILD")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("pin-lint runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{run_in as run, stderr};
 
 fn short(digest: &str) -> &str {
     &digest[..19]

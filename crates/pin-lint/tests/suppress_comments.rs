@@ -9,21 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use pin_core::{fix, Edit, LineCol, SourceFile};
+use support::run_in;
 
 type Row = (String, u64);
 
 fn fixture() -> PathBuf {
     support::fixtures_dir().join("gate/suppress")
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    support::pin_lint()
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TF_BUILD")
-        .output()
-        .expect("pin-lint runs")
 }
 
 fn json(output: &Output) -> serde_json::Value {

@@ -13,20 +13,7 @@ use std::process::Output;
 
 use registry::{push_image, Registry};
 use serde_json::Value;
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    support::pin_lint()
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TF_BUILD")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("pin-lint runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{run_in as run, stderr};
 
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

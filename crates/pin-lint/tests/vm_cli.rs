@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use support::{run_in, stderr};
 
 fn json(args: &[&str], dir: &Path) -> (Option<i32>, serde_json::Value) {
     let output = support::pin_lint()
@@ -166,21 +167,6 @@ fn infra_copy() -> (tempfile::TempDir, Vec<String>) {
         "catalog/gallery.json".to_string(),
     ];
     (dir, catalogs)
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    support::pin_lint()
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TF_BUILD")
-        .env_remove("AZURE_ACCESS_TOKEN")
-        .output()
-        .expect("pin-lint runs")
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn with(base: &[String], more: &[&str]) -> Vec<String> {
