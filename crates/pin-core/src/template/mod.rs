@@ -182,7 +182,7 @@ impl TemplateAnalysis {
 
 /// Analyse `(path, text)` pairs (forward-slash paths; only Azure Pipelines YAML files take
 /// part), with the per-entry-point inventory. Settings and facts are applied later, per
-/// file, by [`FileExtras::apply`].
+/// file, by [`FileExtras::findings`].
 pub fn analyze<'t>(files: impl IntoIterator<Item = (&'t str, &'t str)>) -> TemplateAnalysis {
     analyze_repository(&Repository::new(files), Options { inventory: true })
 }
@@ -968,22 +968,6 @@ impl FileExtras {
             let extra = self.complete(analysis, raw, settings, facts);
             raw.extend(extra);
         })
-    }
-
-    /// Complete findings already computed by [`Analysis::findings`] with the template layer
-    /// (see [`FileExtras::findings`], which should be preferred: here suppressions apply to
-    /// the added findings, but cannot count them towards `unused-suppression`).
-    pub fn apply(
-        &self,
-        analysis: &Analysis,
-        findings: &mut Vec<Finding>,
-        settings: &Settings,
-        facts: &Facts,
-    ) {
-        let extra = self.complete(analysis, findings, settings, facts);
-        let (kept, _) = analysis.suppressions.apply(&analysis.source, extra);
-        findings.extend(kept);
-        findings.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));
     }
 
     /// Rewrite `findings` in place with what the layer knows and return the layer's own

@@ -266,8 +266,7 @@ fn apply_explains_dynamic_references_and_offers_unsafe_fixes() {
     let settings = Settings::default();
     for (path, text) in files {
         let analysis = Analysis::new(path, text.to_string());
-        let mut findings = analysis.findings(&settings, &facts);
-        extras(&a, path).apply(&analysis, &mut findings, &settings, &facts);
+        let findings = extras(&a, path).findings(&analysis, &settings, &facts);
         let f = findings
             .iter()
             .find(|f| f.rule.id() == "dynamic-image")
