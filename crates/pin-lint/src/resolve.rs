@@ -10,7 +10,7 @@
 //!
 //! A failed lookup only affects the references that needed it: they get no fact (so their
 //! rules stay quiet or offer no fix), the failure is remembered per file so that `--fix`
-//! can leave such a file untouched, and the run exits 3 (CONTRACT.md).
+//! can leave such a file untouched, and the run exits 3 (the exit codes in the README).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::IsTerminal;
