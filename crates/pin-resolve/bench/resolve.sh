@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark pin-resolve against sequential `skopeo inspect --raw` on a loopback registry.
-# Usage: crates/pin-resolve/bench/resolve.sh [--tags 500] [--sample 50] [--concurrency 8]
+# Usage: crates/pin-resolve/bench/resolve.sh [--tags 500] [--sample M (default: all)] [--concurrency 8]
 # PROFILE=dev skips the release build (figures are network-bound either way).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
