@@ -95,3 +95,33 @@ fn check_reports_one_unpinned_image_per_unpinned_reference_and_exits_1() {
         .iter()
         .all(|f| f["rule"] == "unpinned-image" && f["severity"] == "error"));
 }
+
+/// The oracle's pinned files (every container reference pinned): the gate passes.
+#[test]
+fn check_on_a_pinned_tree_exits_0() {
+    let pinned = support::shared_dir().join("oracle/expected-fixed");
+    let output = support::pin_lint()
+        .args(["check", "--format", "json"])
+        .current_dir(&pinned)
+        .output()
+        .expect("pin-lint runs");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let findings = json["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().all(|f| f["severity"] != "error"),
+        "{findings:#?}"
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
+
+/// A path that does not exist is a usage error: exit 2 and one line naming it.
+#[test]
+fn check_on_a_missing_path_exits_2_with_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = support::run_in(dir.path(), &["check", "no-such-folder"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = support::stderr(&output);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no-such-folder"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
