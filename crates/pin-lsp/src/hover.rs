@@ -1,10 +1,14 @@
 //! Hover on an image reference: its parts, its pin, what the tag points to now, where it
-//! flows through templates (or what an expression makes of it), and the documentation summary
-//! of the findings on it.
+//! flows through templates (or what an expression makes of it), the images that reach a
+//! template's use site, the jobs that use a container resource, and the documentation
+//! summary of the findings on it.
 
 use std::fmt::Write as _;
 
-use pin_core::template::{FileExtras, Position};
+use std::ops::Range;
+
+use pin_core::reference::ImageRef;
+use pin_core::template::{FileExtras, Incoming, Position, ResourceUses, UseSiteImages};
 use pin_core::{Analysis, Facts, Finding, Kind, Reference};
 
 use crate::diagnostics::rule_doc_url;
@@ -61,6 +65,133 @@ fn template_rows(r: &Reference, extras: &FileExtras, out: &mut String) {
     if d.images.len() > MAX_LISTED {
         let _ = writeln!(out, "  - and {} more", d.images.len() - MAX_LISTED);
     }
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
+}
+
+/// The use site of `extras` whose value overlaps `span`.
+fn use_site_at<'e>(extras: &'e FileExtras, span: &Range<usize>) -> Option<&'e UseSiteImages> {
+    extras.uses.iter().find(|u| overlaps(&u.span, span))
+}
+
+/// The container resource of `extras` whose alias or image overlaps `span`.
+fn resource_at<'e>(extras: &'e FileExtras, span: &Range<usize>) -> Option<&'e ResourceUses> {
+    extras
+        .resources
+        .iter()
+        .find(|r| overlaps(&r.span, span) || r.images.iter().any(|i| overlaps(i, span)))
+}
+
+/// The pin state of an image that reaches a use site, as far as the facts tell.
+fn pin_state(image: &str, facts: &Facts) -> String {
+    let Ok(image) = ImageRef::parse(image) else {
+        return "not a valid image reference".to_string();
+    };
+    let current = facts
+        .tag(&image)
+        .filter(|_| image.tag.is_some() || image.digest.is_none());
+    match (image.digest_str(), current) {
+        (Some(_), _) if facts.digest_exists(&image) == Some(false) => {
+            "**broken pin**: the pinned digest no longer exists".to_string()
+        }
+        (Some(pinned), Some(fact)) if fact.digest != pinned => format!(
+            "pinned to `{pinned}`, **stale**: the tag now points to `{}`",
+            fact.digest
+        ),
+        (Some(pinned), Some(_)) => format!("pinned to `{pinned}` (current)"),
+        (Some(pinned), None) => format!("pinned to `{pinned}`"),
+        (None, Some(fact)) => format!("not pinned; the tag points to `{}`", fact.digest),
+        (None, None) => "not pinned".to_string(),
+    }
+}
+
+fn incoming_row(i: &Incoming, facts: &Facts, out: &mut String) {
+    let mut line = format!("  - `{}`: {}", i.image, pin_state(&i.image, facts));
+    if let Some(alias) = &i.alias {
+        let _ = write!(line, "; alias `{alias}`");
+    }
+    if let Some(at) = &i.defined_at {
+        let _ = write!(line, "; written at {}", place(at));
+    }
+    if i.via.len() > 1 {
+        let _ = write!(line, "; via {}", i.via.join(" → "));
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+/// The images that reach a use site (`container: ${{ parameters.image }}`).
+fn use_site_rows(u: &UseSiteImages, facts: &Facts, out: &mut String) {
+    let n = u.images.len();
+    let _ = writeln!(
+        out,
+        "- reaches this {} through templates ({n} image{}):",
+        u.used_as,
+        if n == 1 { "" } else { "s" }
+    );
+    for i in u.images.iter().take(MAX_LISTED) {
+        incoming_row(i, facts, out);
+    }
+    if n > MAX_LISTED {
+        let _ = writeln!(out, "  - and {} more", n - MAX_LISTED);
+    }
+}
+
+/// The places that use a container resource's alias.
+fn resource_rows(r: &ResourceUses, out: &mut String) {
+    if r.uses.is_empty() {
+        let _ = writeln!(
+            out,
+            "- alias `{}`: no job of these pipelines uses it",
+            r.alias
+        );
+        return;
+    }
+    let _ = writeln!(out, "- alias `{}` used by:", r.alias);
+    for u in r.uses.iter().take(MAX_LISTED) {
+        let _ = writeln!(
+            out,
+            "  - job `{}` as {} at `{}:{}`",
+            u.job, u.used_as, u.at.path, u.at.line
+        );
+    }
+    if r.uses.len() > MAX_LISTED {
+        let _ = writeln!(out, "  - and {} more", r.uses.len() - MAX_LISTED);
+    }
+}
+
+/// Hover over a place that is no image reference of the file but that the template layer
+/// knows: a use site whose images are written elsewhere (`target: ${{ parameters.t }}`) or a
+/// container resource's alias. Markdown and the span it covers.
+pub fn template_place(
+    text: &str,
+    extras: &FileExtras,
+    offset: usize,
+    facts: &Facts,
+) -> Option<(String, Range<usize>)> {
+    let at = offset..offset;
+    let mut out = String::new();
+    if let Some(u) = use_site_at(extras, &at) {
+        let written = text.get(u.span.clone()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "**{}** `{written}`
+",
+            u.used_as
+        );
+        use_site_rows(u, facts, &mut out);
+        return Some((out, u.span.clone()));
+    }
+    let r = extras.resources.iter().find(|r| overlaps(&r.span, &at))?;
+    let _ = writeln!(
+        out,
+        "**container resource** `{}`
+",
+        r.alias
+    );
+    resource_rows(r, &mut out);
+    Some((out, r.span.clone()))
 }
 
 /// Markdown for a hover over `r`; `extras` are the template layer's results for its file.
@@ -129,6 +260,12 @@ pub fn markdown(
     }
     if let Some(extras) = extras {
         template_rows(r, extras, &mut out);
+        if let Some(u) = use_site_at(extras, &r.span) {
+            use_site_rows(u, facts, &mut out);
+        }
+        if let Some(res) = resource_at(extras, &r.span) {
+            resource_rows(res, &mut out);
+        }
     }
     let here: Vec<&Finding> = findings
         .iter()

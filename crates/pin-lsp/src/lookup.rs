@@ -90,6 +90,16 @@ fn wants(analysis: &Analysis, extras: Option<&FileExtras>) -> Vec<Want> {
             want(&image, &mut seen, &mut out);
         }
     }
+    // Images that reach the file's use sites from elsewhere, for their hovers.
+    let incoming = extras
+        .into_iter()
+        .flat_map(|e| &e.uses)
+        .flat_map(|u| &u.images);
+    for i in incoming {
+        if let Ok(image) = ImageRef::parse(&i.image) {
+            want(&image, &mut seen, &mut out);
+        }
+    }
     out
 }
 

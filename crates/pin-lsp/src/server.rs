@@ -465,7 +465,16 @@ impl LanguageServer for Backend {
         let linted = self.linted(&snapshot).await?;
         let analysis = &linted.view.analysis;
         let Some(reference) = hover::reference_at(analysis, offset) else {
-            return Ok(None);
+            let place = linted.view.extras().and_then(|extras| {
+                hover::template_place(analysis.source.text(), extras, offset, &linted.facts)
+            });
+            return Ok(place.map(|(value, span)| Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value,
+                }),
+                range: Some(positions::range(&analysis.source, span, encoding)),
+            }));
         };
         let online = self.session.config().resolver.is_some();
         Ok(Some(Hover {

@@ -574,3 +574,86 @@ fn images_passed_through_templates_are_pinned_where_they_are_written() {
     assert_eq!(pinned, bumped);
     assert!(lsp.shutdown().success());
 }
+
+#[test]
+fn hovers_tell_which_images_reach_a_template_and_which_jobs_use_a_resource() {
+    // ci.yml and official.yml call templates/build-job.yml: with an alias of a resource
+    // (defined in ci.yml, or in the `containers` map official.yml hands to an external
+    // template) for the build job, and with an image for the test job.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("root");
+    copy_tree(&fixture_dir("uses"), &root);
+    let ubuntu = "mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04";
+    let current = format!("sha256:{}", "a".repeat(64));
+    std::fs::write(root.join("digests.tsv"), format!("{ubuntu}\t{current}\n")).expect("catalog");
+    let open = |lsp: &mut Lsp, rel: &str| {
+        let path = root.join(rel);
+        let (uri, text) = (
+            file_uri(&path),
+            std::fs::read_to_string(&path).expect("fixture file"),
+        );
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1,
+                   "text": text}}),
+        );
+        lsp.diagnostics_at(&uri, 1);
+        (uri, text)
+    };
+    let mut lsp = Lsp::start();
+    lsp.initialize(
+        &root,
+        json!({}),
+        json!({"pinLint": {"catalogs": ["digests.tsv"]}}),
+    );
+
+    // The template's use sites: every image that reaches them, from where, through what.
+    let (job_uri, job_text) = open(&mut lsp, "eng/pipelines/templates/build-job.yml");
+    let md = hover_at(
+        &mut lsp,
+        &job_uri,
+        &job_text,
+        "${{ parameters.container }}",
+        5,
+    );
+    for needle in [
+        "- reaches this job container through templates (2 images):\n",
+        "  - `mcr.microsoft.com/dotnet-buildtools/prereqs:alpine-3.21-amd64`: not pinned; alias `linux_musl`; written at `eng/pipelines/official.yml:10:16`; via eng/pipelines/official.yml → eng/pipelines/templates/build-job.yml\n",
+        "  - `mcr.microsoft.com/dotnet-buildtools/prereqs:azurelinux-3.0-net10.0-cross-amd64`: not pinned; alias `linux_x64`; written at `eng/pipelines/ci.yml:8:12`; via eng/pipelines/ci.yml → eng/pipelines/templates/build-job.yml\n",
+    ] {
+        assert!(md.contains(needle), "{needle} not in:\n{md}");
+    }
+    let md = hover_at(
+        &mut lsp,
+        &job_uri,
+        &job_text,
+        "${{ parameters.testImage }}",
+        5,
+    );
+    for needle in [
+        "- reaches this job container through templates (2 images):\n",
+        &format!("  - `mcr.microsoft.com/dotnet-buildtools/prereqs:debian-12@{DIGEST}`: pinned to `{DIGEST}`; written at `eng/pipelines/official.yml:21:22`; via eng/pipelines/official.yml → eng/pipelines/templates/build-job.yml\n"),
+        &format!("  - `{ubuntu}`: not pinned; the tag points to `{current}`; written at `eng/pipelines/ci.yml:14:16`; via eng/pipelines/ci.yml → eng/pipelines/templates/build-job.yml\n"),
+    ] {
+        assert!(md.contains(needle), "{needle} not in:\n{md}");
+    }
+
+    // A resource: the jobs that use its alias, on its name and on its image.
+    let (ci_uri, ci_text) = open(&mut lsp, "eng/pipelines/ci.yml");
+    let used_by = "- alias `linux_x64` used by:\n  - job `build` as job container at `eng/pipelines/ci.yml:13`\n";
+    let md = hover_at(&mut lsp, &ci_uri, &ci_text, "container: linux_x64", 12);
+    assert!(md.starts_with("**container resource** `linux_x64`"), "{md}");
+    assert!(md.contains(used_by), "{md}");
+    let md = hover_at(&mut lsp, &ci_uri, &ci_text, "azurelinux-3.0", 0);
+    assert!(md.contains("- site: resource"), "{md}");
+    assert!(md.contains(used_by), "{md}");
+
+    // An entry of the `containers` map handed to an external template.
+    let (off_uri, off_text) = open(&mut lsp, "eng/pipelines/official.yml");
+    let md = hover_at(&mut lsp, &off_uri, &off_text, "alpine-3.21", 0);
+    assert!(
+        md.contains("- alias `linux_musl` used by:\n  - job `musl` as job container at `eng/pipelines/official.yml:15`\n  - job `build` as job container at `eng/pipelines/official.yml:20`\n"),
+        "{md}"
+    );
+    assert!(lsp.shutdown().success());
+}

@@ -129,6 +129,61 @@ pub struct Flow {
     pub description: String,
 }
 
+/// An image that reaches a use site from somewhere else: a caller's argument, a parameter
+/// default, a container resource named by an alias.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Incoming {
+    /// The image as it reaches the use site.
+    pub image: String,
+    /// Where it is written (for an image built by an expression: that expression).
+    pub defined_at: Option<Position>,
+    /// The include chain from the file where it is written (or, when that file is not on
+    /// the chain, from the expanded root) to the file of the use site.
+    pub via: Vec<String>,
+    /// The container alias that names it, when it is reached through one.
+    pub alias: Option<String>,
+}
+
+/// A place in this file where a job container, step target or service takes a value that
+/// is written elsewhere (`container: ${{ parameters.image }}`, an alias handed down by a
+/// caller), with every image that can reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseSiteImages {
+    /// Span of the value written at the use site.
+    pub span: Range<usize>,
+    /// What the value is used as (`job container`, `step target container`, …).
+    pub used_as: &'static str,
+    /// The images that reach it, sorted.
+    pub images: Vec<Incoming>,
+}
+
+/// A place that names a container resource's alias.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AliasUseSite {
+    /// Where the alias is written (`container: linux_x64`, `target: tools`, or the caller's
+    /// argument that hands it to a template).
+    pub at: Position,
+    /// The job that uses it: its `job:` / `deployment:` name, or `path:line` of the job.
+    pub job: String,
+    /// What the alias is used as (`job container`, `step target container`, …).
+    pub used_as: &'static str,
+}
+
+/// A container resource defined in this file (a `resources.containers` item or an entry of
+/// a `containers:` alias map) and the places that use its alias in the pipelines that
+/// define it or receive it as an argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceUses {
+    /// The alias as written.
+    pub alias: String,
+    /// Span of the alias.
+    pub span: Range<usize>,
+    /// Spans of the definition's `image:` values written in this file.
+    pub images: Vec<Range<usize>>,
+    /// The places that use it, sorted.
+    pub uses: Vec<AliasUseSite>,
+}
+
 /// A problem found by the template layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -153,6 +208,10 @@ pub struct FileExtras {
     pub dynamic: Vec<DynamicImages>,
     /// Problems.
     pub problems: Vec<Problem>,
+    /// Use sites of this file whose images are written elsewhere, by span.
+    pub uses: Vec<UseSiteImages>,
+    /// Container resources defined in this file and where their aliases are used, by span.
+    pub resources: Vec<ResourceUses>,
 }
 
 /// The template layer's results for a set of files.
@@ -245,6 +304,8 @@ struct Use {
     site: UseSite,
     chain: Rc<[FileId]>,
     job: usize,
+    /// The key the value sits under at the use site (`container`, `target`, `image` …).
+    at: Option<Loc>,
 }
 
 struct AliasUse {
@@ -252,6 +313,13 @@ struct AliasUse {
     site: UseSite,
     chain: Rc<[FileId]>,
     job: usize,
+    at: Option<Loc>,
+}
+
+/// A container resource met in one root's expansion: where its alias and images are written.
+struct DefinitionSite {
+    alias: Loc,
+    images: Vec<Loc>,
 }
 
 /// Keys that make a mapping a step (so its `target:` is a step target wherever the step
@@ -277,6 +345,8 @@ struct Scan {
     uses: Vec<Use>,
     alias_uses: Vec<AliasUse>,
     definitions: HashMap<String, Vec<Text>>,
+    /// Where each alias of `definitions` is written.
+    definition_sites: HashMap<String, Vec<DefinitionSite>>,
 }
 
 impl Scan {
@@ -348,7 +418,7 @@ impl Scan {
                                 Some(j) => j,
                                 None => self.job_for(o, Some(name.clone())),
                             };
-                            self.container(v, UseSite::TemplateArgument, j, &chain);
+                            self.container(v, UseSite::TemplateArgument, j, &chain, key_loc(k));
                         }
                         "containers" => self.definitions(v),
                         name => self.walk(v, Some(name), job, &chain),
@@ -372,14 +442,20 @@ impl Scan {
         for (k, v) in &o.fields {
             match (&*k.s, job) {
                 ("container", Some(j)) if is_job => {
-                    self.container(v, UseSite::JobContainer, j, &chain);
+                    self.container(v, UseSite::JobContainer, j, &chain, key_loc(k));
                 }
                 ("services", Some(j)) if is_job => {
                     for s in &v.0 {
                         if let Value::Object(so) = s {
-                            for (_, sv) in &so.fields {
+                            for (sk, sv) in &so.fields {
                                 for t in sv.texts() {
-                                    self.image_or_alias(t, UseSite::Service, j, &chain);
+                                    self.image_or_alias(
+                                        t,
+                                        UseSite::Service,
+                                        j,
+                                        &chain,
+                                        key_loc(sk),
+                                    );
                                 }
                             }
                         }
@@ -393,11 +469,18 @@ impl Scan {
                     for t in &v.0 {
                         match t {
                             Value::Str(t) if !t.s.eq_ignore_ascii_case("host") => {
-                                self.image_or_alias(t, UseSite::StepTarget, j, &chain);
+                                self.image_or_alias(t, UseSite::StepTarget, j, &chain, key_loc(k));
                             }
                             Value::Object(to) => {
-                                for c in to.get("container").into_iter().flat_map(Alts::texts) {
-                                    self.image_or_alias(c, UseSite::StepTarget, j, &chain);
+                                let fields = to
+                                    .fields
+                                    .iter()
+                                    .filter(|(tk, _)| tk.s.eq_ignore_ascii_case("container"));
+                                for (tk, tv) in fields {
+                                    for c in tv.texts() {
+                                        let at = key_loc(tk);
+                                        self.image_or_alias(c, UseSite::StepTarget, j, &chain, at);
+                                    }
                                 }
                             }
                             _ => {}
@@ -410,20 +493,30 @@ impl Scan {
         }
     }
 
-    fn container(&mut self, alts: &Alts, site: UseSite, job: usize, chain: &Rc<[FileId]>) {
+    fn container(
+        &mut self,
+        alts: &Alts,
+        site: UseSite,
+        job: usize,
+        chain: &Rc<[FileId]>,
+        at: Option<Loc>,
+    ) {
         for v in &alts.0 {
             match v {
-                Value::Str(t) => self.image_or_alias(t, site, job, chain),
+                Value::Str(t) => self.image_or_alias(t, site, job, chain, at.clone()),
                 Value::Object(o) => {
-                    let Some(images) = o.get("image") else {
-                        continue;
-                    };
                     let has_registry = o.get("registry").is_some();
-                    for t in images.texts() {
-                        if has_registry && !t.s.contains('/') {
-                            continue; // a fragment completed by a format() elsewhere
+                    let images = o
+                        .fields
+                        .iter()
+                        .filter(|(k, _)| k.s.eq_ignore_ascii_case("image"));
+                    for (k, images) in images {
+                        for t in images.texts() {
+                            if has_registry && !t.s.contains('/') {
+                                continue; // a fragment completed by a format() elsewhere
+                            }
+                            self.image(t, site, job, chain, key_loc(k));
                         }
-                        self.image(t, site, job, chain, None);
                     }
                 }
                 _ => {}
@@ -431,19 +524,27 @@ impl Scan {
         }
     }
 
-    fn image_or_alias(&mut self, t: &Text, site: UseSite, job: usize, chain: &Rc<[FileId]>) {
+    fn image_or_alias(
+        &mut self,
+        t: &Text,
+        site: UseSite,
+        job: usize,
+        chain: &Rc<[FileId]>,
+        at: Option<Loc>,
+    ) {
         let s = t.s.trim();
         if s.is_empty() || has_expression(s) {
             return;
         }
         if s.contains(['/', ':', '@']) {
-            self.image(t, site, job, chain, None);
+            self.image(t, site, job, chain, at);
         } else {
             self.alias_uses.push(AliasUse {
                 alias: t.clone(),
                 site,
                 chain: chain.clone(),
                 job,
+                at,
             });
         }
     }
@@ -454,7 +555,7 @@ impl Scan {
         site: UseSite,
         job: usize,
         chain: &Rc<[FileId]>,
-        alias: Option<Text>,
+        at: Option<Loc>,
     ) {
         if t.s.trim().is_empty() || has_expression(&t.s) {
             return;
@@ -466,10 +567,35 @@ impl Scan {
         }
         self.uses.push(Use {
             value: t.clone(),
-            alias,
+            alias: None,
             site,
             chain: chain.clone(),
             job,
+            at,
+        });
+    }
+
+    /// Note where a resource met in the expansion is written.
+    fn definition_site(&mut self, alias: &Text, images: &[Text]) {
+        let Origin::Literal(at) = &alias.origin else {
+            return;
+        };
+        let sites = self
+            .definition_sites
+            .entry(alias.s.trim().to_ascii_lowercase())
+            .or_default();
+        if sites.iter().any(|d| d.alias == *at) {
+            return;
+        }
+        sites.push(DefinitionSite {
+            alias: at.clone(),
+            images: images
+                .iter()
+                .filter_map(|t| match &t.origin {
+                    Origin::Literal(l) => Some(l.clone()),
+                    _ => None,
+                })
+                .collect(),
         });
     }
 
@@ -486,6 +612,7 @@ impl Scan {
                             .flat_map(|a| a.texts().cloned())
                             .collect();
                         for alias in o.get("container").into_iter().flat_map(Alts::texts) {
+                            self.definition_site(alias, &images);
                             self.definitions
                                 .entry(alias.s.to_ascii_lowercase())
                                 .or_default()
@@ -497,8 +624,12 @@ impl Scan {
                     for (alias, def) in &map.fields {
                         for d in &def.0 {
                             let Value::Object(o) = d else { continue };
-                            let images =
-                                o.get("image").into_iter().flat_map(|a| a.texts().cloned());
+                            let images: Vec<Text> = o
+                                .get("image")
+                                .into_iter()
+                                .flat_map(|a| a.texts().cloned())
+                                .collect();
+                            self.definition_site(alias, &images);
                             self.definitions
                                 .entry(alias.s.to_ascii_lowercase())
                                 .or_default()
@@ -509,6 +640,14 @@ impl Scan {
                 _ => {}
             }
         }
+    }
+}
+
+/// Where a key was written, when it was.
+fn key_loc(k: &Text) -> Option<Loc> {
+    match &k.origin {
+        Origin::Literal(l) => Some(l.clone()),
+        _ => None,
     }
 }
 
@@ -599,6 +738,12 @@ struct Collector<'r, 't> {
     not_followed: BTreeMap<String, NotFollowed>,
     notes: BTreeSet<String>,
     cycles: BTreeSet<Vec<FileId>>,
+    /// Images reaching each use site, by the span of the value written there.
+    uses: BTreeMap<Key, (&'static str, BTreeSet<Incoming>)>,
+    /// Resources met in expansions, by alias place: alias, image places, use sites.
+    resources: BTreeMap<Key, (String, Vec<Loc>, BTreeSet<AliasUseSite>)>,
+    /// The value written under a key, by the key's place (looked up once).
+    value_spans: HashMap<(FileId, usize), Option<Range<usize>>>,
 }
 
 impl<'r, 't> Collector<'r, 't> {
@@ -614,6 +759,9 @@ impl<'r, 't> Collector<'r, 't> {
             not_followed: BTreeMap::new(),
             notes: BTreeSet::new(),
             cycles: BTreeSet::new(),
+            uses: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            value_spans: HashMap::new(),
         };
         for p in &repo.problems {
             c.problem(&p.loc, p.rule, p.message.clone(), None);
@@ -708,6 +856,9 @@ impl<'r, 't> Collector<'r, 't> {
                     }
                 }
             }
+            if !images.is_empty() && scan.definitions.contains_key(&key) {
+                self.alias_used(&scan, &key, &a);
+            }
             if defined.is_none()
                 && !scan.definitions.contains_key(&key)
                 && a.site != UseSite::TemplateArgument
@@ -737,12 +888,14 @@ impl<'r, 't> Collector<'r, 't> {
                     site: a.site,
                     chain: a.chain.clone(),
                     job: a.job,
+                    at: a.at.clone(),
                 });
             }
         }
         let mut jobs: Vec<BTreeSet<ExpandedImage>> = vec![BTreeSet::new(); scan.jobs.len()];
         for u in &scan.uses {
             self.record(u);
+            self.incoming(u);
             if entry {
                 if let Some(image) = self.expanded(u) {
                     jobs[u.job].insert(image);
@@ -755,17 +908,8 @@ impl<'r, 't> Collector<'r, 't> {
                 if images.is_empty() {
                     continue;
                 }
-                let (name, loc) = &scan.jobs[i];
-                let job = if name.is_empty() {
-                    loc.as_ref().map_or_else(String::new, |l| {
-                        let p = self.position(l);
-                        format!("{}:{}", p.path, p.line)
-                    })
-                } else {
-                    name.clone()
-                };
                 list.push(JobImages {
-                    job,
+                    job: self.job_name(&scan, i),
                     images: images.into_iter().collect(),
                 });
             }
@@ -774,6 +918,110 @@ impl<'r, 't> Collector<'r, 't> {
                 jobs: list,
             });
         }
+    }
+
+    /// A job's name, or `path:line` of where it is written.
+    fn job_name(&self, scan: &Scan, job: usize) -> String {
+        let (name, loc) = &scan.jobs[job];
+        if name.is_empty() {
+            loc.as_ref().map_or_else(String::new, |l| {
+                let p = self.position(l);
+                format!("{}:{}", p.path, p.line)
+            })
+        } else {
+            name.clone()
+        }
+    }
+
+    /// Note that alias use `a` names the resources defined under `key` in this expansion.
+    fn alias_used(&mut self, scan: &Scan, key: &str, a: &AliasUse) {
+        let place = match &a.alias.origin {
+            Origin::Literal(loc) => loc,
+            Origin::Built(b) => match &b.at {
+                Some(loc) => loc,
+                None => return,
+            },
+            Origin::None => return,
+        };
+        let site = AliasUseSite {
+            at: self.position(place),
+            job: self.job_name(scan, a.job),
+            used_as: a.site.describe(),
+        };
+        for def in scan.definition_sites.get(key).into_iter().flatten() {
+            let l = &def.alias;
+            let entry = self
+                .resources
+                .entry((l.file, l.span.start, l.span.end))
+                .or_insert_with(|| {
+                    let alias = self.repo.files[l.file]
+                        .text
+                        .get(l.span.clone())
+                        .unwrap_or(key)
+                        .to_string();
+                    (alias, def.images.clone(), BTreeSet::new())
+                });
+            entry.2.insert(site.clone());
+        }
+    }
+
+    /// The span of the value written under the key at `key` (a scalar's content), found
+    /// once per key.
+    fn value_span(&mut self, key: &Loc) -> Option<Range<usize>> {
+        let repo = self.repo;
+        self.value_spans
+            .entry((key.file, key.span.start))
+            .or_insert_with(|| {
+                let root = repo.files[key.file].root.as_ref()?;
+                value_under_key(root, key.span.start)
+            })
+            .clone()
+    }
+
+    /// Record an image reaching a use site whose value is not written right there.
+    fn incoming(&mut self, u: &Use) {
+        let Some(key) = &u.at else {
+            return;
+        };
+        let Some(span) = self.value_span(key) else {
+            return;
+        };
+        let here = |l: &Loc| {
+            l.file == key.file
+                && span.start <= l.span.start
+                && l.span.start < span.end.max(span.start + 1)
+        };
+        let written = match &u.value.origin {
+            Origin::Literal(l) => {
+                if u.alias.is_none() && here(l) {
+                    return;
+                }
+                Some(l.clone())
+            }
+            Origin::Built(b) => {
+                if u.alias.is_none() && b.at.as_ref().is_some_and(here) {
+                    return; // built right here: the expression's own hover lists it
+                }
+                b.at.clone().or_else(|| b.parts.first().cloned())
+            }
+            Origin::None => None,
+        };
+        let via = self
+            .via(&u.chain, written.as_ref().map(|l| l.file))
+            .into_iter()
+            .map(|f| self.repo.files[f].path.to_string())
+            .collect();
+        let incoming = Incoming {
+            image: u.value.s.trim().to_string(),
+            defined_at: written.as_ref().map(|l| self.position(l)),
+            via,
+            alias: u.alias.as_ref().map(|a| a.s.trim().to_string()),
+        };
+        self.uses
+            .entry((key.file, span.start, span.end))
+            .or_insert_with(|| (u.site.describe(), BTreeSet::new()))
+            .1
+            .insert(incoming);
     }
 
     fn expanded(&self, u: &Use) -> Option<ExpandedImage> {
@@ -895,6 +1143,33 @@ impl<'r, 't> Collector<'r, 't> {
                 reference,
             });
         }
+        for ((file, start, end), (used_as, images)) in std::mem::take(&mut self.uses) {
+            self.files
+                .entry(file)
+                .or_default()
+                .uses
+                .push(UseSiteImages {
+                    span: start..end,
+                    used_as,
+                    images: images.into_iter().collect(),
+                });
+        }
+        for ((file, start, end), (alias, images, uses)) in std::mem::take(&mut self.resources) {
+            self.files
+                .entry(file)
+                .or_default()
+                .resources
+                .push(ResourceUses {
+                    alias,
+                    span: start..end,
+                    images: images
+                        .into_iter()
+                        .filter(|l| l.file == file)
+                        .map(|l| l.span)
+                        .collect(),
+                    uses: uses.into_iter().collect(),
+                });
+        }
         let repo = self.repo;
         TemplateAnalysis {
             files: self
@@ -907,6 +1182,36 @@ impl<'r, 't> Collector<'r, 't> {
             notes: self.notes.into_iter().collect(),
         }
     }
+}
+
+/// The span of the value under the mapping key that starts at `key_start`, searched below
+/// `node` (a scalar's content span; a collection's whole span).
+fn value_under_key(node: &crate::yaml::Node<'_>, key_start: usize) -> Option<Range<usize>> {
+    if let Some(pairs) = node.as_mapping() {
+        for (k, v) in pairs {
+            if k.content_span().start == key_start {
+                return Some(if v.style().is_some() {
+                    v.content_span()
+                } else {
+                    v.span.clone()
+                });
+            }
+            if v.span.start <= key_start && key_start < v.span.end {
+                if let Some(found) = value_under_key(v, key_start) {
+                    return Some(found);
+                }
+            }
+        }
+    } else if let Some(items) = node.as_sequence() {
+        for item in items {
+            if item.span.start <= key_start && key_start < item.span.end {
+                if let Some(found) = value_under_key(item, key_start) {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// Add one produced image to a dynamic reference's list, merging the places it is built

@@ -321,3 +321,90 @@ proptest::proptest! {
         let _ = analyze([("p.yml", text), ("q.yml", text)]);
     }
 }
+
+#[test]
+fn use_sites_list_the_images_that_reach_them_and_resources_their_users() {
+    let ci = "resources:\n  containers:\n  - container: linux_x64\n    image: mcr.microsoft.com/x/build:1\njobs:\n- template: templates/job.yml\n  parameters:\n    container: linux_x64\n    testImage: mcr.microsoft.com/x/test:2\n";
+    let job = "parameters:\n  container: ''\n  testImage: 'mcr.microsoft.com/x/default:3'\njobs:\n- job: build\n  container: ${{ parameters.container }}\n  steps: []\n- job: test\n  container:\n    image: ${{ parameters.testImage }}\n  steps:\n  - script: x\n    target: linux_x64\n";
+    let a = run(&[("eng/ci.yml", ci), ("eng/templates/job.yml", job)]);
+    let job_extras = extras(&a, "eng/templates/job.yml");
+    let at = |needle: &str| job.find(needle).expect("needle");
+    let use_at = |needle: &str| {
+        job_extras
+            .uses
+            .iter()
+            .find(|u| u.span.start == at(needle))
+            .unwrap_or_else(|| panic!("no use site at {needle}: {:?}", job_extras.uses))
+    };
+    let build = use_at("${{ parameters.container }}");
+    assert_eq!(build.used_as, "job container");
+    assert_eq!(build.span.end, at("${{ parameters.container }}") + 27);
+    assert_eq!(
+        build.images,
+        [Incoming {
+            image: "mcr.microsoft.com/x/build:1".into(),
+            defined_at: Some(Position {
+                path: "eng/ci.yml".into(),
+                line: 4,
+                column: 12
+            }),
+            via: vec!["eng/ci.yml".into(), "eng/templates/job.yml".into()],
+            alias: Some("linux_x64".into()),
+        }]
+    );
+    let test = use_at("${{ parameters.testImage }}");
+    let images: Vec<(&str, u32, &[String])> = test
+        .images
+        .iter()
+        .map(|i| {
+            let p = i.defined_at.as_ref().expect("written");
+            (i.image.as_str(), p.line, i.via.as_slice())
+        })
+        .collect();
+    // The caller's argument, and the default (the template analysed on its own).
+    assert_eq!(
+        images,
+        [
+            (
+                "mcr.microsoft.com/x/default:3",
+                3,
+                &["eng/templates/job.yml".to_string()][..]
+            ),
+            (
+                "mcr.microsoft.com/x/test:2",
+                9,
+                &[
+                    "eng/ci.yml".to_string(),
+                    "eng/templates/job.yml".to_string()
+                ][..]
+            ),
+        ]
+    );
+    // A literal written at the use site is not an incoming value.
+    assert!(job_extras.uses.iter().all(|u| u.span.start != at("x\n")));
+
+    let ci_extras = extras(&a, "eng/ci.yml");
+    assert_eq!(ci_extras.resources.len(), 1, "{:?}", ci_extras.resources);
+    let r = &ci_extras.resources[0];
+    assert_eq!(r.alias, "linux_x64");
+    assert_eq!(r.span.start, ci.find("linux_x64").expect("alias"));
+    let image = ci.find("mcr.").expect("image")..ci.find(":1\n").expect("end") + 2;
+    assert_eq!(r.images, vec![image]);
+    let uses: Vec<(String, u32, &str, &str)> = r
+        .uses
+        .iter()
+        .map(|u| (u.at.path.clone(), u.at.line, u.job.as_str(), u.used_as))
+        .collect();
+    assert_eq!(
+        uses,
+        [
+            ("eng/ci.yml".to_string(), 8, "build", "job container"),
+            (
+                "eng/templates/job.yml".to_string(),
+                13,
+                "test",
+                "step target container"
+            ),
+        ]
+    );
+}
