@@ -16,8 +16,9 @@ use anyhow::{bail, Context as _, Result};
 use pin_core::template::{FileExtras, TemplateAnalysis};
 use pin_core::{Analysis, Applicability, Edit, Facts, Finding, ImageRef, Kind, Settings};
 use rayon::prelude::*;
-use serde_json::{json, Value};
+use serde::Serialize;
 
+use crate::render::json::Seq;
 use crate::render::FileReport;
 use crate::resolve::Resolution;
 use crate::templates;
@@ -614,75 +615,137 @@ fn distinct_files<'a>(paths: impl Iterator<Item = &'a str>) -> usize {
     paths.collect::<std::collections::BTreeSet<_>>().len()
 }
 
-/// The JSON summary for scripts (shape documented in docs/fix-and-bump.md).
-pub fn summary_json(run: &FixRun, resolution: &Resolution, dry_run: bool) -> Value {
-    let changes: Vec<Value> = run
-        .changes
-        .iter()
-        .map(|c| {
-            json!({
-                "path": c.path,
-                "line": c.line,
-                "column": c.column,
-                "image": c.image,
-                "tag": c.tag,
-                "action": c.action,
-                "old_digest": c.old_digest,
-                "new_digest": c.new_digest,
+/// The JSON summary for scripts (shape documented in docs/fix-and-bump.md): the `fix` member
+/// of `check --fix --format json`.
+pub fn summary_json<'a>(
+    run: &'a FixRun,
+    resolution: &'a Resolution,
+    dry_run: bool,
+) -> impl Serialize + 'a {
+    let files_with =
+        |wanted: fn(&Status) -> bool| run.files.iter().filter(|(_, s)| wanted(s)).count();
+    Summary {
+        changes: Seq(|| {
+            run.changes.iter().map(|c| ChangeEntry {
+                action: c.action,
+                column: c.column,
+                image: &c.image,
+                line: c.line,
+                new_digest: &c.new_digest,
+                old_digest: c.old_digest.as_deref(),
+                path: &c.path,
+                tag: &c.tag,
             })
-        })
-        .collect();
-    let vm_changes: Vec<Value> = run
-        .vm_changes
-        .iter()
-        .map(|c| {
-            json!({
-                "path": c.path,
-                "line": c.line,
-                "column": c.column,
-                "image": c.image,
-                "action": c.action,
-                "old_version": c.old_version,
-                "new_version": c.new_version,
+        }),
+        dry_run,
+        files: Seq(|| {
+            run.files.iter().map(|(path, status)| {
+                let (status, reason) = match status {
+                    Status::Fixed => ("fixed", None),
+                    Status::Skipped(why) => ("skipped", Some(why.as_str())),
+                    Status::Failed(why) => ("failed", Some(why.as_str())),
+                };
+                FileEntry {
+                    path,
+                    reason,
+                    status,
+                }
             })
-        })
-        .collect();
-    let files: Vec<Value> = run
-        .files
-        .iter()
-        .map(|(path, status)| {
-            let (status, reason) = match status {
-                Status::Fixed => ("fixed", None),
-                Status::Skipped(why) => ("skipped", Some(why)),
-                Status::Failed(why) => ("failed", Some(why)),
-            };
-            json!({"path": path, "status": status, "reason": reason})
-        })
-        .collect();
-    let errors: Vec<Value> = resolution
-        .failures
-        .iter()
-        .map(|f| json!({"registry": f.registry, "reference": f.reference, "message": f.message}))
-        .collect();
-    json!({
-        "dry_run": dry_run,
-        "totals": {
-            "changed_references": run.changes.len() + run.vm_changes.len(),
-            "changed_files": run.fixed_files(),
-            "pinned": run.count("pin"),
-            "bumped": run.count("bump"),
-            "repinned": run.count("repin"),
-            "vm_pinned": run.vm_count("pin"),
-            "vm_bumped": run.vm_count("bump"),
-            "skipped_files": run.files.iter().filter(|(_, s)| matches!(s, Status::Skipped(_))).count(),
-            "failed_files": run.files.iter().filter(|(_, s)| matches!(s, Status::Failed(_))).count(),
-            "failed_lookups": resolution.failures.len(),
+        }),
+        lookup_errors: Seq(|| {
+            resolution.failures.iter().map(|f| LookupErrorEntry {
+                message: &f.message,
+                reference: &f.reference,
+                registry: &f.registry,
+            })
+        }),
+        totals: Totals {
+            bumped: run.count("bump"),
+            changed_files: run.fixed_files(),
+            changed_references: run.changes.len() + run.vm_changes.len(),
+            failed_files: files_with(|s| matches!(s, Status::Failed(_))),
+            failed_lookups: resolution.failures.len(),
+            pinned: run.count("pin"),
+            repinned: run.count("repin"),
+            skipped_files: files_with(|s| matches!(s, Status::Skipped(_))),
+            vm_bumped: run.vm_count("bump"),
+            vm_pinned: run.vm_count("pin"),
         },
-        "changes": changes,
-        "vm_changes": vm_changes,
-        "files": files,
-        "lookup_errors": errors,
-    })
+        vm_changes: Seq(|| {
+            run.vm_changes.iter().map(|c| VmChangeEntry {
+                action: c.action,
+                column: c.column,
+                image: &c.image,
+                line: c.line,
+                new_version: &c.new_version,
+                old_version: c.old_version.as_deref(),
+                path: &c.path,
+            })
+        }),
+    }
+}
+
+// The summary's JSON shapes; fields in alphabetical order, the order of the output's keys.
+
+#[derive(Serialize)]
+struct Summary<C, F, L, V> {
+    changes: C,
+    dry_run: bool,
+    files: F,
+    lookup_errors: L,
+    totals: Totals,
+    vm_changes: V,
+}
+
+#[derive(Serialize)]
+struct Totals {
+    bumped: usize,
+    changed_files: usize,
+    changed_references: usize,
+    failed_files: usize,
+    failed_lookups: usize,
+    pinned: usize,
+    repinned: usize,
+    skipped_files: usize,
+    vm_bumped: usize,
+    vm_pinned: usize,
+}
+
+#[derive(Serialize)]
+struct ChangeEntry<'a> {
+    action: &'a str,
+    column: u32,
+    image: &'a str,
+    line: u32,
+    new_digest: &'a str,
+    old_digest: Option<&'a str>,
+    path: &'a str,
+    tag: &'a str,
+}
+
+#[derive(Serialize)]
+struct VmChangeEntry<'a> {
+    action: &'a str,
+    column: u32,
+    image: &'a str,
+    line: u32,
+    new_version: &'a str,
+    old_version: Option<&'a str>,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct FileEntry<'a> {
+    path: &'a str,
+    reason: Option<&'a str>,
+    status: &'a str,
+}
+
+#[derive(Serialize)]
+struct LookupErrorEntry<'a> {
+    message: &'a str,
+    reference: &'a str,
+    registry: &'a str,
 }
 
 /// Tell people what `--fix` did (stderr: one line per file not fixed, then the totals) and

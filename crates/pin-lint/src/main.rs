@@ -94,7 +94,22 @@ pub fn analyze(
 /// Write to stdout; a closed pipe (`| head`) is not an error.
 pub fn print_out(text: &str) -> Result<()> {
     let mut out = anstream::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    output_result(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// Write `document` to stdout as pretty JSON and a newline, as it is serialized (nothing
+/// is built in memory first); a closed pipe is not an error.
+pub fn print_json(document: &impl serde::Serialize) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, document)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    output_result(written)
+}
+
+fn output_result(written: std::io::Result<()>) -> Result<()> {
+    match written {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write output"),
     }

@@ -13,8 +13,9 @@ use pin_core::template::{self, TemplateAnalysis, UnfollowedReason};
 use pin_core::yaml::{self, Yaml};
 use pin_core::{Analysis, Facts, Settings};
 use rayon::prelude::*;
-use serde_json::{json, Value};
+use serde::Serialize;
 
+use crate::render::json::Seq;
 use crate::render::FileReport;
 use crate::walk::Input;
 
@@ -153,51 +154,77 @@ pub fn inventory(reports: &[FileReport]) -> TemplateAnalysis {
 }
 
 /// The `"expanded"` and `"not_followed"` members of `refs --expand --format json`.
-pub fn json(layer: &TemplateAnalysis) -> (Value, Value) {
-    let expanded = layer
-        .entries
-        .iter()
-        .map(|e| {
-            let jobs: Vec<Value> = e
-                .jobs
-                .iter()
-                .map(|j| {
-                    let images: Vec<Value> = j
-                        .images
-                        .iter()
-                        .map(|i| {
-                            json!({
-                                "image": i.image,
-                                "defined_at": {
-                                    "path": i.defined_at.path,
-                                    "line": i.defined_at.line,
-                                    "column": i.defined_at.column,
-                                },
-                                "via": i.via,
-                                "alias": i.alias,
-                            })
+pub fn json(layer: &TemplateAnalysis) -> (impl Serialize + '_, impl Serialize + '_) {
+    let expanded = Seq(|| {
+        layer.entries.iter().map(|e| EntryJson {
+            entry: &e.entry,
+            jobs: Seq(|| {
+                e.jobs.iter().map(|j| JobJson {
+                    images: Seq(|| {
+                        j.images.iter().map(|i| ImageJson {
+                            alias: i.alias.as_deref(),
+                            defined_at: PositionJson {
+                                column: i.defined_at.column,
+                                line: i.defined_at.line,
+                                path: &i.defined_at.path,
+                            },
+                            image: &i.image,
+                            via: &i.via,
                         })
-                        .collect();
-                    json!({"job": j.job, "images": images})
+                    }),
+                    job: &j.job,
                 })
-                .collect();
-            json!({"entry": e.entry, "jobs": jobs})
+            }),
         })
-        .collect::<Vec<_>>();
-    let not_followed = layer
-        .not_followed
-        .iter()
-        .map(|n| {
-            json!({
-                "reference": n.reference,
-                "reason": reason(n.reason),
-                "path": n.at.path,
-                "line": n.at.line,
-                "column": n.at.column,
-            })
+    });
+    let not_followed = Seq(|| {
+        layer.not_followed.iter().map(|n| NotFollowedJson {
+            column: n.at.column,
+            line: n.at.line,
+            path: &n.at.path,
+            reason: reason(n.reason),
+            reference: &n.reference,
         })
-        .collect::<Vec<_>>();
-    (Value::Array(expanded), Value::Array(not_followed))
+    });
+    (expanded, not_followed)
+}
+
+// The inventory's JSON shapes; fields in alphabetical order, the order of the output's keys.
+
+#[derive(Serialize)]
+struct EntryJson<'a, J> {
+    entry: &'a str,
+    jobs: J,
+}
+
+#[derive(Serialize)]
+struct JobJson<'a, I> {
+    images: I,
+    job: &'a str,
+}
+
+#[derive(Serialize)]
+struct ImageJson<'a> {
+    alias: Option<&'a str>,
+    defined_at: PositionJson<'a>,
+    image: &'a str,
+    via: &'a [String],
+}
+
+#[derive(Serialize)]
+struct PositionJson<'a> {
+    column: u32,
+    line: u32,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct NotFollowedJson<'a> {
+    column: u32,
+    line: u32,
+    path: &'a str,
+    reason: &'a str,
+    reference: &'a str,
 }
 
 /// The human section of `refs --expand`: per entry point, per job, the images it can run in.

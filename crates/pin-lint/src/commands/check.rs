@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use pin_core::{Rule, Severity};
 
 use crate::args::{CheckArgs, CheckFormat};
-use crate::{exit, fix, gate, print_out, render, resolve, templates, walk};
+use crate::{exit, fix, gate, print_json, print_out, render, resolve, templates, walk};
 
 /// Run `check`.
 pub fn run(args: &CheckArgs) -> Result<u8> {
@@ -53,22 +53,22 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         .any(|r| r.findings.iter().any(|f| f.severity == Severity::Error));
     let gate_fails = failed && !args.exit_zero;
     let format = gate::format(args.format);
-    let rendered = match (&fixed, format) {
-        (Some(run), _) if args.fix.diff => run.diff.clone(),
-        (_, CheckFormat::Human) => {
-            render::human::findings(&reports, std::io::stdout().is_terminal())
+    match (&fixed, format) {
+        (Some(run), _) if args.fix.diff => print_out(&run.diff)?,
+        (_, CheckFormat::Human) => print_out(&render::human::findings(
+            &reports,
+            std::io::stdout().is_terminal(),
+        ))?,
+        (_, CheckFormat::Json) => {
+            let summary = fixed
+                .as_ref()
+                .map(|run| fix::summary_json(run, &resolution, args.fix.diff));
+            print_json(&render::json::findings(&reports, summary))?;
         }
-        (Some(run), CheckFormat::Json) => {
-            let mut value = render::json::findings(&reports);
-            value["fix"] = fix::summary_json(run, &resolution, args.fix.diff);
-            format!("{value:#}\n")
-        }
-        (None, CheckFormat::Json) => format!("{:#}\n", render::json::findings(&reports)),
-        (_, CheckFormat::Sarif) => render::sarif::findings(&reports),
-        (_, CheckFormat::Github) => render::github::findings(&reports),
-        (_, CheckFormat::Azure) => render::azure::findings(&reports, gate_fails),
-    };
-    print_out(&rendered)?;
+        (_, CheckFormat::Sarif) => print_out(&render::sarif::findings(&reports))?,
+        (_, CheckFormat::Github) => print_out(&render::github::findings(&reports))?,
+        (_, CheckFormat::Azure) => print_out(&render::azure::findings(&reports, gate_fails))?,
+    }
     Ok(if fixed.as_ref().is_some_and(fix::FixRun::failed) {
         exit::USAGE
     } else if resolution.incomplete() {
