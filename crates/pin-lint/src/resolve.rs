@@ -12,6 +12,7 @@
 //! rules stay quiet or offer no fix), the failure is remembered per file so that `--fix`
 //! can leave such a file untouched, and the run exits 3 (the exit codes in the README).
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -310,6 +311,7 @@ impl Lookups {
 
 /// One VM image whose versions are wanted, and the references waiting for it.
 struct VmPending {
+    query: VmQuery,
     files: BTreeSet<usize>,
     blocks_fix: bool,
     first_text: String,
@@ -372,7 +374,7 @@ pub fn run(
     let catalogs = load_catalogs(&options.catalogs)?;
 
     let mut lookups = Lookups::default();
-    let mut vm_pending: BTreeMap<VmQuery, VmPending> = BTreeMap::new();
+    let mut vm_pending: BTreeMap<String, VmPending> = BTreeMap::new();
     for (file, (report, settings)) in reports.iter().zip(settings).enumerate() {
         for r in &report.analysis.references {
             match (r.kind, &r.image, &r.vm_image) {
@@ -386,17 +388,25 @@ pub fn run(
                     } else {
                         "stale-vm-image"
                     };
-                    let Some(query) = VmQuery::from_key(&vm.key) else {
+                    let Some(query) = VmQuery::for_reference(r) else {
                         continue;
                     };
                     if !selected(settings, rule) {
                         continue;
                     }
-                    let p = vm_pending.entry(query).or_insert_with(|| VmPending {
-                        files: BTreeSet::new(),
-                        blocks_fix: false,
-                        first_text: r.text.clone(),
-                    });
+                    let p = match vm_pending.entry(query.key()) {
+                        Entry::Vacant(slot) => slot.insert(VmPending {
+                            query,
+                            files: BTreeSet::new(),
+                            blocks_fix: false,
+                            first_text: r.text.clone(),
+                        }),
+                        Entry::Occupied(slot) => {
+                            let p = slot.into_mut();
+                            p.query.merge(query);
+                            p
+                        }
+                    };
                     p.files.insert(file);
                     p.blocks_fix = true;
                 }
@@ -443,14 +453,14 @@ pub fn run(
 /// the `AZURE_*` environment variables ([`VmOptions::from_env`]).
 fn answer_vms(
     resolution: &mut Resolution,
-    pending: BTreeMap<VmQuery, VmPending>,
+    pending: BTreeMap<String, VmPending>,
     catalogs: Vec<VmCatalog>,
     options: &Options,
 ) -> Result<()> {
     let mut opts = VmOptions::from_env();
     opts.online = options.online;
     opts.catalogs = catalogs;
-    let queries: Vec<VmQuery> = pending.keys().cloned().collect();
+    let queries: Vec<VmQuery> = pending.values().map(|p| p.query.clone()).collect();
     let runtime = runtime()?;
     runtime.block_on(pin_vm_resolve::resolve_into(
         &mut resolution.facts,
@@ -463,8 +473,8 @@ fn answer_vms(
         .map_or(opts.endpoint.as_str(), |(_, rest)| rest)
         .trim_end_matches('/')
         .to_string();
-    for (query, p) in pending {
-        let Some(message) = resolution.facts.failure(&query.key()) else {
+    for (key, p) in pending {
+        let Some(message) = resolution.facts.failure(&key) else {
             continue;
         };
         let message = message.to_string();

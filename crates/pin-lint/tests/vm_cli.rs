@@ -611,3 +611,40 @@ fn a_failed_vm_lookup_holds_back_only_the_files_that_need_it() {
     assert_eq!(errors.len(), 1, "{value:#}");
     assert_eq!(errors[0]["registry"], host);
 }
+
+/// A Managed DevOps Pool names a marketplace image by a resource id that carries its
+/// subscription and region: without `AZURE_SUBSCRIPTION_ID` / `AZURE_LOCATION` those are used.
+#[test]
+fn a_marketplace_image_id_gives_its_own_subscription_and_location() {
+    let server = arm::Server::start(true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let id = "/Subscriptions/sub-1/Providers/Microsoft.Compute/Locations/eastus/Publishers/Canonical/ArtifactTypes/VMImage/Offers/ubuntu-24_04-lts/Skus/server/versions/latest";
+    std::fs::write(
+        dir.path().join("pool.bicep"),
+        format!(
+            "resource pool 'Microsoft.DevOpsInfrastructure/pools@2025-01-21' = {{\n  name: 'ci'\n  properties: {{\n    fabricProfile: {{\n      kind: 'Vmss'\n      images: [\n        {{\n          resourceId: '{id}'\n        }}\n      ]\n    }}\n  }}\n}}\n"
+        ),
+    )
+    .expect("write");
+    let without_scope = |args: &[&str]| {
+        support::pin_lint()
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env("AZURE_RESOURCE_MANAGER_ENDPOINT", &server.base)
+            .env("AZURE_ACCESS_TOKEN", arm::TOKEN)
+            .env_remove("AZURE_SUBSCRIPTION_ID")
+            .env_remove("AZURE_LOCATION")
+            .output()
+            .expect("pin-lint runs")
+    };
+    let fixed = without_scope(&["--fix", "."]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert_eq!(server.count(arm::MARKETPLACE), 1);
+    let pool = std::fs::read_to_string(dir.path().join("pool.bicep")).expect("read");
+    assert!(
+        pool.contains("/Skus/server/versions/24.04.202412010'\n"),
+        "{pool}"
+    );
+}

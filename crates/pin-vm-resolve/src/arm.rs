@@ -79,8 +79,20 @@ impl Client {
                 publisher,
                 offer,
                 sku,
+                scope,
             } => {
-                let (Some(sub), Some(loc)) = (&self.opts.subscription, &self.opts.location) else {
+                // The environment wins; else the subscription and region the image id names.
+                let sub = self
+                    .opts
+                    .subscription
+                    .as_ref()
+                    .or(scope.as_ref().map(|s| &s.subscription));
+                let loc = self
+                    .opts
+                    .location
+                    .as_ref()
+                    .or(scope.as_ref().map(|s| &s.location));
+                let (Some(sub), Some(loc)) = (sub, loc) else {
                     return Err(VmError::Config(format!(
                         "{image}: listing marketplace image versions needs a subscription and a location (AZURE_SUBSCRIPTION_ID, AZURE_LOCATION)"
                     )));

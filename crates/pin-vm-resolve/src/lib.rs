@@ -39,12 +39,45 @@ pub enum VmQuery {
         offer: String,
         /// SKU.
         sku: String,
+        /// Subscription and location named by the reference itself (a Managed DevOps Pool
+        /// `resourceId` of a marketplace image carries both); used when `AZURE_SUBSCRIPTION_ID`
+        /// and `AZURE_LOCATION` are not set.
+        scope: Option<Scope>,
     },
     /// An Azure Compute Gallery image id (lower-case, without `/versions/…`).
     Gallery {
         /// `/subscriptions/…/galleries/G/images/I`.
         id: String,
     },
+}
+
+/// Where a marketplace image is listed: Azure lists its versions per subscription and region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    /// Subscription id.
+    pub subscription: String,
+    /// Region (`eastus`).
+    pub location: String,
+}
+
+impl Scope {
+    /// The subscription and location of a marketplace image id
+    /// (`/subscriptions/S/providers/Microsoft.Compute/locations/L/publishers/…`, any case).
+    pub fn from_image_id(id: &str) -> Option<Scope> {
+        let parts: Vec<&str> = id.split('/').collect();
+        let after = |name: &str| {
+            parts
+                .iter()
+                .position(|p| p.eq_ignore_ascii_case(name))
+                .and_then(|i| parts.get(i + 1))
+                .filter(|v| !v.is_empty())
+                .map(|v| v.to_string())
+        };
+        Some(Scope {
+            subscription: after("subscriptions")?,
+            location: after("locations")?,
+        })
+    }
 }
 
 impl VmQuery {
@@ -65,7 +98,31 @@ impl VmQuery {
             publisher: p.to_ascii_lowercase(),
             offer: o.to_ascii_lowercase(),
             sku: s.to_ascii_lowercase(),
+            scope: None,
         })
+    }
+
+    /// The query for a VM reference: its facts key, and for a marketplace image the
+    /// subscription and location its id names, if any.
+    pub fn for_reference(reference: &Reference) -> Option<VmQuery> {
+        let mut query = VmQuery::from_key(&reference.vm_image.as_ref()?.key)?;
+        if let VmQuery::Marketplace { scope, .. } = &mut query {
+            *scope = Scope::from_image_id(&reference.text);
+        }
+        Some(query)
+    }
+
+    /// Fold another query for the same image into this one: the first scope named wins.
+    pub fn merge(&mut self, other: VmQuery) {
+        if let (
+            VmQuery::Marketplace {
+                scope: mine @ None, ..
+            },
+            VmQuery::Marketplace { scope: theirs, .. },
+        ) = (self, other)
+        {
+            *mine = theirs;
+        }
     }
 
     /// The facts key this query answers.
@@ -75,22 +132,26 @@ impl VmQuery {
                 publisher,
                 offer,
                 sku,
+                ..
             } => Facts::vm_marketplace_key(publisher, offer, sku),
             VmQuery::Gallery { id } => Facts::vm_gallery_key(id),
         }
     }
 }
 
-/// The distinct images the references need versions for (pinnable infrastructure images).
+/// The distinct images the references need versions for (pinnable infrastructure images),
+/// one query per image ([`VmQuery::merge`] keeps the scope a reference names).
 pub fn vm_queries(references: &[Reference]) -> Vec<VmQuery> {
-    let mut out: Vec<VmQuery> = references
-        .iter()
-        .filter_map(|r| r.vm_image.as_ref())
-        .filter_map(|vm| VmQuery::from_key(&vm.key))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+    let mut out: BTreeMap<String, VmQuery> = BTreeMap::new();
+    for query in references.iter().filter_map(VmQuery::for_reference) {
+        match out.entry(query.key()) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(query);
+            }
+            std::collections::btree_map::Entry::Occupied(mut slot) => slot.get_mut().merge(query),
+        }
+    }
+    out.into_values().collect()
 }
 
 /// Find the versions of every queried image and record them in `facts`

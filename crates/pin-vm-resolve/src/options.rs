@@ -13,7 +13,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://management.azure.com";
 /// (sovereign clouds: `https://management.usgovcloudapi.net`, `https://management.chinacloudapi.cn`),
 /// `AZURE_SUBSCRIPTION_ID` and `AZURE_LOCATION` (needed for marketplace images only: the
 /// marketplace is listed per subscription and region; gallery ids carry their own
-/// subscription), `AZURE_ACCESS_TOKEN` (a bearer token for Azure Resource Manager; when unset,
+/// subscription, and a marketplace image id such as a Managed DevOps Pool `resourceId` its own
+/// subscription and region, used when these are unset), `AZURE_ACCESS_TOKEN` (a bearer token for Azure Resource Manager; when unset,
 /// `az account get-access-token` is asked once, on first need).
 #[derive(Clone, Debug)]
 pub struct VmOptions {
