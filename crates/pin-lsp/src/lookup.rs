@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use pin_core::template::FileExtras;
 use pin_core::{Analysis, Facts, ImageRef, Kind, TagFact};
 use pin_resolve::{Answer, Catalog, ImageName, Query, ResolveError, Source};
+use pin_vm_resolve::VmCatalog;
 use tower_lsp_server::ls_types::Uri;
 
 /// How long a failed lookup is answered from the cache before it is tried again.
@@ -123,6 +124,27 @@ fn want(image: &ImageRef, seen: &mut HashSet<String>, out: &mut Vec<Want>) {
                 name,
                 digest: digest.to_string(),
             });
+        }
+    }
+}
+
+/// Versions of the document's VM images from the VM catalogs. The editor asks no Azure API:
+/// VM versions change rarely and the CLI's `--fix` (online) is where they are bumped.
+pub fn vm_facts(analysis: &Analysis, catalogs: &[VmCatalog], facts: &mut Facts) {
+    if catalogs.is_empty() {
+        return;
+    }
+    for vm in analysis
+        .references
+        .iter()
+        .filter_map(|r| r.vm_image.as_ref())
+    {
+        let found = catalogs
+            .iter()
+            .find_map(|c| c.versions(&vm.key).map(|v| (c, v)));
+        if let Some((catalog, versions)) = found {
+            let source = format!("catalog {}", catalog.name());
+            facts.insert_vm_versions(&vm.key, versions.to_vec(), source);
         }
     }
 }

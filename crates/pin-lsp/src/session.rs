@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use pin_core::{Analysis, Facts, Finding, SourceFile};
 use pin_resolve::{Catalog, Resolver, ResolverOptions};
+use pin_vm_resolve::VmCatalog;
 use tower_lsp_server::ls_types::{Diagnostic, Uri};
 use tower_lsp_server::Client;
 
@@ -125,8 +126,11 @@ struct Doc {
 pub struct Config {
     /// What the client sent.
     pub client: ClientSettings,
-    /// Loaded catalogs (those that failed to load are reported and left out).
+    /// Loaded digest catalogs (those that failed to load are reported and left out).
     pub catalogs: Vec<Catalog>,
+    /// Loaded VM catalogs (`az vm image list` / `az sig image-version list` JSON), told apart
+    /// from digest catalogs by their content as the CLI does.
+    pub vm_catalogs: Vec<VmCatalog>,
     /// Absolute catalog paths, to notice changes on disk.
     pub catalog_paths: Vec<PathBuf>,
     /// The registry resolver, when online.
@@ -156,14 +160,18 @@ impl Config {
         let mirrors = file
             .map(|f| f.mirrors.clone().into_iter().collect())
             .unwrap_or_default();
-        let catalogs: Vec<Catalog> = catalog_paths
-            .iter()
-            .filter_map(|p| {
-                Catalog::load(p)
-                    .map_err(|e| problems.push(format!("pin-lint: cannot load catalog: {e}")))
-                    .ok()
-            })
-            .collect();
+        let mut catalogs: Vec<Catalog> = Vec::new();
+        let mut vm_catalogs: Vec<VmCatalog> = Vec::new();
+        for path in &catalog_paths {
+            match VmCatalog::load(path) {
+                Ok(Some(vm)) => vm_catalogs.push(vm),
+                Ok(None) => match Catalog::load(path) {
+                    Ok(catalog) => catalogs.push(catalog),
+                    Err(e) => problems.push(format!("pin-lint: cannot load catalog: {e}")),
+                },
+                Err(e) => problems.push(format!("pin-lint: cannot load catalog: {e}")),
+            }
+        }
         let resolver = if online {
             let options = ResolverOptions {
                 insecure_registries: insecure,
@@ -180,6 +188,7 @@ impl Config {
         let config = Config {
             client,
             catalogs,
+            vm_catalogs,
             catalog_paths,
             resolver,
         };
@@ -378,9 +387,10 @@ impl Session {
     pub fn facts(self: &Arc<Self>, view: &View, uri: &Uri) -> Facts {
         let config = self.config();
         let online = config.resolver.is_some();
-        let (facts, lookups) =
+        let (mut facts, lookups) =
             self.facts
                 .facts_for(&view.analysis, view.extras(), &config.catalogs, online, uri);
+        crate::lookup::vm_facts(&view.analysis, &config.vm_catalogs, &mut facts);
         if let (Some(resolver), false) = (config.resolver.clone(), lookups.is_empty()) {
             self.spawn_lookups(resolver, lookups);
         }

@@ -657,3 +657,60 @@ fn hovers_tell_which_images_reach_a_template_and_which_jobs_use_a_resource() {
     );
     assert!(lsp.shutdown().success());
 }
+
+/// A VM catalog in the settings gives VM image versions, as `--catalog` does for the CLI:
+/// `version: 'latest'` gets a "Pin" fix and an older version a "Bump" fix.
+#[test]
+fn vm_catalogs_give_vm_images_their_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let catalog = dir.path().join("vm-images.json");
+    std::fs::write(
+        &catalog,
+        r#"[{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"24.04.202409120","urn":"Canonical:ubuntu-24_04-lts:server:24.04.202409120"},
+            {"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"24.04.202411030","urn":"Canonical:ubuntu-24_04-lts:server:24.04.202411030"}]"#,
+    )
+    .expect("catalog");
+    let path = dir.path().join("main.tf");
+    let uri = file_uri(&path);
+    let text = "resource \"azurerm_linux_virtual_machine\" \"a\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"ubuntu-24_04-lts\"\n    sku       = \"server\"\n    version   = \"latest\"\n  }\n}\n";
+    std::fs::write(&path, text).expect("tf");
+    let mut lsp = Lsp::start();
+    lsp.initialize(
+        dir.path(),
+        json!({}),
+        json!({"pinLint": {"online": false, "catalogs": [catalog]}}),
+    );
+    assert!(
+        !lsp.stderr().contains("cannot load catalog"),
+        "{}",
+        lsp.stderr()
+    );
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "terraform", "version": 1, "text": text}}),
+    );
+    let d = lsp.diagnostics_at(&uri, 1);
+    assert_eq!(codes(&d), ["unpinned-vm-image"]);
+    let actions = lsp.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d["diagnostics"][0]["range"],
+               "context": {"diagnostics": d["diagnostics"]}}),
+    );
+    let pin = actions["result"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .find(|a| a["title"] == "Pin to 24.04.202411030")
+        .unwrap_or_else(|| panic!("a Pin action: {actions}"))
+        .clone();
+    let pinned = support::apply_text_edits(text, &support::edits_for(&pin["edit"], &uri));
+    assert_eq!(pinned, text.replace("\"latest\"", "\"24.04.202411030\""));
+
+    let older = text.replace("\"latest\"", "\"24.04.202409120\"");
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": older}]}),
+    );
+    assert_eq!(codes(&lsp.diagnostics_at(&uri, 2)), ["stale-vm-image"]);
+    assert!(lsp.shutdown().success());
+}
