@@ -139,13 +139,7 @@ pub fn vm_facts(analysis: &Analysis, catalogs: &[VmCatalog], facts: &mut Facts) 
         .iter()
         .filter_map(|r| r.vm_image.as_ref())
     {
-        let found = catalogs
-            .iter()
-            .find_map(|c| c.versions(&vm.key).map(|v| (c, v)));
-        if let Some((catalog, versions)) = found {
-            let source = format!("catalog {}", catalog.name());
-            facts.insert_vm_versions(&vm.key, versions.to_vec(), source);
-        }
+        pin_vm_resolve::answer_from_catalogs(facts, &vm.key, catalogs);
     }
 }
 

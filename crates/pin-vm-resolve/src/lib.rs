@@ -154,6 +154,19 @@ pub fn vm_queries(references: &[Reference]) -> Vec<VmQuery> {
     out.into_values().collect()
 }
 
+/// Record the versions the first catalog listing the image `key` gives (with that catalog as
+/// their source); `false` when no catalog lists it.
+pub fn answer_from_catalogs(facts: &mut Facts, key: &str, catalogs: &[VmCatalog]) -> bool {
+    let found = catalogs
+        .iter()
+        .find_map(|c| c.versions(key).map(|v| (c, v)));
+    if let Some((catalog, versions)) = found {
+        let source = format!("catalog {}", catalog.name());
+        facts.insert_vm_versions(key, versions.to_vec(), source);
+    }
+    found.is_some()
+}
+
 /// Find the versions of every queried image and record them in `facts`
 /// ([`Facts::insert_vm_versions`]); failures are recorded too ([`Facts::insert_failure`]) and
 /// returned, one per image that could not be answered. Offline (`opts.online == false`) only
@@ -166,18 +179,8 @@ pub async fn resolve_into(
     let mut pending = Vec::new();
     for query in queries {
         let key = query.key();
-        match opts
-            .catalogs
-            .iter()
-            .find_map(|c| c.versions(&key).map(|v| (c, v)))
-        {
-            Some((catalog, versions)) => facts.insert_vm_versions(
-                &key,
-                versions.to_vec(),
-                format!("catalog {}", catalog.name()),
-            ),
-            None if opts.online => pending.push(query.clone()),
-            None => {}
+        if !answer_from_catalogs(facts, &key, &opts.catalogs) && opts.online {
+            pending.push(query.clone());
         }
     }
     if pending.is_empty() {
