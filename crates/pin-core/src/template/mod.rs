@@ -575,8 +575,12 @@ impl Scan {
         });
     }
 
-    /// Note where a resource met in the expansion is written.
-    fn definition_site(&mut self, alias: &Text, images: &[Text]) {
+    /// A resource met in the expansion: its images under its alias, and where it is written.
+    fn define(&mut self, alias: &Text, images: &[Text]) {
+        self.definitions
+            .entry(alias.s.to_ascii_lowercase())
+            .or_default()
+            .extend(images.iter().cloned());
         let Origin::Literal(at) = &alias.origin else {
             return;
         };
@@ -589,13 +593,7 @@ impl Scan {
         }
         sites.push(DefinitionSite {
             alias: at.clone(),
-            images: images
-                .iter()
-                .filter_map(|t| match &t.origin {
-                    Origin::Literal(l) => Some(l.clone()),
-                    _ => None,
-                })
-                .collect(),
+            images: images.iter().filter_map(key_loc).collect(),
         });
     }
 
@@ -612,11 +610,7 @@ impl Scan {
                             .flat_map(|a| a.texts().cloned())
                             .collect();
                         for alias in o.get("container").into_iter().flat_map(Alts::texts) {
-                            self.definition_site(alias, &images);
-                            self.definitions
-                                .entry(alias.s.to_ascii_lowercase())
-                                .or_default()
-                                .extend(images.iter().cloned());
+                            self.define(alias, &images);
                         }
                     }
                 }
@@ -629,11 +623,7 @@ impl Scan {
                                 .into_iter()
                                 .flat_map(|a| a.texts().cloned())
                                 .collect();
-                            self.definition_site(alias, &images);
-                            self.definitions
-                                .entry(alias.s.to_ascii_lowercase())
-                                .or_default()
-                                .extend(images);
+                            self.define(alias, &images);
                         }
                     }
                 }
@@ -863,12 +853,7 @@ impl<'r, 't> Collector<'r, 't> {
                 && !scan.definitions.contains_key(&key)
                 && a.site != UseSite::TemplateArgument
             {
-                let place = match &a.alias.origin {
-                    Origin::Literal(loc) => Some(loc),
-                    Origin::Built(b) => b.at.as_ref(),
-                    Origin::None => None,
-                };
-                if let Some(loc) = place {
+                if let Some(loc) = a.alias.origin.at() {
                     self.problem(
                         loc,
                         "unknown-container-alias",
@@ -935,13 +920,8 @@ impl<'r, 't> Collector<'r, 't> {
 
     /// Note that alias use `a` names the resources defined under `key` in this expansion.
     fn alias_used(&mut self, scan: &Scan, key: &str, a: &AliasUse) {
-        let place = match &a.alias.origin {
-            Origin::Literal(loc) => loc,
-            Origin::Built(b) => match &b.at {
-                Some(loc) => loc,
-                None => return,
-            },
-            Origin::None => return,
+        let Some(place) = a.alias.origin.at() else {
+            return;
         };
         let site = AliasUseSite {
             at: self.position(place),
@@ -1190,11 +1170,7 @@ fn value_under_key(node: &crate::yaml::Node<'_>, key_start: usize) -> Option<Ran
     if let Some(pairs) = node.as_mapping() {
         for (k, v) in pairs {
             if k.content_span().start == key_start {
-                return Some(if v.style().is_some() {
-                    v.content_span()
-                } else {
-                    v.span.clone()
-                });
+                return Some(v.content_span());
             }
             if v.span.start <= key_start && key_start < v.span.end {
                 if let Some(found) = value_under_key(v, key_start) {

@@ -129,8 +129,7 @@ impl<'t> Repository<'t> {
         let mut list: Vec<(Input<'t>, Option<Yaml<'t>>)> = files
             .into_iter()
             .filter(|(f, _)| {
-                let lower = f.path.to_ascii_lowercase();
-                (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+                has_yaml_extension(f.path)
                     && f.known
                         .is_none_or(|(d, _)| d == Some(Dialect::AzurePipelines))
             })

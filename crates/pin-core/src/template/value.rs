@@ -62,6 +62,15 @@ impl Origin {
             Origin::Built(b) => b.parts.clone(),
         }
     }
+
+    /// Where the value is written: the literal, or the scalar whose expression built it.
+    pub fn at(&self) -> Option<&Loc> {
+        match self {
+            Origin::Literal(l) => Some(l),
+            Origin::Built(b) => b.at.as_ref(),
+            Origin::None => None,
+        }
+    }
 }
 
 /// A string with its origin.
