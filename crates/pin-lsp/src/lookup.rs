@@ -82,22 +82,15 @@ fn wants(analysis: &Analysis, extras: Option<&FileExtras>) -> Vec<Want> {
             want(image, &mut seen, &mut out);
         }
     }
-    let produced = extras
-        .into_iter()
-        .flat_map(|e| &e.dynamic)
-        .flat_map(|d| &d.images);
-    for c in produced {
-        if let Ok(image) = ImageRef::parse(&c.image) {
-            want(&image, &mut seen, &mut out);
-        }
-    }
-    // Images that reach the file's use sites from elsewhere, for their hovers.
-    let incoming = extras
-        .into_iter()
-        .flat_map(|e| &e.uses)
-        .flat_map(|u| &u.images);
-    for i in incoming {
-        if let Ok(image) = ImageRef::parse(&i.image) {
+    // Images the template layer says the file's expressions produce, and images that reach
+    // its use sites from elsewhere (for their hovers).
+    let templated = extras.into_iter().flat_map(|e| {
+        let produced = e.dynamic.iter().flat_map(|d| &d.images).map(|c| &*c.image);
+        let incoming = e.uses.iter().flat_map(|u| &u.images).map(|i| &*i.image);
+        produced.chain(incoming)
+    });
+    for text in templated {
+        if let Ok(image) = ImageRef::parse(text) {
             want(&image, &mut seen, &mut out);
         }
     }

@@ -103,7 +103,7 @@ pub struct Linted {
 /// for other schemes (`untitled:`).
 pub fn analyzer_path(uri: &Uri) -> String {
     match uri.to_file_path() {
-        Some(p) if uri.scheme().as_str() == "file" => p.to_string_lossy().replace('\\', "/"),
+        Some(p) if uri.scheme().as_str() == "file" => crate::workspace::analyzer_path_of(&p),
         _ => uri.path().as_str().to_string(),
     }
 }
@@ -431,30 +431,36 @@ impl Session {
         })
     }
 
-    /// The name the template layer gives the file at `path`: relative to the workspace folder
-    /// when there is one folder and the file is inside it, else the path itself.
-    fn layer_name(roots: &[PathBuf], path: &str) -> String {
-        if let [root] = roots {
-            let root = crate::workspace::analyzer_path_of(root);
-            if let Some(rel) = path
-                .strip_prefix(root.trim_end_matches('/'))
-                .and_then(|r| r.strip_prefix('/'))
-            {
-                return rel.to_string();
-            }
+    /// The folder template-layer names are relative to: the workspace folder when there is
+    /// exactly one (analyzer path, without a trailing `/`).
+    fn layer_root(&self) -> Option<String> {
+        match &self.workspace.roots()[..] {
+            [root] => Some(
+                crate::workspace::analyzer_path_of(root)
+                    .trim_end_matches('/')
+                    .to_string(),
+            ),
+            _ => None,
         }
-        path.to_string()
+    }
+
+    /// The name the template layer gives the file at `path`: relative to `root` (see
+    /// [`Session::layer_root`]) when the file is inside it, else the path itself.
+    fn layer_name(root: Option<&str>, path: &str) -> String {
+        root.and_then(|root| path.strip_prefix(root))
+            .and_then(|r| r.strip_prefix('/'))
+            .map_or_else(|| path.to_string(), str::to_string)
     }
 
     /// Every file that takes part in the template layer: `snapshot` first, then the other
     /// open documents, then the indexed files that are not open.
     fn layer_files(&self, snapshot: &Snapshot) -> Vec<LayerFile> {
-        let roots = self.workspace.roots();
+        let root = self.layer_root();
         let mut taken: HashSet<String> = HashSet::new();
         let mut files = Vec::new();
         let mut push = |path: &str, analysis: &Arc<Analysis>, hints: &dyn Fn() -> Arc<Hints>| {
             files.push(LayerFile {
-                name: Self::layer_name(&roots, path),
+                name: Self::layer_name(root.as_deref(), path),
                 analysis: analysis.clone(),
                 hints: hints(),
             });
@@ -525,12 +531,12 @@ impl Session {
         if names.is_empty() {
             return;
         }
-        let roots = self.workspace.roots();
+        let root = self.layer_root();
         let others: Vec<Uri> = self
             .lock_docs()
             .iter()
             .filter(|(u, d)| {
-                *u != uri && names.contains(&Self::layer_name(&roots, &d.snapshot.path))
+                *u != uri && names.contains(&Self::layer_name(root.as_deref(), &d.snapshot.path))
             })
             .map(|(u, _)| u.clone())
             .collect();
