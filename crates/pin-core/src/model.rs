@@ -169,6 +169,15 @@ pub struct VmImage {
     pub insert_prefix: &'static str,
 }
 
+impl VmImage {
+    /// Written without a fixed version: no version, or `latest` in any case.
+    pub fn is_unpinned(&self) -> bool {
+        self.version
+            .as_deref()
+            .is_none_or(|v| v.eq_ignore_ascii_case("latest"))
+    }
+}
+
 impl Reference {
     /// A container reference: parses `text` and derives its state.
     pub fn container(span: Range<usize>, text: &str, site: Site) -> Reference {

@@ -313,7 +313,6 @@ impl Lookups {
 struct VmPending {
     query: VmQuery,
     files: BTreeSet<usize>,
-    blocks_fix: bool,
     first_text: String,
 }
 
@@ -351,11 +350,6 @@ fn load_catalogs(paths: &[PathBuf]) -> Result<Catalogs> {
     Ok(out)
 }
 
-/// Whether a VM image is written without a fixed version (`latest`, or none).
-fn vm_unpinned(version: Option<&str>) -> bool {
-    version.is_none_or(|v| v.eq_ignore_ascii_case("latest"))
-}
-
 /// Collect, de-duplicate and answer every lookup the files need. `settings[i]` governs
 /// `reports[i]`; `layer` is the template layer of `reports` (its references already added
 /// to the analyses), whose expanded expressions add the images they can produce. Errors
@@ -383,22 +377,21 @@ pub fn run(
                     lookups.add(image, &r.text, need, file);
                 }
                 (Kind::Vm, _, Some(vm)) => {
-                    let rule = if vm_unpinned(vm.version.as_deref()) {
+                    let rule = if vm.is_unpinned() {
                         "unpinned-vm-image"
                     } else {
                         "stale-vm-image"
                     };
-                    let Some(query) = VmQuery::for_reference(r) else {
-                        continue;
-                    };
                     if !selected(settings, rule) {
                         continue;
                     }
+                    let Some(query) = VmQuery::for_reference(r) else {
+                        continue;
+                    };
                     let p = match vm_pending.entry(query.key()) {
                         Entry::Vacant(slot) => slot.insert(VmPending {
                             query,
                             files: BTreeSet::new(),
-                            blocks_fix: false,
                             first_text: r.text.clone(),
                         }),
                         Entry::Occupied(slot) => {
@@ -408,7 +401,6 @@ pub fn run(
                         }
                     };
                     p.files.insert(file);
-                    p.blocks_fix = true;
                 }
                 _ => {}
             }
@@ -457,8 +449,15 @@ fn answer_vms(
     catalogs: Vec<VmCatalog>,
     options: &Options,
 ) -> Result<()> {
+    if !options.online {
+        // Only the catalogs answer; a miss is unknown, not a failure.
+        for key in pending.keys() {
+            pin_vm_resolve::answer_from_catalogs(&mut resolution.facts, key, &catalogs);
+        }
+        return Ok(());
+    }
     let mut opts = VmOptions::from_env();
-    opts.online = options.online;
+    opts.online = true;
     opts.catalogs = catalogs;
     let queries: Vec<VmQuery> = pending.values().map(|p| p.query.clone()).collect();
     let runtime = runtime()?;
@@ -483,7 +482,8 @@ fn answer_vms(
             reference: p.first_text,
             message,
             files: p.files,
-            blocks_fix: p.blocks_fix,
+            // A VM lookup is only made for a fix or a rule that needs the versions.
+            blocks_fix: true,
         });
     }
     Ok(())

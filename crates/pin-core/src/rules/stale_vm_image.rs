@@ -1,6 +1,6 @@
 use std::cmp::Ordering;
 
-use super::unpinned_vm_image::{is_unpinned, version_fix};
+use super::unpinned_vm_image::version_fix;
 use super::{finding, Context, RuleSpec};
 use crate::facts::compare_vm_versions;
 use crate::finding::Severity;
@@ -44,7 +44,7 @@ fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
         .filter(|r| r.kind == Kind::Vm)
         .filter_map(|r| {
             let vm = r.vm_image.as_ref()?;
-            if is_unpinned(vm) {
+            if vm.is_unpinned() {
                 return None;
             }
             let pinned = vm.version.as_deref()?;

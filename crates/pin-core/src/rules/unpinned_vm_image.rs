@@ -50,7 +50,7 @@ fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
         .filter(|r| r.kind == Kind::Vm)
         .filter_map(|r| {
             let vm = r.vm_image.as_ref()?;
-            if !is_unpinned(vm) {
+            if !vm.is_unpinned() {
                 return None;
             }
             let mut f = finding(
@@ -70,13 +70,6 @@ fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
             Some(f)
         })
         .collect()
-}
-
-/// No version, or `latest` in any case.
-pub(super) fn is_unpinned(vm: &VmImage) -> bool {
-    vm.version
-        .as_deref()
-        .is_none_or(|v| v.eq_ignore_ascii_case("latest"))
 }
 
 /// A safe fix writing `version` at the image's version position.
