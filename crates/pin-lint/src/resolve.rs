@@ -331,10 +331,12 @@ fn load_catalogs(paths: &[PathBuf]) -> Result<Catalogs> {
         vms: Vec::new(),
     };
     for path in paths {
-        match VmCatalog::load(path) {
-            Err(e) => return Err(anyhow!("cannot use the catalog: {e}")),
-            Ok(Some(vm)) => out.vms.push(vm),
-            Ok(None) => match Catalog::load(path) {
+        // Read once; the content tells a VM catalog from a digest catalog.
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow!("cannot use the catalog: {}: {e}", path.display()))?;
+        match pin_vm_resolve::sniff(&text) {
+            Some(vm) => out.vms.push(vm.named(&path.display().to_string())),
+            None => match Catalog::parse(path, &text) {
                 Ok(c) => out.containers.push(c),
                 Err(e) => {
                     return Err(anyhow!(

@@ -27,12 +27,17 @@ pub fn expand(reports: &mut [FileReport]) -> TemplateAnalysis {
         reports.iter().map(|r| (r.path.as_str(), &r.analysis)),
         template::Options { inventory: false },
     );
+    add_layer_references(reports, &layer);
+    layer
+}
+
+/// Add to each report's analysis the references only the template layer sees as images.
+fn add_layer_references(reports: &mut [FileReport], layer: &TemplateAnalysis) {
     for report in reports.iter_mut() {
         if let Some(extras) = layer.file(&report.path) {
             extras.extend_analysis(&mut report.analysis);
         }
     }
-    layer
 }
 
 /// Read and analyse every input in parallel, then run the template layer as [`expand`] does,
@@ -40,18 +45,16 @@ pub fn expand(reports: &mut [FileReport]) -> TemplateAnalysis {
 /// the layer, which would otherwise parse every Azure Pipelines file again. Output order
 /// follows the sorted inputs.
 pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, TemplateAnalysis)> {
-    let bytes: Vec<Vec<u8>> = inputs
-        .par_iter()
-        .map(|input| {
-            std::fs::read(&input.path).with_context(|| format!("cannot read `{}`", input.display))
-        })
-        .collect::<Result<_>>()?;
     // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
     // tree; so are Bicep and Terraform files, which are not YAML.
-    let texts: Vec<Result<String, Vec<u8>>> = bytes
-        .into_par_iter()
-        .map(|b| String::from_utf8(b).map_err(|e| e.into_bytes()))
-        .collect();
+    let texts: Vec<Result<String, Vec<u8>>> = inputs
+        .par_iter()
+        .map(|input| {
+            let bytes = std::fs::read(&input.path)
+                .with_context(|| format!("cannot read `{}`", input.display))?;
+            Ok(String::from_utf8(bytes).map_err(|e| e.into_bytes()))
+        })
+        .collect::<Result<_>>()?;
     let (parsed, mut reports): (Vec<Option<Yaml<'_>>>, Vec<FileReport>) = inputs
         .par_iter()
         .zip(&texts)
@@ -95,11 +98,7 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, Template
         template::analyze_repository(&repository, template::Options { inventory: false })
     };
     drop(texts);
-    for report in &mut reports {
-        if let Some(extras) = layer.file(&report.path) {
-            extras.extend_analysis(&mut report.analysis);
-        }
-    }
+    add_layer_references(&mut reports, &layer);
     Ok((reports, layer))
 }
 

@@ -163,13 +163,21 @@ impl Config {
         let mut catalogs: Vec<Catalog> = Vec::new();
         let mut vm_catalogs: Vec<VmCatalog> = Vec::new();
         for path in &catalog_paths {
-            match VmCatalog::load(path) {
-                Ok(Some(vm)) => vm_catalogs.push(vm),
-                Ok(None) => match Catalog::load(path) {
+            // Read once; the content tells a VM catalog from a digest catalog.
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) => {
+                    let shown = path.display();
+                    problems.push(format!("pin-lint: cannot load catalog: {shown}: {e}"));
+                    continue;
+                }
+            };
+            match pin_vm_resolve::sniff(&text) {
+                Some(vm) => vm_catalogs.push(vm.named(&path.display().to_string())),
+                None => match Catalog::parse(path, &text) {
                     Ok(catalog) => catalogs.push(catalog),
                     Err(e) => problems.push(format!("pin-lint: cannot load catalog: {e}")),
                 },
-                Err(e) => problems.push(format!("pin-lint: cannot load catalog: {e}")),
             }
         }
         let resolver = if online {
