@@ -13,9 +13,9 @@ use tower_lsp_server::ls_types::{
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, ExecuteCommandOptions,
     ExecuteCommandParams, FileSystemWatcher, GlobPattern, Hover, HoverContents, HoverParams,
     HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, MarkupContent,
-    MarkupKind, MessageType, Registration, ServerCapabilities, ServerInfo,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
-    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
+    MarkupKind, Registration, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, Uri, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -49,13 +49,7 @@ impl Backend {
     }
 
     async fn show_problems(&self, problems: Vec<String>) {
-        for p in problems {
-            tracing::warn!("{p}");
-            self.session
-                .client
-                .show_message(MessageType::WARNING, p)
-                .await;
-        }
+        self.session.show_problems(problems).await;
     }
 
     async fn apply_settings_value(&self, value: &Value) {
@@ -419,8 +413,8 @@ impl LanguageServer for Backend {
                 pipelines.push(path);
             }
         }
-        let pipelines_empty = pipelines.is_empty();
-        if !pipelines_empty {
+        let relint = reload || !pipelines.is_empty();
+        if !pipelines.is_empty() {
             // Files on disk feed the template layer of the open documents: read them again,
             // then lint the open documents against them.
             let session = self.session.clone();
@@ -434,13 +428,15 @@ impl LanguageServer for Backend {
                 tracing::error!("re-reading changed files failed: {e}");
             }
         }
-        if reload {
-            let problems = self.session.reload();
-            self.session.relint_all();
-            self.show_problems(problems).await;
-        } else if !pipelines_empty {
+        let problems = if reload {
+            self.session.reload()
+        } else {
+            Vec::new()
+        };
+        if relint {
             self.session.relint_all();
         }
+        self.show_problems(problems).await;
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {

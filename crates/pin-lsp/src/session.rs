@@ -674,15 +674,18 @@ impl Session {
         }
         let problems = self.configs.take_errors();
         if !problems.is_empty() {
-            let client = self.client.clone();
-            tokio::spawn(async move {
-                for problem in problems {
-                    tracing::warn!("{problem}");
-                    client
-                        .show_message(tower_lsp_server::ls_types::MessageType::WARNING, problem)
-                        .await;
-                }
-            });
+            let this = self.clone();
+            tokio::spawn(async move { this.show_problems(problems).await });
+        }
+    }
+
+    /// Log each problem and show it to the user as a warning.
+    pub async fn show_problems(&self, problems: Vec<String>) {
+        for problem in problems {
+            tracing::warn!("{problem}");
+            self.client
+                .show_message(tower_lsp_server::ls_types::MessageType::WARNING, problem)
+                .await;
         }
     }
 
