@@ -123,9 +123,24 @@ impl Backend {
 
     /// The findings of a snapshot, computed off the async workers (the template layer may run).
     async fn linted(&self, snapshot: &Arc<Snapshot>) -> Result<Linted> {
+        self.off_workers(snapshot, |session, snapshot| session.findings(snapshot))
+            .await
+    }
+
+    /// The view of a snapshot (what needs looking up), without facts or findings.
+    async fn view(&self, snapshot: &Arc<Snapshot>) -> Result<crate::templates::View> {
+        self.off_workers(snapshot, |session, snapshot| session.view(snapshot))
+            .await
+    }
+
+    async fn off_workers<R: Send + 'static>(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        work: impl FnOnce(&Arc<Session>, &Snapshot) -> R + Send + 'static,
+    ) -> Result<R> {
         let session = self.session.clone();
         let snapshot = snapshot.clone();
-        tokio::task::spawn_blocking(move || session.findings(&snapshot))
+        tokio::task::spawn_blocking(move || work(&session, &snapshot))
             .await
             .map_err(|e| {
                 tracing::error!("computing findings failed: {e}");
@@ -141,8 +156,8 @@ impl Backend {
 
     async fn pin_all_in_file(&self, uri: Uri) -> Result<Value> {
         let snapshot = self.snapshot_or_err(&uri)?;
-        let before = self.linted(&snapshot).await?;
-        self.session.resolve_now(&[&before.view]).await;
+        let before = self.view(&snapshot).await?;
+        self.session.resolve_now(&[&before]).await;
         let linted = self.linted(&snapshot).await?;
         let source = &linted.view.analysis.source;
         let Some(edits) = actions::fix_all_edits(source, &linted.findings) else {
@@ -187,7 +202,7 @@ impl Backend {
         }
         let mut views = Vec::with_capacity(snapshots.len());
         for snapshot in &snapshots {
-            views.push(self.linted(snapshot).await?.view);
+            views.push(self.view(snapshot).await?);
         }
         let views: Vec<&crate::templates::View> = views.iter().collect();
         session.resolve_now(&views).await;

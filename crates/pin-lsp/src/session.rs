@@ -413,6 +413,15 @@ impl Session {
         self.findings_then(snapshot, |linted| linted)
     }
 
+    /// The view of a snapshot as [`Session::findings`] builds it, without facts or findings
+    /// (so no background lookups are started): for commands that resolve and wait.
+    pub fn view(&self, snapshot: &Snapshot) -> View {
+        if !self.configs.settings_for(&snapshot.uri).1 {
+            return View::plain(snapshot.analysis().clone());
+        }
+        self.view_then(snapshot, |view| view)
+    }
+
     /// [`Session::findings`], handed to `then` before the temporary trees of a template run
     /// are freed (the lint publishes from there).
     fn findings_then<R>(
