@@ -107,8 +107,7 @@ impl Hints {
 
 /// Whether a file takes part in the template layer (an Azure Pipelines YAML file).
 pub fn takes_part(path: &str, analysis: &Analysis) -> bool {
-    let lower = path.to_ascii_lowercase();
-    (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+    pin_core::template::repo::has_yaml_extension(path)
         && analysis.dialect == Some(Dialect::AzurePipelines)
 }
 

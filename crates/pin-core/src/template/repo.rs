@@ -357,7 +357,7 @@ impl<'t> Repository<'t> {
 
 /// Whether `path` ends in `.yml` or `.yaml`, in any case (checked for every scalar of every
 /// file, so without allocating).
-fn has_yaml_extension(path: &str) -> bool {
+pub fn has_yaml_extension(path: &str) -> bool {
     let b = path.as_bytes();
     let ends =
         |ext: &[u8]| b.len() >= ext.len() && b[b.len() - ext.len()..].eq_ignore_ascii_case(ext);
