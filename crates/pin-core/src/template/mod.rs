@@ -1165,29 +1165,27 @@ impl<'r, 't> Collector<'r, 't> {
 }
 
 /// The span of the value under the mapping key that starts at `key_start`, searched below
-/// `node` (a scalar's content span; a collection's whole span).
+/// `node` (a scalar's content span; a collection's whole span). Children are in document
+/// order, so each level is a binary search for the one child that can hold the key.
 fn value_under_key(node: &crate::yaml::Node<'_>, key_start: usize) -> Option<Range<usize>> {
     if let Some(pairs) = node.as_mapping() {
-        for (k, v) in pairs {
-            if k.content_span().start == key_start {
-                return Some(v.content_span());
-            }
-            if v.span.start <= key_start && key_start < v.span.end {
-                if let Some(found) = value_under_key(v, key_start) {
-                    return Some(found);
-                }
-            }
+        let i = pairs.partition_point(|(k, _)| k.span.start <= key_start);
+        let (k, v) = pairs.get(i.checked_sub(1)?)?;
+        if k.content_span().start == key_start {
+            return Some(v.content_span());
         }
+        (v.span.start <= key_start && key_start < v.span.end)
+            .then(|| value_under_key(v, key_start))
+            .flatten()
     } else if let Some(items) = node.as_sequence() {
-        for item in items {
-            if item.span.start <= key_start && key_start < item.span.end {
-                if let Some(found) = value_under_key(item, key_start) {
-                    return Some(found);
-                }
-            }
-        }
+        let i = items.partition_point(|item| item.span.start <= key_start);
+        let item = items.get(i.checked_sub(1)?)?;
+        (key_start < item.span.end)
+            .then(|| value_under_key(item, key_start))
+            .flatten()
+    } else {
+        None
     }
-    None
 }
 
 /// Add one produced image to a dynamic reference's list, merging the places it is built
