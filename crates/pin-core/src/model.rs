@@ -59,6 +59,26 @@ pub enum Site {
     GhaRunsOn,
     /// A VM image in an infrastructure file (ARM, Bicep, Terraform).
     InfraVmImage,
+    /// A Dockerfile `FROM` image.
+    DockerfileFrom,
+    /// A Dockerfile `COPY --from=` / `ADD --from=` image.
+    DockerfileCopyFrom,
+    /// A Dockerfile `RUN --mount=…,from=` image.
+    DockerfileMountFrom,
+    /// The image of a Dockerfile `# syntax=` parser directive.
+    DockerfileSyntax,
+    /// A Dockerfile `ARG` default used as an image by a `FROM`.
+    DockerfileArg,
+    /// `services.<name>.image` of a Compose file.
+    ComposeImage,
+    /// `image` of a devcontainer.json.
+    DevcontainerImage,
+    /// A `features` key of a devcontainer.json that is an OCI reference.
+    DevcontainerFeature,
+    /// A Kubernetes container, init container or ephemeral container `image`.
+    K8sContainer,
+    /// An `images:` entry of a kustomization.yaml.
+    KustomizeImage,
 }
 
 impl Site {
@@ -84,6 +104,16 @@ impl Site {
             Site::PoolImage => "pool-image",
             Site::GhaRunsOn => "gha-runs-on",
             Site::InfraVmImage => "infra-vm-image",
+            Site::DockerfileFrom => "dockerfile-from",
+            Site::DockerfileCopyFrom => "dockerfile-copy-from",
+            Site::DockerfileMountFrom => "dockerfile-mount-from",
+            Site::DockerfileSyntax => "dockerfile-syntax",
+            Site::DockerfileArg => "dockerfile-arg",
+            Site::ComposeImage => "compose-image",
+            Site::DevcontainerImage => "devcontainer-image",
+            Site::DevcontainerFeature => "devcontainer-feature",
+            Site::K8sContainer => "k8s-container",
+            Site::KustomizeImage => "kustomize-image",
         }
     }
 }
