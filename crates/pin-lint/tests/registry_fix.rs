@@ -2,11 +2,9 @@
 //! move a tag by pushing another image under it, then `--fix` bumps exactly the stale
 //! references and the summary lists old → new digests. Plain HTTP is never implied.
 
-#[path = "support/registry.rs"]
-mod registry;
 mod support;
 
-use registry::{push_image, Registry};
+use pin_test_support::{push_image, raw_status, ImageSpec, Registry};
 use support::{run_in as run, stderr};
 
 fn short(digest: &str) -> &str {
@@ -17,8 +15,13 @@ fn short(digest: &str) -> &str {
 fn pin_then_bump_exactly_the_stale_references() {
     let reg = Registry::start();
     let addr = reg.addr.as_str();
-    let app_v1 = push_image(addr, "team/app", "1.0", "app one");
-    let base = push_image(addr, "team/base", "2", "base");
+    let app_v1 = push_image(
+        addr,
+        "team/app",
+        "1.0",
+        &[ImageSpec::new("amd64", "app one")],
+    );
+    let base = push_image(addr, "team/base", "2", &[ImageSpec::new("amd64", "base")]);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let pipeline = format!(
@@ -67,7 +70,12 @@ fn pin_then_bump_exactly_the_stale_references() {
     );
 
     // The tag moves.
-    let app_v2 = push_image(addr, "team/app", "1.0", "app two");
+    let app_v2 = push_image(
+        addr,
+        "team/app",
+        "1.0",
+        &[ImageSpec::new("amd64", "app two")],
+    );
     assert_ne!(app_v1, app_v2);
     let check = run(
         dir.path(),
@@ -149,10 +157,20 @@ fn pin_then_bump_exactly_the_stale_references() {
 fn a_deleted_pinned_digest_is_reported_and_repinned() {
     let reg = Registry::start();
     let addr = reg.addr.as_str();
-    let old = push_image(addr, "team/tool", "3", "tool old");
-    let new = push_image(addr, "team/tool", "3", "tool new");
+    let old = push_image(
+        addr,
+        "team/tool",
+        "3",
+        &[ImageSpec::new("amd64", "tool old")],
+    );
+    let new = push_image(
+        addr,
+        "team/tool",
+        "3",
+        &[ImageSpec::new("amd64", "tool new")],
+    );
     assert_eq!(
-        registry::raw_status(addr, "DELETE", &format!("/v2/team/tool/manifests/{old}")),
+        raw_status(addr, "DELETE", &format!("/v2/team/tool/manifests/{old}")),
         Some(202)
     );
     let dir = tempfile::tempdir().expect("tempdir");

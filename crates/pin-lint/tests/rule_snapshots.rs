@@ -8,14 +8,12 @@
 //! fixture is checked against a real registry on loopback, with the address and digests
 //! written into the file and replaced by fixed text in the snapshots.
 
-#[path = "support/registry.rs"]
-mod registry;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use registry::{push_image, raw_status, Registry};
+use pin_test_support::{push_image, raw_status, ImageSpec, Registry};
 
 fn rules_dir() -> PathBuf {
     support::fixtures_dir().join("rules")
@@ -145,8 +143,18 @@ fn rules_without_a_registry() {
 fn missing_digest_against_a_registry() {
     let reg = Registry::start();
     let addr = reg.addr.as_str();
-    let old = push_image(addr, "team/tool", "3", "tool old");
-    let new = push_image(addr, "team/tool", "3", "tool new");
+    let old = push_image(
+        addr,
+        "team/tool",
+        "3",
+        &[ImageSpec::new("amd64", "tool old")],
+    );
+    let new = push_image(
+        addr,
+        "team/tool",
+        "3",
+        &[ImageSpec::new("amd64", "tool new")],
+    );
     assert_eq!(
         raw_status(addr, "DELETE", &format!("/v2/team/tool/manifests/{old}")),
         Some(202)

@@ -3,15 +3,13 @@
 //! template parameters, and the images a `format()` builds from fragments. Checked against a
 //! real registry on loopback (`docker-registry` + `skopeo`) and with catalogs.
 
-#[path = "support/registry.rs"]
-mod registry;
 mod support;
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
 
-use registry::{push_image, Registry};
+use pin_test_support::{push_image, raw_status, ImageSpec, Registry};
 use serde_json::Value;
 use support::{run_in as run, stderr};
 
@@ -83,8 +81,18 @@ fn template_repo(dir: &Path, addr: &str, build: &str, fragment: &str) {
 fn images_reached_through_templates_are_checked_online_and_fixed_where_written() {
     let reg = Registry::start();
     let addr = reg.addr.as_str();
-    let build_v1 = push_image(addr, "team/build", "1.0", "build one");
-    let base_v1 = push_image(addr, "team/base", "alpine", "base one");
+    let build_v1 = push_image(
+        addr,
+        "team/build",
+        "1.0",
+        &[ImageSpec::new("amd64", "build one")],
+    );
+    let base_v1 = push_image(
+        addr,
+        "team/base",
+        "alpine",
+        &[ImageSpec::new("amd64", "base one")],
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     template_repo(dir.path(), addr, &build_v1, &format!("alpine@{base_v1}"));
     let clean = run(
@@ -94,10 +102,20 @@ fn images_reached_through_templates_are_checked_online_and_fixed_where_written()
     assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
 
     // Both tags move; the fragment's old digest is deleted as well (a broken pin).
-    let build_v2 = push_image(addr, "team/build", "1.0", "build two");
-    let base_v2 = push_image(addr, "team/base", "alpine", "base two");
+    let build_v2 = push_image(
+        addr,
+        "team/build",
+        "1.0",
+        &[ImageSpec::new("amd64", "build two")],
+    );
+    let base_v2 = push_image(
+        addr,
+        "team/base",
+        "alpine",
+        &[ImageSpec::new("amd64", "base two")],
+    );
     assert_eq!(
-        registry::raw_status(
+        raw_status(
             addr,
             "DELETE",
             &format!("/v2/team/base/manifests/{base_v1}")

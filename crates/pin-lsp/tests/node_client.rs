@@ -11,8 +11,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use pin_test_support::{push_image, ImageSpec, Registry};
 use serde_json::{json, Value};
-use support::registry::{push_image, ImageSpec, Registry};
 use support::{
     copy_corpus_file, copy_tree, file_uri, fixture_dir, pin_lsp_path, require_binary, shared_dir,
 };
@@ -184,7 +184,7 @@ fn node_client_pins_with_the_catalog_and_hovers() {
 
 #[test]
 fn node_client_against_a_real_registry() {
-    require_binary("skopeo", support::registry::INSTALL_HINT);
+    pin_test_support::require_binary("skopeo");
     let registry = Registry::start();
     let addr = registry.addr.clone();
     let app = push_image(&addr, "team/app", "1.0", &[ImageSpec::new("amd64", "app")]);

@@ -10,8 +10,7 @@
 //! skopeo looks up every tag, one after the other (`--sample M` runs it on M tags only and
 //! extrapolates to N).
 
-#[path = "../tests/integration/support/mod.rs"]
-mod support;
+use pin_test_support as support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -4,21 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// The shared test data folder: `$PIN_LINT_SHARED`, else `<workspace>/../shared`.
-/// Panics with a clear message when it is missing (CI always has it).
-pub fn shared_dir() -> PathBuf {
-    let dir = std::env::var_os("PIN_LINT_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("corpus").is_dir() && dir.join("oracle").is_dir(),
-        "shared test data not found at {} (expected corpus/ and oracle/ there); \
-         set PIN_LINT_SHARED to the folder that holds them",
-        dir.display()
-    );
-    dir.canonicalize().expect("shared dir is readable")
-}
+#[allow(unused_imports)] // not every test binary reads the shared data
+pub use pin_test_support::shared_dir;
 
 /// The `pin-lint` binary under test, run as from a user's terminal: without the CI variables
 /// of the machine running the tests (`GITHUB_ACTIONS`, `TF_BUILD` choose the output format) and

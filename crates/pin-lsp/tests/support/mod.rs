@@ -2,8 +2,6 @@
 //! over the real process's stdio (also used by the latency benchmark through `#[path]`).
 #![allow(dead_code)]
 
-pub mod registry;
-
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -14,25 +12,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+#[allow(unused_imports)] // not every test binary reads the shared data
+pub use pin_test_support::shared_dir;
+
 /// How long any single wait may take before the test fails as hung (a guard, not a
 /// performance limit).
 pub const HANG_GUARD: Duration = Duration::from_secs(60);
-
-/// The shared test data folder: `$PIN_LINT_SHARED`, else `<workspace>/../shared`.
-/// Panics with a clear message when it is missing.
-pub fn shared_dir() -> PathBuf {
-    let dir = std::env::var_os("PIN_LINT_SHARED").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("corpus").is_dir() && dir.join("oracle").is_dir(),
-        "shared test data not found at {} (expected corpus/ and oracle/ there); \
-         set PIN_LINT_SHARED to the folder that holds them",
-        dir.display()
-    );
-    dir.canonicalize().expect("shared dir is readable")
-}
 
 /// The `pin-lsp` binary under test.
 pub fn pin_lsp_path() -> PathBuf {

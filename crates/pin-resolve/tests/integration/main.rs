@@ -9,7 +9,8 @@ mod auth;
 mod catalogs;
 mod faults;
 mod registry;
-mod support;
+
+use pin_test_support as support;
 
 use std::time::Duration;
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::server::{read_head, LoopbackServer};
+
 /// What to do with one request.
 #[derive(Clone, Debug)]
 pub enum Fault {
@@ -32,46 +34,24 @@ pub struct FaultProxy {
     /// `127.0.0.1:PORT` to use as the registry address.
     pub addr: String,
     state: Arc<Mutex<State>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: LoopbackServer,
 }
 
 impl FaultProxy {
     /// Proxies to `upstream` (`127.0.0.1:PORT`).
     pub fn start(upstream: &str) -> Self {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy port");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let addr = std_listener.local_addr().expect("addr").to_string();
         let state: Arc<Mutex<State>> = Arc::default();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
         let shared = Arc::clone(&state);
         let upstream = upstream.to_owned();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
-                loop {
-                    tokio::select! {
-                        _ = &mut stop_rx => break,
-                        accepted = listener.accept() => {
-                            let Ok((stream, _)) = accepted else { continue };
-                            let shared = Arc::clone(&shared);
-                            let upstream = upstream.clone();
-                            tokio::spawn(async move { handle(stream, &upstream, &shared).await });
-                        }
-                    }
-                }
-            });
+        let server = LoopbackServer::start(move |stream| {
+            let shared = Arc::clone(&shared);
+            let upstream = upstream.clone();
+            async move { handle(stream, &upstream, &shared).await }
         });
         Self {
-            addr,
+            addr: server.addr.clone(),
             state,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -89,30 +69,6 @@ impl FaultProxy {
     pub fn log(&self) -> Vec<String> {
         self.state.lock().expect("lock").log.clone()
     }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-async fn read_head(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Some(buf)
 }
 
 /// Splits a raw response into (head lines, body).

@@ -10,9 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use super::{require_binary, TokenAuth};
+use crate::server::{read_head, LoopbackServer};
+use crate::{require_binary, TokenAuth};
 
 /// Service name the registry announces.
 pub const SERVICE: &str = "pin-lint-test-registry";
@@ -28,8 +29,7 @@ pub struct TokenServer {
     /// Requests per `scope` value (all requests, granted or not).
     pub requests: Arc<Mutex<HashMap<String, usize>>>,
     _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: LoopbackServer,
 }
 
 struct Signer {
@@ -96,33 +96,14 @@ impl TokenServer {
             password: password.into(),
         });
 
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind token port");
-        std_listener.set_nonblocking(true).expect("nonblocking");
-        let addr = std_listener.local_addr().expect("addr").to_string();
         let requests: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
         let counts = Arc::clone(&requests);
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
-                loop {
-                    tokio::select! {
-                        _ = &mut stop_rx => break,
-                        accepted = listener.accept() => {
-                            let Ok((stream, _)) = accepted else { continue };
-                            let signer = Arc::clone(&signer);
-                            let counts = Arc::clone(&counts);
-                            tokio::spawn(async move { serve(stream, &signer, &counts).await });
-                        }
-                    }
-                }
-            });
+        let server = LoopbackServer::start(move |stream| {
+            let signer = Arc::clone(&signer);
+            let counts = Arc::clone(&counts);
+            async move { serve(stream, &signer, &counts).await }
         });
+        let addr = server.addr.clone();
         Self {
             auth: TokenAuth {
                 realm: format!("http://{addr}/token"),
@@ -133,8 +114,7 @@ impl TokenServer {
             addr,
             requests,
             _dir: dir,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -146,17 +126,6 @@ impl TokenServer {
             .get(scope)
             .copied()
             .unwrap_or(0)
-    }
-}
-
-impl Drop for TokenServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -193,14 +162,9 @@ async fn serve(
     signer: &Signer,
     counts: &Mutex<HashMap<String, usize>>,
 ) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+    let Some(buf) = read_head(&mut stream).await else {
+        return;
+    };
     let head = String::from_utf8_lossy(&buf).into_owned();
     let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
