@@ -13,6 +13,8 @@
 //! `publisher:offer:sku:version` as text; an id at the id itself. A version (or id) that is an
 //! expression is `dynamic`.
 
+pub(super) mod scan;
+
 use std::ops::Range;
 
 use crate::facts::Facts;

@@ -8,36 +8,18 @@
 //! string literals (references such as `var.image_version`, calls, templates) are expressions,
 //! so their position is `dynamic`.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
+use super::infra::scan::{Parser, Scanner, Tok};
 use super::infra::{self, Val};
 use crate::model::Reference;
 use crate::yaml::Comment;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Open(u8),
-    Close(u8),
-    /// `=` or `:` between a key and its value.
-    Assign,
-    Comma,
-    Newline,
-    /// A string literal: content span, and whether it has a template sequence.
-    Str(Range<usize>, bool),
-    /// Anything else (identifier, number, operator, heredoc).
-    Word,
-}
-
 /// References and comments (for suppressions) of a Terraform file.
 pub fn extract(src: &str) -> (Vec<Reference>, Vec<Comment<'_>>) {
     let (tokens, comments) = tokenize(src);
-    let mut parser = Parser {
-        src,
-        tokens: &tokens,
-        at: 0,
-    };
-    let body = parser.body(None);
+    let mut parser = Parser::new(src, &tokens, object);
+    let body = body(&mut parser, None);
     let mut refs = Vec::new();
     infra::images(&body, &mut refs);
     (refs, comments)
@@ -45,106 +27,30 @@ pub fn extract(src: &str) -> (Vec<Reference>, Vec<Comment<'_>>) {
 
 fn tokenize(src: &str) -> (Vec<(Tok, Range<usize>)>, Vec<Comment<'_>>) {
     let b = src.as_bytes();
-    let mut tokens = Vec::new();
-    let mut comments = Vec::new();
-    let mut i = 0;
-    let line_end = |from: usize| {
-        let end = src[from..].find('\n').map_or(b.len(), |n| from + n);
-        if end > from && b[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
+    let mut s = Scanner::new(src);
+    while let Some(c) = s.byte(0) {
+        if s.common() {
+            continue;
         }
-    };
-    while i < b.len() {
-        let c = b[i];
+        let i = s.at;
         match c {
-            b'\n' => {
-                tokens.push((Tok::Newline, i..i + 1));
-                i += 1;
-            }
-            b' ' | b'\t' | b'\r' => i += 1,
-            b'#' | b'/' if c == b'#' || b.get(i + 1) == Some(&b'/') => {
-                let body = if c == b'#' { i + 1 } else { i + 2 };
-                let end = line_end(i);
-                comments.push(Comment {
-                    span: i..end,
-                    text: Cow::Borrowed(&src[body.min(end)..end]),
-                });
-                i = end;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                // An unclosed comment runs to the end of the text (body included).
-                let (body_end, end) = src[i + 2..]
-                    .find("*/")
-                    .map_or((b.len(), b.len()), |n| (i + 2 + n, i + 2 + n + 2));
-                comments.push(Comment {
-                    span: i..end,
-                    text: Cow::Borrowed(&src[i + 2..body_end]),
-                });
-                i = end;
-            }
-            b'<' if src[i..].starts_with("<<") && heredoc_tag(src, i).is_some() => {
+            b'#' => s.line_comment(1),
+            b'<' if s.rest().starts_with("<<") && heredoc_tag(src, i).is_some() => {
                 let (tag, body_start) = heredoc_tag(src, i).unwrap_or(("", i + 2));
                 let end = heredoc_end(src, body_start, tag);
-                tokens.push((Tok::Word, i..end));
-                i = end;
+                s.token(Tok::Word, end - i);
             }
-            b'"' => {
-                let (end, template) = string_end(b, i + 1);
-                tokens.push((Tok::Str(i + 1..end, template), i..(end + 1).min(b.len())));
-                i = (end + 1).min(b.len());
-            }
-            b'{' | b'[' | b'(' => {
-                tokens.push((Tok::Open(c), i..i + 1));
-                i += 1;
-            }
-            b'}' | b']' | b')' => {
-                tokens.push((Tok::Close(c), i..i + 1));
-                i += 1;
-            }
+            b'"' => s.string(b"$%"),
             b'=' | b':'
                 if !matches!(b.get(i + 1), Some(b'=' | b'>'))
                     && (i == 0 || !matches!(b[i - 1], b'=' | b'!' | b'<' | b'>')) =>
             {
-                tokens.push((Tok::Assign, i..i + 1));
-                i += 1;
+                s.token(Tok::Assign, 1);
             }
-            b',' => {
-                tokens.push((Tok::Comma, i..i + 1));
-                i += 1;
-            }
-            _ => {
-                let start = i;
-                i += 1;
-                while i < b.len()
-                    && !matches!(
-                        b[i],
-                        b'\n'
-                            | b' '
-                            | b'\t'
-                            | b'\r'
-                            | b'"'
-                            | b'{'
-                            | b'['
-                            | b'('
-                            | b'}'
-                            | b']'
-                            | b')'
-                            | b','
-                            | b'#'
-                            | b'='
-                            | b':'
-                    )
-                    && !(b[i] == b'/' && matches!(b.get(i + 1), Some(b'/' | b'*')))
-                {
-                    i += 1;
-                }
-                tokens.push((Tok::Word, start..i));
-            }
+            _ => s.word(b"\"#=:"),
         }
     }
-    (tokens, comments)
+    s.finish()
 }
 
 /// `<<TAG` or `<<-TAG` at `at`: the tag and where the heredoc body starts (after the line).
@@ -177,161 +83,52 @@ fn heredoc_end(src: &str, body: usize, tag: &str) -> usize {
     src.len()
 }
 
-/// End of a `"…"` string starting at `from`, and whether it holds `${` or `%{`.
-fn string_end(b: &[u8], from: usize) -> (usize, bool) {
-    let mut i = from;
-    let mut template = false;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'"' | b'\n' => return (i, template),
-            b'$' | b'%' if b.get(i + 1) == Some(&b'{') => {
-                template = true;
-                i += 2;
-            }
-            _ => i += 1,
-        }
-    }
-    (b.len(), template)
+/// An object literal `{ … }` (the next token is its `{`): read as a body.
+fn object(p: &mut Parser<'_>) -> Val {
+    p.at += 1;
+    body(p, Some(b'{'))
 }
 
-struct Parser<'t> {
-    src: &'t str,
-    tokens: &'t [(Tok, Range<usize>)],
-    at: usize,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<&Tok> {
-        self.tokens.get(self.at).map(|(t, _)| t)
-    }
-
-    fn text(&self, index: usize) -> &str {
-        self.tokens
-            .get(index)
-            .map_or("", |(_, span)| &self.src[span.clone()])
-    }
-
-    /// A body (file or block): attributes and blocks until `close` (or end of file).
-    fn body(&mut self, close: Option<u8>) -> Val {
-        let mut entries = Vec::new();
-        loop {
-            match self.peek() {
-                None => break,
-                Some(Tok::Close(c)) => {
-                    let c = *c;
-                    self.at += 1;
-                    if Some(c) == close.map(closing) {
-                        break;
-                    }
-                }
-                Some(Tok::Newline | Tok::Comma) => self.at += 1,
-                Some(Tok::Word | Tok::Str(..)) => {
-                    let key = self.text(self.at).trim_matches('"').to_string();
-                    self.at += 1;
-                    match self.peek() {
-                        Some(Tok::Assign) => {
-                            self.at += 1;
-                            entries.push((key, self.value()));
-                        }
-                        _ => {
-                            // A block: labels up to `{`.
-                            while matches!(self.peek(), Some(Tok::Word | Tok::Str(..))) {
-                                self.at += 1;
-                            }
-                            if self.peek() == Some(&Tok::Open(b'{')) {
-                                self.at += 1;
-                                entries.push((key, self.body(Some(b'{'))));
-                            }
-                        }
-                    }
-                }
-                Some(Tok::Open(c)) => {
-                    // Stray bracket: read it as a value so nesting stays balanced.
-                    let _ = *c;
-                    let _ = self.value();
-                }
-                Some(Tok::Assign) => self.at += 1,
-            }
-        }
-        Val::Object(entries)
-    }
-
-    /// A value: object or tuple literal, plain string, or an expression to the end of the
-    /// line (brackets balanced).
-    fn value(&mut self) -> Val {
-        let start = self.at;
-        let first = match self.peek() {
-            Some(Tok::Open(b'{')) => {
-                self.at += 1;
-                Some(self.body(Some(b'{')))
-            }
-            Some(Tok::Open(b'[')) => Some(self.tuple()),
-            Some(Tok::Str(span, false)) => {
-                let span = span.clone();
-                self.at += 1;
-                Some(Val::Str(self.src[span.clone()].to_string(), span))
-            }
-            _ => None,
-        };
-        if let Some(val) = first {
-            if matches!(
-                self.peek(),
-                None | Some(Tok::Newline | Tok::Comma | Tok::Close(_))
-            ) {
-                return val;
-            }
-        }
-        self.at = start;
-        let mut depth = 0usize;
-        while let Some(tok) = self.peek() {
-            match tok {
-                Tok::Open(_) => depth += 1,
-                Tok::Close(_) if depth == 0 => break,
-                Tok::Close(_) => depth -= 1,
-                Tok::Newline | Tok::Comma if depth == 0 => break,
-                _ => {}
-            }
-            self.at += 1;
-        }
-        if self.at == start + 1 {
-            if let Some((Tok::Str(content, true), _)) = self.tokens.get(start) {
-                return Val::Expr(self.src[content.clone()].to_string(), content.clone());
-            }
-        }
-        let from = self
-            .tokens
-            .get(start)
-            .map_or(self.src.len(), |(_, s)| s.start);
-        let to = self.tokens[..self.at]
-            .last()
-            .map_or(from, |(_, s)| s.end)
-            .max(from);
-        Val::Expr(self.src[from..to].to_string(), from..to)
-    }
-
-    fn tuple(&mut self) -> Val {
-        self.at += 1; // `[`
-        let mut items = Vec::new();
-        loop {
-            match self.peek() {
-                None => break,
-                Some(Tok::Close(_)) => {
-                    self.at += 1;
+/// A body (file or block): attributes and blocks until `close` (or end of file).
+fn body(p: &mut Parser<'_>, close: Option<u8>) -> Val {
+    let mut entries = Vec::new();
+    loop {
+        match p.peek() {
+            None => break,
+            Some(Tok::Close(c)) => {
+                p.at += 1;
+                if Some(*c) == close.map(closing) {
                     break;
                 }
-                Some(Tok::Newline | Tok::Comma) => self.at += 1,
-                Some(_) => {
-                    let before = self.at;
-                    items.push(self.value());
-                    if self.at == before {
-                        self.at += 1;
+            }
+            Some(Tok::Newline | Tok::Comma) => p.at += 1,
+            Some(Tok::Word | Tok::Str(..)) => {
+                let key = p.text(p.at).trim_matches('"').to_string();
+                p.at += 1;
+                match p.peek() {
+                    Some(Tok::Assign) => {
+                        p.at += 1;
+                        entries.push((key, p.value()));
+                    }
+                    _ => {
+                        // A block: labels up to `{`.
+                        while matches!(p.peek(), Some(Tok::Word | Tok::Str(..))) {
+                            p.at += 1;
+                        }
+                        if p.peek() == Some(&Tok::Open(b'{')) {
+                            entries.push((key, object(p)));
+                        }
                     }
                 }
             }
+            Some(Tok::Open(_)) => {
+                // Stray bracket: read it as a value so nesting stays balanced.
+                let _ = p.value();
+            }
+            Some(Tok::Assign) => p.at += 1,
         }
-        Val::Array(items)
     }
+    Val::Object(entries)
 }
 
 fn closing(open: u8) -> u8 {
