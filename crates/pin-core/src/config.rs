@@ -43,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "catalogs",
     "insecure-registries",
     "online",
+    "timeout",
     "mirror",
     "cache",
     "pin-untagged-as-latest",
@@ -98,10 +99,13 @@ pub struct Config {
 pub struct RegistryConfig {
     /// `online`: resolve against registries by default (`None` = not set; the command decides).
     pub online: Option<bool>,
-    /// `catalogs`: digest catalogs, consulted before any registry, in order.
+    /// `catalogs`: digest catalogs, consulted before any registry, in order. A URL
+    /// (`https://…`) is kept as written; a path is anchored in the file's folder.
     pub catalogs: Vec<PathBuf>,
     /// `insecure-registries`: `host[:port]` that may be spoken to over plain HTTP.
     pub insecure_registries: Vec<String>,
+    /// `timeout`: limit for one registry or catalog request (`None` = the default, 20 s).
+    pub timeout: Option<Duration>,
     /// `[mirror]`: registry as referenced (`docker.io`) → `host[:port]` to resolve against
     /// instead. The written reference never changes.
     pub mirrors: BTreeMap<String, String>,
@@ -233,11 +237,18 @@ impl Config {
                 "catalogs" => {
                     self.registry.catalogs = strings(value)?
                         .into_iter()
-                        .map(|p| anchored(base, &p))
+                        .map(|p| {
+                            if is_url(&p) {
+                                p.into()
+                            } else {
+                                anchored(base, &p)
+                            }
+                        })
                         .collect();
                 }
                 "insecure-registries" => self.registry.insecure_registries = hosts(value, false)?,
                 "online" => self.registry.online = Some(boolean(value)?),
+                "timeout" => self.registry.timeout = Some(duration(value)?),
                 "mirror" => self.registry.mirrors = mirrors(value)?,
                 "cache" => self.registry.cache = cache(value, base)?,
                 "pin-untagged-as-latest" => self.pin_untagged_as_latest = Some(boolean(value)?),
@@ -647,6 +658,12 @@ fn floating_vm_map(value: &Spanned<DeValue<'_>>, vm: &mut VmSettings) -> Parsed<
         }
     }
     Ok(())
+}
+
+/// A catalog given as an `https://` (or `http://`) URL, kept as written.
+fn is_url(location: &str) -> bool {
+    let lower = location.get(..8).unwrap_or(location).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 fn anchored(base: Option<&Path>, path: &str) -> PathBuf {

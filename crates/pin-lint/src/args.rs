@@ -118,7 +118,8 @@ pub struct FixArgs {
     /// Never contact a registry; only catalogs answer (the default without `--fix`).
     #[arg(long)]
     pub offline: bool,
-    /// Digest catalog consulted before any registry (TSV or dotnet image-info JSON); repeatable.
+    /// Digest catalog consulted before any registry (TSV or dotnet image-info JSON), a file or
+    /// an `https://` URL; repeatable.
     #[arg(long, value_name = "FILE")]
     pub catalog: Vec<PathBuf>,
     /// Allow plain HTTP to this registry (`HOST[:PORT]`); repeatable, never implied.

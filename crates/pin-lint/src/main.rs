@@ -48,7 +48,11 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("pin-lint: error: {err:#}");
-            ExitCode::from(exit::USAGE)
+            if err.downcast_ref::<resolve::Incomplete>().is_some() {
+                ExitCode::from(exit::INCOMPLETE)
+            } else {
+                ExitCode::from(exit::USAGE)
+            }
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct Options {
     pub mirrors: HashMap<String, String>,
     /// Disk cache file and how long its answers stay valid.
     pub cache: Option<(PathBuf, Duration)>,
+    /// Limit for one registry or catalog request (`None` = the resolver's default).
+    pub timeout: Option<Duration>,
     /// Draw a progress bar (only when stderr is a terminal).
     pub progress: bool,
 }
@@ -81,7 +83,21 @@ impl Options {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             cache,
+            timeout: config.timeout,
             progress: args.progress,
+        }
+    }
+
+    /// The registry client's settings: these options over the defaults.
+    fn resolver_options(&self, catalogs: Vec<Catalog>) -> ResolverOptions {
+        let defaults = ResolverOptions::default();
+        ResolverOptions {
+            insecure_registries: self.insecure_registries.clone(),
+            catalogs,
+            mirrors: self.mirrors.clone(),
+            disk_cache: self.cache.clone(),
+            timeout: self.timeout.unwrap_or(defaults.timeout),
+            ..defaults
         }
     }
 
@@ -322,18 +338,23 @@ struct Catalogs {
     vms: Vec<VmCatalog>,
 }
 
-/// Read every catalog file and tell its kind from its content: a VM catalog (the JSON of
-/// `az vm image list` / `az sig image-version list`), else a container digest catalog (TSV
-/// or dotnet image-info JSON). A file that is neither is an error naming it (exit 2).
-fn load_catalogs(paths: &[PathBuf]) -> Result<Catalogs> {
+/// Read every catalog (a file, or a URL fetched with the registry client's timeout, retries
+/// and size limit) and tell its kind from its content: a VM catalog (the JSON of `az vm image
+/// list` / `az sig image-version list`), else a container digest catalog (TSV or dotnet
+/// image-info JSON). A file that is neither is an error naming it (exit 2); a URL that
+/// cannot be fetched is an [`Incomplete`] error (exit 3).
+fn load_catalogs(paths: &[PathBuf], options: &Options) -> Result<Catalogs> {
     let mut out = Catalogs {
         containers: Vec::new(),
         vms: Vec::new(),
     };
     for path in paths {
         // Read once; the content tells a VM catalog from a digest catalog.
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow!("cannot use the catalog: {}: {e}", path.display()))?;
+        let text = match path.to_str().filter(|p| pin_resolve::is_catalog_url(p)) {
+            Some(url) => fetch_catalog(url, options)?,
+            None => std::fs::read_to_string(path)
+                .map_err(|e| anyhow!("cannot use the catalog: {}: {e}", path.display()))?,
+        };
         match pin_vm_resolve::sniff(&text) {
             Some(vm) => out.vms.push(vm.named(&path.display().to_string())),
             None => match Catalog::parse(path, &text) {
@@ -352,6 +373,28 @@ fn load_catalogs(paths: &[PathBuf]) -> Result<Catalogs> {
     Ok(out)
 }
 
+/// A requested lookup could not complete before anything was checked or written (a catalog
+/// URL that cannot be fetched): exit 3, not 2.
+#[derive(Debug)]
+pub struct Incomplete(pub String);
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Incomplete {}
+
+/// Fetch one catalog URL with the registry client's settings (`--insecure-registry` allows
+/// plain HTTP to its host).
+fn fetch_catalog(url: &str, options: &Options) -> Result<String> {
+    let client = options.resolver_options(Vec::new());
+    runtime()?
+        .block_on(pin_resolve::fetch_catalog(url, &client))
+        .map_err(|e| anyhow::Error::new(Incomplete(format!("cannot use the catalog: {e}"))))
+}
+
 /// Collect, de-duplicate and answer every lookup the files need. `settings[i]` governs
 /// `reports[i]`; `layer` is the template layer of `reports` (its references already added
 /// to the analyses), whose expanded expressions add the images they can produce. Errors
@@ -367,7 +410,7 @@ pub fn run(
     if !options.active() {
         return Ok(resolution);
     }
-    let catalogs = load_catalogs(&options.catalogs)?;
+    let catalogs = load_catalogs(&options.catalogs, options)?;
 
     let mut lookups = Lookups::default();
     let mut vm_pending: BTreeMap<String, VmPending> = BTreeMap::new();
@@ -545,14 +588,8 @@ fn answer_online(
     catalogs: Vec<Catalog>,
     options: &Options,
 ) -> Result<()> {
-    let resolver = Resolver::new(ResolverOptions {
-        insecure_registries: options.insecure_registries.clone(),
-        catalogs,
-        mirrors: options.mirrors.clone(),
-        disk_cache: options.cache.clone(),
-        ..ResolverOptions::default()
-    })
-    .context("cannot set up registry lookups")?;
+    let resolver = Resolver::new(options.resolver_options(catalogs))
+        .context("cannot set up registry lookups")?;
     let bar = progress_bar(options.progress, pending.len());
     let runtime = runtime()?;
     let answers = runtime.block_on(async {

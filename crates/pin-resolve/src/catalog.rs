@@ -22,8 +22,60 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::CatalogError;
+use crate::error::{CatalogError, ResolveError};
+use crate::http::Http;
 use crate::name::{is_sha256_digest, ImageName, Key};
+use crate::options::ResolverOptions;
+
+/// The largest catalog accepted from a URL (the dotnet image-info files are about 0.5 MiB).
+pub const MAX_CATALOG_BYTES: usize = 16 << 20;
+
+/// Whether a catalog location is a URL (`https://…` or `http://…`) rather than a file path.
+pub fn is_catalog_url(location: &str) -> bool {
+    let lower = location.get(..8).unwrap_or(location).to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// Fetches the text of a catalog published at `url` (a producer's image-info JSON, a TSV
+/// catalog or a VM catalog) with the HTTP client of the registry lookups: `options`'
+/// timeout, retries and backoff and its redirect policy; `https` only, plain `http` only to
+/// a host listed in `options.insecure_registries`. A body over [`MAX_CATALOG_BYTES`] is
+/// refused. The text is returned unparsed so that the caller can tell its kind (see
+/// [`Catalog::parse`]).
+///
+/// # Errors
+/// [`CatalogError::Fetch`] naming the URL: not a usable URL, refused plain HTTP, timeout,
+/// connection or server error past the retries, a status other than 2xx, an oversized or
+/// non-UTF-8 body.
+pub async fn fetch_catalog(url: &str, options: &ResolverOptions) -> Result<String, CatalogError> {
+    let failed = |msg: String| CatalogError::Fetch {
+        url: url.to_owned(),
+        msg,
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| failed(format!("not a URL: {e}")))?;
+    let http = Http::new(options).map_err(|e| failed(e.to_string()))?;
+    let reply = http
+        .document(&parsed, MAX_CATALOG_BYTES)
+        .await
+        .map_err(|e| {
+            failed(match e {
+                ResolveError::Timeout { .. } => format!(
+                    "timed out ({} attempt(s) of {} s)",
+                    options.retries + 1,
+                    options.timeout.as_secs_f32()
+                ),
+                ResolveError::Insecure { url_host, .. } => {
+                    format!("refusing plain HTTP to {url_host} (not an insecure registry)")
+                }
+                ResolveError::Network { msg, .. } | ResolveError::Protocol { msg, .. } => msg,
+                other => other.to_string(),
+            })
+        })?;
+    if !reply.status.is_success() {
+        return Err(failed(format!("the server answered {}", reply.status)));
+    }
+    String::from_utf8(reply.body).map_err(|_| failed("the answer is not UTF-8 text".to_owned()))
+}
 
 /// A loaded catalog file.
 #[derive(Clone, Debug, Default)]

@@ -120,6 +120,14 @@ pub enum CatalogError {
         #[source]
         source: std::io::Error,
     },
+    /// A catalog URL could not be fetched.
+    #[error("cannot fetch {url}: {msg}")]
+    Fetch {
+        /// The catalog's URL.
+        url: String,
+        /// What went wrong.
+        msg: String,
+    },
     /// A line or JSON value is malformed.
     #[error("{}:{line}: {msg}", path.display())]
     Parse {

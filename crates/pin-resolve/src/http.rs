@@ -29,6 +29,8 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// The body was longer than the request's limit; it was dropped unread.
+    pub oversized: bool,
 }
 
 impl Reply {
@@ -431,12 +433,30 @@ impl Http {
         kind: Req,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Reply, ResolveError> {
+        self.send_limited(ep, kind, MAX_BODY, build).await
+    }
+
+    /// [`Http::send`] with a body limit of `limit` bytes: a longer body is an error at once
+    /// (not retried; the server would send it again).
+    async fn send_limited(
+        &self,
+        ep: &Endpoint,
+        kind: Req,
+        limit: usize,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Reply, ResolveError> {
         let mut attempt: u32 = 0;
         loop {
             self.stats.count(&ep.registry, kind);
-            let outcome = self.attempt(build()).await;
+            let outcome = self.attempt(build(), limit).await;
             let last = attempt >= self.retries;
             let wait = match outcome {
+                Ok(reply) if reply.oversized => {
+                    return Err(ResolveError::Protocol {
+                        registry: ep.registry.clone(),
+                        msg: format!("the answer is larger than {} MiB", limit >> 20),
+                    })
+                }
                 Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
                     let retry_after = reply
                         .header(RETRY_AFTER.as_str())
@@ -485,27 +505,63 @@ impl Http {
         }
     }
 
-    async fn attempt(&self, rb: reqwest::RequestBuilder) -> Result<Reply, reqwest::Error> {
+    async fn attempt(
+        &self,
+        rb: reqwest::RequestBuilder,
+        limit: usize,
+    ) -> Result<Reply, reqwest::Error> {
         let mut resp = rb.timeout(self.timeout).send().await?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await? {
+        let announced = resp.content_length().unwrap_or(0);
+        let mut oversized = usize::try_from(announced).map_or(true, |n| n > limit);
+        while !oversized {
+            let Some(chunk) = resp.chunk().await? else {
+                break;
+            };
             body.extend_from_slice(&chunk);
-            if body.len() > MAX_BODY {
-                // Treated like a server error: the registry is not serving a manifest.
-                return Ok(Reply {
-                    status: StatusCode::INSUFFICIENT_STORAGE,
-                    headers,
-                    body: Vec::new(),
-                });
-            }
+            oversized = body.len() > limit;
+        }
+        if oversized {
+            body.clear();
         }
         Ok(Reply {
             status,
             headers,
             body,
+            oversized,
         })
+    }
+
+    /// GETs a document (a catalog) from `url`: `https`, or plain `http` only to a host in
+    /// `insecure_registries`; with the same timeout, retries and redirect policy as registry
+    /// requests, and a body limit of `limit` bytes. Returns any answer for the caller to
+    /// judge; errors name the URL's `host[:port]`.
+    pub async fn document(&self, url: &Url, limit: usize) -> Result<Reply, ResolveError> {
+        let host = authority(url);
+        match url.scheme() {
+            "https" => {}
+            "http" if self.insecure.contains(&host) => {}
+            "http" => {
+                return Err(ResolveError::Insecure {
+                    registry: host.clone(),
+                    url_host: host,
+                })
+            }
+            other => {
+                return Err(ResolveError::Protocol {
+                    registry: host,
+                    msg: format!("unsupported URL scheme {other:?} (use https)"),
+                })
+            }
+        }
+        let ep = Endpoint {
+            base: format!("{}://{host}", url.scheme()),
+            registry: host,
+        };
+        self.send_limited(&ep, Req::Get, limit, || self.client.get(url.clone()))
+            .await
     }
 
     fn classify(&self, ep: &Endpoint, e: &reqwest::Error) -> ResolveError {

@@ -29,7 +29,7 @@ mod resolver;
 mod stats;
 
 pub use auth::CredentialSources;
-pub use catalog::Catalog;
+pub use catalog::{fetch_catalog, is_catalog_url, Catalog, MAX_CATALOG_BYTES};
 pub use error::{CatalogError, ResolveError};
 pub use http::MANIFEST_ACCEPT;
 pub use name::{canonical_registry, is_sha256_digest, ImageName, DOCKER_HUB, DOCKER_HUB_API_HOST};
