@@ -101,16 +101,17 @@ impl Analysis {
     /// Analyze `text` as the file at `path` (forward slashes; used to pick the dialect).
     pub fn new(path: &str, text: String) -> Analysis {
         let source = SourceFile::new(text);
-        if let Some(dialect) = dialect::detect_text(path) {
-            let (references, suppressions) = {
-                let (references, comments) = dialect::extract_text(dialect, source.text());
-                (references, Suppressions::from_comments(&source, &comments))
+        if let Some(dialect) = dialect::detect_text(path, source.text()) {
+            let (references, syntax_error, suppressions) = {
+                let read = dialect::extract_text(dialect, source.text());
+                let suppressions = Suppressions::from_comments(&source, &read.comments);
+                (read.references, read.syntax_error, suppressions)
             };
             return Analysis {
                 source,
                 dialect: Some(dialect),
                 references,
-                syntax_error: None,
+                syntax_error,
                 suppressions,
             };
         }
@@ -123,13 +124,13 @@ impl Analysis {
     /// [`Analysis::new`] for a text whose YAML the caller has already parsed (`parsed` is what
     /// `yaml::parse(&text)` gave), so that the tree can serve something else too (the language
     /// server hands it to the template layer) without parsing the text twice. Files that are
-    /// not read as YAML (Bicep, Terraform) are analysed as [`Analysis::new`] does.
+    /// not read as YAML (Bicep, Terraform, Helm templates) are analysed as [`Analysis::new`] does.
     pub fn from_yaml(
         path: &str,
         text: String,
         parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
     ) -> Analysis {
-        if dialect::detect_text(path).is_some() {
+        if dialect::detect_text(path, &text).is_some() {
             return Analysis::new(path, text);
         }
         let source = SourceFile::new(text);

@@ -2,6 +2,7 @@
 
 use std::ops::Range;
 
+use crate::fix::{Applicability, Edit};
 use crate::reference::ImageRef;
 
 /// What kind of image a reference names.
@@ -178,6 +179,24 @@ pub struct Reference {
     pub error: Option<String>,
     /// The pinnable VM image version of an infrastructure file (ARM, Bicep, Terraform).
     pub vm_image: Option<VmImage>,
+    /// Where the digest is written when it is not part of the reference text (a
+    /// kustomization `images:` entry); `None` for the usual `text@sha256:…` form.
+    pub digest_key: Option<Box<DigestKey>>,
+}
+
+/// A digest kept in a key of its own next to the reference (kustomize's `digest:`), instead of
+/// being appended to the reference text. `image` of such a reference is the image the entry
+/// produces (`newName`/`name` with `newTag`, and the digest when it is a valid one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestKey {
+    /// Byte span of the digest value as written (inside quotes), when the key is there.
+    pub value: Option<Range<usize>>,
+    /// Where a new key is inserted when there is none.
+    pub insert_at: usize,
+    /// Text inserted before the digest (line break, indentation, `digest: `, opening quote).
+    pub before: String,
+    /// Text inserted after the digest (closing quote, line break).
+    pub after: String,
 }
 
 /// A VM image whose version can be pinned in an infrastructure file.
@@ -231,6 +250,7 @@ impl Reference {
             image,
             error,
             vm_image: None,
+            digest_key: None,
         }
     }
 
@@ -245,6 +265,7 @@ impl Reference {
             image: None,
             error: None,
             vm_image: None,
+            digest_key: None,
         }
     }
 
@@ -253,6 +274,46 @@ impl Reference {
         Reference {
             vm_image: Some(vm_image),
             ..Reference::other(span, text, Kind::Vm, Site::InfraVmImage)
+        }
+    }
+
+    /// The edit that makes `digest` this reference's pin, and how safe it is: the written
+    /// digest is replaced; a missing one is appended after the tag (`@sha256:…`) or, for a
+    /// reference with a [`DigestKey`], written into that key. A reference without a tag gets
+    /// `:latest@sha256:…` only when `untagged_as_latest` (unsafe: it changes what is written);
+    /// a digest key is only written for an entry that names its tag.
+    pub fn pin_edit(
+        &self,
+        digest: &str,
+        untagged_as_latest: bool,
+    ) -> Option<(Edit, Applicability)> {
+        let image = self.image.as_ref()?;
+        if let Some(key) = &self.digest_key {
+            image.tag.as_ref()?;
+            let edit = match &key.value {
+                Some(value) => Edit::replace(value.clone(), digest),
+                None => Edit::insert(
+                    key.insert_at,
+                    format!("{}{digest}{}", key.before, key.after),
+                ),
+            };
+            return Some((edit, Applicability::Safe));
+        }
+        let start = self.span.start;
+        match (&image.digest, &image.tag) {
+            (Some(d), _) => Some((
+                Edit::replace(start + d.start..start + d.end, digest),
+                Applicability::Safe,
+            )),
+            (None, Some(_)) => Some((
+                Edit::insert(start + image.pin_offset(), format!("@{digest}")),
+                Applicability::Safe,
+            )),
+            (None, None) if untagged_as_latest => Some((
+                Edit::insert(start + image.pin_offset(), format!(":latest@{digest}")),
+                Applicability::Unsafe,
+            )),
+            (None, None) => None,
         }
     }
 }

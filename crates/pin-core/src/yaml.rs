@@ -32,6 +32,9 @@ pub struct Node<'a> {
     pub value: Value<'a>,
     /// Local tag as written (`!reference`), if any.
     pub tag: Option<String>,
+    /// The anchor this node defines (`&name`), or for an alias the anchor it refers to; `0`
+    /// for none. Ids are the parser's: unique within the stream.
+    pub anchor: usize,
 }
 
 /// The content of a node.
@@ -108,22 +111,30 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
                 });
                 continue;
             }
-            Event::Scalar(value, style, _, tag) => Node {
+            Event::Scalar(value, style, anchor, tag) => Node {
                 span: range,
                 value: Value::Scalar(value, convert_style(style)),
                 tag: tag.map(|t| t.original()),
+                anchor,
             },
-            Event::Alias(_) | Event::UnresolvedAlias(_) => Node {
+            Event::Alias(anchor) => Node {
                 span: range,
                 value: Value::Alias,
                 tag: None,
+                anchor,
             },
-            Event::SequenceStart(_, _, tag) => {
-                stack.push(Frame::new(range, Value::Sequence(Vec::new()), tag));
+            Event::UnresolvedAlias(_) => Node {
+                span: range,
+                value: Value::Alias,
+                tag: None,
+                anchor: 0,
+            },
+            Event::SequenceStart(_, anchor, tag) => {
+                stack.push(Frame::new(range, Value::Sequence(Vec::new()), tag, anchor));
                 continue;
             }
-            Event::MappingStart(_, _, tag) => {
-                stack.push(Frame::new(range, Value::Mapping(Vec::new()), tag));
+            Event::MappingStart(_, anchor, tag) => {
+                stack.push(Frame::new(range, Value::Mapping(Vec::new()), tag, anchor));
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
@@ -146,12 +157,18 @@ struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
-    fn new(span: Range<usize>, value: Value<'a>, tag: Option<Cow<'_, granit_parser::Tag>>) -> Self {
+    fn new(
+        span: Range<usize>,
+        value: Value<'a>,
+        tag: Option<Cow<'_, granit_parser::Tag>>,
+        anchor: usize,
+    ) -> Self {
         Frame {
             node: Node {
                 span,
                 value,
                 tag: tag.map(|t| t.original()),
+                anchor,
             },
             pending_key: None,
         }
@@ -178,6 +195,7 @@ impl<'a> Frame<'a> {
                     span: at..at,
                     value: Value::Scalar(Cow::Borrowed(""), Style::Plain),
                     tag: None,
+                    anchor: 0,
                 },
             ));
         }
@@ -242,6 +260,22 @@ impl<'a> Node<'a> {
             .iter()
             .find(|(k, _)| k.as_str() == Some(key))
             .map(|(_, v)| v)
+    }
+
+    /// Every node below (and including) this one that defines an anchor, by anchor id, so that
+    /// aliases can be looked through without expanding them.
+    pub fn anchors<'n>(&'n self, out: &mut std::collections::HashMap<usize, &'n Node<'a>>) {
+        if self.anchor != 0 && !matches!(self.value, Value::Alias) {
+            out.insert(self.anchor, self);
+        }
+        match &self.value {
+            Value::Mapping(pairs) => pairs.iter().for_each(|(k, v)| {
+                k.anchors(out);
+                v.anchors(out);
+            }),
+            Value::Sequence(items) => items.iter().for_each(|i| i.anchors(out)),
+            _ => {}
+        }
     }
 
     /// Byte span of the scalar's content: inside the quotes for a quoted scalar.

@@ -46,7 +46,7 @@ fn add_layer_references(reports: &mut [FileReport], layer: &TemplateAnalysis) {
 /// follows the sorted inputs.
 pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, TemplateAnalysis)> {
     // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
-    // tree; so are Bicep and Terraform files, which are not YAML.
+    // tree; so are Bicep, Terraform and Helm template files, which are not YAML.
     let texts: Vec<Result<String, Vec<u8>>> = inputs
         .par_iter()
         .map(|input| {
@@ -61,7 +61,7 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, Template
         .map(|(input, text)| {
             let path = input.display.as_str();
             let (yaml, analysis) = match text {
-                Ok(text) if dialect::detect_text(path).is_none() => {
+                Ok(text) if dialect::detect_text(path, text).is_none() => {
                     let parsed = yaml::parse(text);
                     let analysis = Analysis::from_yaml(path, text.clone(), &parsed);
                     let keep = analysis.dialect == Some(Dialect::AzurePipelines);

@@ -7,9 +7,12 @@
 pub mod arm;
 pub mod azure;
 pub mod bicep;
+pub mod compose;
 pub mod github;
 pub mod gitlab;
+pub mod helm;
 pub mod infra;
+pub mod kubernetes;
 pub mod terraform;
 
 use std::ops::Range;
@@ -33,6 +36,14 @@ pub enum Dialect {
     Bicep,
     /// Terraform (VM images only; read without the YAML parser).
     Terraform,
+    /// Compose files (`compose.yaml`, `docker-compose*.yml`).
+    Compose,
+    /// Kubernetes manifests (documents with `apiVersion` and `kind`).
+    Kubernetes,
+    /// `kustomization.yaml`.
+    Kustomize,
+    /// Helm chart templates (read by text, never parsed).
+    HelmTemplate,
 }
 
 impl Dialect {
@@ -45,6 +56,10 @@ impl Dialect {
             Dialect::Arm => "Azure Resource Manager",
             Dialect::Bicep => "Bicep",
             Dialect::Terraform => "Terraform",
+            Dialect::Compose => "Compose",
+            Dialect::Kubernetes => "Kubernetes",
+            Dialect::Kustomize => "Kustomize",
+            Dialect::HelmTemplate => "Helm template",
         }
     }
 }
@@ -76,10 +91,18 @@ pub fn detect(path: &str, root: Option<&Node<'_>>) -> Option<Dialect> {
             return Some(Dialect::GithubActions);
         }
     }
-    if path.contains(".github/")
-        || lower.starts_with("docker-compose")
-        || lower.starts_with("compose.")
-    {
+    if kubernetes::is_kustomization_name(&lower) {
+        return Some(Dialect::Kustomize);
+    }
+    if compose::is_compose_name(&lower) {
+        return root
+            .filter(|r| r.get("services").is_some())
+            .map(|_| Dialect::Compose);
+    }
+    if root.is_some_and(kubernetes::is_manifest) {
+        return Some(Dialect::Kubernetes);
+    }
+    if path.contains(".github/") {
         return None;
     }
     Some(Dialect::AzurePipelines)
@@ -97,7 +120,10 @@ pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Refer
             Dialect::GithubActions => github::extract(&mut out, root),
             Dialect::GitlabCi => gitlab::extract(&mut out, root),
             Dialect::Arm => arm::extract(&mut out, root),
-            Dialect::Bicep | Dialect::Terraform => {}
+            Dialect::Compose => compose::extract(&mut out, root),
+            Dialect::Kubernetes => kubernetes::extract(&mut out, root),
+            Dialect::Kustomize => kubernetes::extract_kustomization(&mut out, root),
+            Dialect::Bicep | Dialect::Terraform | Dialect::HelmTemplate => {}
         }
     }
     let mut refs = out.refs;
@@ -106,31 +132,47 @@ pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Refer
     refs
 }
 
-/// The dialect of a file that is not read as YAML (Bicep, Terraform), chosen by extension.
-pub fn detect_text(path: &str) -> Option<Dialect> {
+/// The dialect of a file that is not read as YAML (Bicep, Terraform, Helm templates), chosen
+/// by its path and, for Helm templates, its text.
+pub fn detect_text(path: &str, text: &str) -> Option<Dialect> {
     let lower = path.to_ascii_lowercase();
     if lower.ends_with(".bicep") {
         Some(Dialect::Bicep)
     } else if lower.ends_with(".tf") {
         Some(Dialect::Terraform)
+    } else if helm::is_template(path, text) {
+        Some(Dialect::HelmTemplate)
     } else {
         None
     }
 }
 
-/// References and comments of a file in a text dialect ([`detect_text`]).
-pub fn extract_text(
-    dialect: Dialect,
-    src: &str,
-) -> (Vec<Reference>, Vec<crate::yaml::Comment<'_>>) {
-    let (mut refs, comments) = match dialect {
-        Dialect::Bicep => bicep::extract(src),
-        Dialect::Terraform => terraform::extract(src),
-        _ => (Vec::new(), Vec::new()),
+/// What a file in a text dialect ([`detect_text`]) gives: its references in source order, its
+/// comments (for suppressions) and the error that stopped the reading, if one did.
+pub struct TextRead<'s> {
+    /// References, sorted by position, without duplicates.
+    pub references: Vec<Reference>,
+    /// Comments, for suppressions.
+    pub comments: Vec<crate::yaml::Comment<'s>>,
+    /// Why the file could not be read completely.
+    pub syntax_error: Option<crate::yaml::SyntaxError>,
+}
+
+/// Read a file in a text dialect ([`detect_text`]).
+pub fn extract_text(dialect: Dialect, src: &str) -> TextRead<'_> {
+    let ((mut references, comments), syntax_error) = match dialect {
+        Dialect::Bicep => (bicep::extract(src), None),
+        Dialect::Terraform => (terraform::extract(src), None),
+        Dialect::HelmTemplate => (helm::extract(src), None),
+        _ => ((Vec::new(), Vec::new()), None),
     };
-    refs.sort_by_key(|r| (r.span.start, r.span.end));
-    refs.dedup_by(|a, b| a.span == b.span);
-    (refs, comments)
+    references.sort_by_key(|r| (r.span.start, r.span.end));
+    references.dedup_by(|a, b| a.span == b.span);
+    TextRead {
+        references,
+        comments,
+        syntax_error,
+    }
 }
 
 /// Collects references with exact spans.

@@ -1,6 +1,6 @@
 use super::{finding, short_digest, Context, RuleSpec};
 use crate::finding::Severity;
-use crate::fix::{Applicability, Edit, Fix};
+use crate::fix::Fix;
 use crate::model::{Kind, State};
 
 /// `missing-digest`: the pinned digest no longer exists.
@@ -31,25 +31,24 @@ fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
             if cx.facts.digest_exists(image)? {
                 return None;
             }
-            let pinned = image.digest.clone()?;
+            let pinned = image.digest_str()?;
             let mut f = finding(
                 &RULE,
                 r,
                 format!(
                     "the pinned digest {} of `{}` no longer exists in the registry: the pin is broken",
-                    short_digest(&r.text[pinned.clone()]),
+                    short_digest(pinned),
                     image.without_digest()
                 ),
             );
             if let (Some(current), Some(_)) = (cx.facts.tag(image), image.tag.as_ref()) {
-                f.fix = Some(Fix {
-                    title: format!("Re-pin to {}", short_digest(&current.digest)),
-                    applicability: Applicability::Safe,
-                    edits: vec![Edit::replace(
-                        r.span.start + pinned.start..r.span.start + pinned.end,
-                        current.digest.clone(),
-                    )],
-                });
+                f.fix = r
+                    .pin_edit(&current.digest, false)
+                    .map(|(edit, applicability)| Fix {
+                        title: format!("Re-pin to {}", short_digest(&current.digest)),
+                        applicability,
+                        edits: vec![edit],
+                    });
             }
             Some(f)
         })

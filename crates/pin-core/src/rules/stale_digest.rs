@@ -1,6 +1,6 @@
 use super::{finding, short_digest, Context, RuleSpec};
 use crate::finding::Severity;
-use crate::fix::{Applicability, Edit, Fix};
+use crate::fix::Fix;
 use crate::model::{Kind, State};
 
 /// `stale-digest`: the tag now points to another digest.
@@ -35,11 +35,11 @@ fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
         .filter_map(|r| {
             let image = r.image.as_ref()?;
             let current = cx.facts.tag(image)?;
-            let pinned = image.digest.clone()?;
-            let pinned_text = &r.text[pinned.clone()];
+            let pinned_text = image.digest_str()?;
             if pinned_text == current.digest {
                 return None;
             }
+            let (edit, applicability) = r.pin_edit(&current.digest, false)?;
             let mut f = finding(
                 &RULE,
                 r,
@@ -52,11 +52,8 @@ fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
             );
             f.fix = Some(Fix {
                 title: format!("Bump to {}", short_digest(&current.digest)),
-                applicability: Applicability::Safe,
-                edits: vec![Edit::replace(
-                    r.span.start + pinned.start..r.span.start + pinned.end,
-                    current.digest.clone(),
-                )],
+                applicability,
+                edits: vec![edit],
             });
             Some(f)
         })

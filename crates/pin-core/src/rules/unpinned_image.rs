@@ -1,6 +1,6 @@
 use super::{finding, short_digest, Context, RuleSpec};
 use crate::finding::Severity;
-use crate::fix::{Applicability, Edit, Fix};
+use crate::fix::Fix;
 use crate::model::{Kind, State};
 
 /// `unpinned-image`: a container image referenced by tag only.
@@ -40,19 +40,13 @@ fn check(cx: &Context<'_>) -> Vec<crate::finding::Finding> {
             let image = r.image.as_ref()?;
             let mut f = finding(&RULE, r, format!("`{}` is not pinned to a digest", r.text));
             if let Some(fact) = cx.facts.tag(image) {
-                let at = r.span.start + image.pin_offset();
-                let (text, applicability) = if image.tag.is_some() {
-                    (format!("@{}", fact.digest), Applicability::Safe)
-                } else {
-                    (format!(":latest@{}", fact.digest), Applicability::Unsafe)
-                };
-                if image.tag.is_some() || cx.settings.pin_untagged_as_latest {
-                    f.fix = Some(Fix {
+                f.fix = r
+                    .pin_edit(&fact.digest, cx.settings.pin_untagged_as_latest)
+                    .map(|(edit, applicability)| Fix {
                         title: format!("Pin to {}", short_digest(&fact.digest)),
                         applicability,
-                        edits: vec![Edit::insert(at, text)],
+                        edits: vec![edit],
                     });
-                }
             }
             Some(f)
         })
