@@ -1,8 +1,7 @@
 #!/bin/sh
-# Renders the PNGs the package ships from their SVG sources (vsce takes PNG only for the icon
-# and for README pictures). Needs rsvg-convert (Debian: apt-get install librsvg2-bin) and the
-# DejaVu fonts.
+# Renders the icon PNG the package ships from its SVG source (vsce takes PNG only for the
+# icon). Needs rsvg-convert (Debian: apt-get install librsvg2-bin). The README's picture,
+# images/quickfix.png, is a screenshot: scripts/screenshot takes it.
 set -eu
 cd "$(dirname "$0")/../images"
 rsvg-convert -w 128 -h 128 icon.svg -o icon.png
-rsvg-convert quickfix.svg -o quickfix.png
