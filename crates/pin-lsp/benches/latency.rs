@@ -10,12 +10,22 @@
 //!   dotnet/runtime, read in place), editing the file that defines its container resources;
 //! - resident memory with every pipeline file of the shared corpus open.
 //!
-//! Run: `cargo bench -p pin-lsp --bench latency` (needs the shared corpus, see the tests).
+//! Beside the wall times it prints what they depend on, so that runs on different machines
+//! can be compared: the build profile, the load average and the CPU time stolen by the
+//! hypervisor during the run, the server's own CPU time and page faults per edit, and the wall
+//! time of a one-shot `pin-lint check --format json` of the same text, measured in the same
+//! run between the edits (the ratio of the server's p95 to the CLI's median is the figure
+//! that does not depend on how loaded the machine is).
+//!
+//! Run: `cargo build --release -p pin-lint && cargo bench -p pin-lsp --bench latency` (needs
+//! the shared corpus, see the tests; without a release `pin-lint` next to the bench's
+//! `pin-lsp`, the CLI comparison is skipped with a note).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -85,6 +95,70 @@ fn edit(lsp: &mut Lsp, uri: &str, version: i64, line: u32, step: usize) {
     );
 }
 
+/// Clock ticks per second of `/proc/<pid>/stat` (`USER_HZ`, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// CPU time (user + system) and minor page faults of a process so far, from `/proc`.
+fn cpu_and_faults(pid: u32) -> (Duration, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    // The fields after the command name (which may hold spaces) start with field 3, `state`.
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 1..]
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| -> u64 { fields[n - 3].parse().expect("stat field") };
+    let ticks = field(14) + field(15);
+    (
+        Duration::from_secs_f64(ticks as f64 / TICKS_PER_SECOND),
+        field(10),
+    )
+}
+
+/// The whole machine's CPU ticks: (all, stolen by the hypervisor), from `/proc/stat`.
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").expect("proc stat");
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()
+        .expect("cpu line")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    (cpu.iter().sum(), cpu.get(7).copied().unwrap_or(0))
+}
+
+/// The 1-minute load average.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// The `pin-lint` binary of the same build profile as this bench's `pin-lsp`, when built.
+fn pin_lint_binary() -> Option<PathBuf> {
+    let bin = support::pin_lsp_path().with_file_name("pin-lint");
+    bin.is_file().then_some(bin)
+}
+
+/// Wall time of one `pin-lint check --format json FILE`, output discarded.
+fn one_shot(bin: &Path, file: &Path) -> Duration {
+    let started = Instant::now();
+    let status = Command::new(bin)
+        .args(["check", "--format", "json"])
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run pin-lint");
+    let took = started.elapsed();
+    assert!(
+        matches!(status.code(), Some(0 | 1)),
+        "pin-lint check failed: {status}"
+    );
+    took
+}
+
 fn latency(unpinned_every: usize) {
     let n = edits();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -99,12 +173,25 @@ fn latency(unpinned_every: usize) {
     );
     let first = lsp.diagnostics_at(&uri, 1);
     let findings = first["diagnostics"].as_array().map_or(0, Vec::len);
+    // The same text on disk for the one-shot CLI, in a folder of its own.
+    let cli_dir = tempfile::tempdir().expect("tempdir");
+    let cli_file = cli_dir.path().join("azure-pipelines.yml");
+    std::fs::write(&cli_file, &text).expect("write the pipeline");
+    let cli = pin_lint_binary();
+    let mut cli_samples = Vec::new();
 
     let mut samples = Vec::with_capacity(n);
     let mut parsed = Vec::with_capacity(n);
     let mut version = 1;
+    let load_before = load_average();
+    let (cpu_before, faults_before) = cpu_and_faults(lsp.pid());
+    let machine_before = machine_ticks();
     for step in 0..n {
         std::thread::sleep(PAUSE);
+        if let Some(bin) = cli.as_deref().filter(|_| step % 4 == 0) {
+            cli_samples.push(one_shot(bin, &cli_file));
+            std::thread::sleep(PAUSE);
+        }
         version += 1;
         let line = image_lines[(step * 37) % image_lines.len()];
         let started = Instant::now();
@@ -115,9 +202,20 @@ fn latency(unpinned_every: usize) {
         samples.push(received.duration_since(started));
         parsed.push(started.elapsed());
     }
+    let (cpu_after, faults_after) = cpu_and_faults(lsp.pid());
+    let machine_after = machine_ticks();
     samples.sort();
     parsed.sort();
+    cli_samples.sort();
     println!("latency: {lines}-line pipeline, 1000 references, {findings} diagnostics per publication, {n} edits typed {PAUSE:?} apart");
+    let all = machine_after.0.saturating_sub(machine_before.0).max(1);
+    let stolen = machine_after.1.saturating_sub(machine_before.1);
+    println!(
+        "  {} build; load average {load_before} before, {} after; {:.1}% of the machine's CPU time stolen by the hypervisor",
+        if cfg!(debug_assertions) { "DEBUG" } else { "release" },
+        load_average(),
+        100.0 * stolen as f64 / all as f64
+    );
     println!(
         "  didChange -> publishDiagnostics: p50 {}  p95 {}  max {}",
         ms(percentile(&samples, 0.5)),
@@ -129,6 +227,31 @@ fn latency(unpinned_every: usize) {
         ms(percentile(&parsed, 0.5)),
         ms(percentile(&parsed, 0.95))
     );
+    println!(
+        "  server CPU time per edit {} (mean over the edits, user + system, all threads); {} minor page faults per edit",
+        ms((cpu_after - cpu_before) / n as u32),
+        (faults_after - faults_before) / n as u64
+    );
+    match cli.as_deref() {
+        Some(bin) if !cli_samples.is_empty() => {
+            let median = percentile(&cli_samples, 0.5);
+            println!(
+                "  one-shot `pin-lint check --format json` of the same text ({} runs between the edits): p50 {}  p95 {}",
+                cli_samples.len(),
+                ms(median),
+                ms(percentile(&cli_samples, 0.95))
+            );
+            println!(
+                "  server p95 / one-shot CLI p50: {:.2}   server p50 / CLI p50: {:.2}   ({})",
+                percentile(&samples, 0.95).as_secs_f64() / median.as_secs_f64(),
+                percentile(&samples, 0.5).as_secs_f64() / median.as_secs_f64(),
+                bin.display()
+            );
+        }
+        _ => println!(
+            "  (no one-shot CLI comparison: build `pin-lint` in the same profile first, e.g. `cargo build --release -p pin-lint`)"
+        ),
+    }
 
     std::thread::sleep(PAUSE);
     let burst_start = version;
