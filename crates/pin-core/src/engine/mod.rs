@@ -1,0 +1,152 @@
+//! The engine under both front ends: a set of files in, findings and fixed texts out, with
+//! the lookups they need spelled out as a plan in between.
+//!
+//! ```text
+//! files (path + analysis) ─▶ Workspace::new (template layer, its references folded in)
+//!   ─▶ Workspace::queries per file (FileQueries) ─▶ Plan (distinct lookups, who waits, which block a fix)
+//!   ─▶ the front end answers the lookups (Answers: tag facts, digest existence, VM versions, failures)
+//!   ─▶ facts_for per file ─▶ Workspace::findings per file ─▶ fix (apply, re-analyse, verify)
+//! ```
+//!
+//! It lives in pin-core rather than in a crate of its own because it needs nothing but
+//! pin-core's types (analyses, the template layer, facts, findings, edits) and keeps the same
+//! contract: pure and synchronous, no I/O, no network, no async runtime. The front ends only
+//! execute what it decides: `pin-lint` answers a [`Plan`] in one batch (catalogs, then
+//! registries) and writes the fixed texts; `pin-lsp` answers each file's [`FileQueries`]
+//! from its cache and in the background, and lints again when answers arrive. Both call the
+//! same functions here, so the editor and CI cannot disagree on what to look up, what a
+//! file's findings are, or how a fix is applied and checked.
+//!
+//! Per-file steps ([`file_queries`], [`findings`], [`fix::plan_file`], [`fix::verify`]) take
+//! one file and are independent of each other, so a front end may run them in parallel; only
+//! the template layer ([`Workspace::new`], [`Workspace::with_texts`]) reads the whole set.
+
+pub mod answer;
+pub mod fix;
+pub mod plan;
+
+pub use answer::{facts_for, record, Answer, Answers, FactScope, LookupError};
+pub use fix::{fix, Change, FileFix, FixOutcome, FixRequest, Status, VmChange};
+pub use plan::{
+    file_queries, Demand, FileQueries, Plan, PlanOptions, PlannedQuery, Purpose, Query, QueryKey,
+};
+
+use crate::analyze::Analysis;
+use crate::facts::Facts;
+use crate::finding::Finding;
+use crate::settings::Settings;
+use crate::template::{self, FileExtras, TemplateAnalysis};
+
+/// One file of a run.
+#[derive(Debug, Clone)]
+pub struct File {
+    /// Its path in the run (forward slashes; the template layer resolves `template:` paths
+    /// against it, and messages name it so).
+    pub path: String,
+    /// Its analysis; inside a [`Workspace`], with the template layer's references folded in.
+    pub analysis: Analysis,
+}
+
+/// `analysis` with the references only the template layer sees as images (a parameter that
+/// becomes a job container in another file) added, so that the plan, the rules and fixes
+/// treat them like the others.
+pub fn with_layer(mut analysis: Analysis, extras: Option<&FileExtras>) -> Analysis {
+    if let Some(extras) = extras {
+        extras.extend_analysis(&mut analysis);
+    }
+    analysis
+}
+
+/// `analysis` as the file alone gives it: without the references [`with_layer`] added.
+pub fn without_layer(analysis: &Analysis, extras: Option<&FileExtras>) -> Analysis {
+    let mut analysis = analysis.clone();
+    if let Some(extras) = extras {
+        analysis
+            .references
+            .retain(|r| !extras.references.iter().any(|x| x.span == r.span));
+    }
+    analysis
+}
+
+/// A file's findings with `settings` and `facts`: the per-file rules, then what the template
+/// layer adds (template chains in messages, dynamic references explained with the images they
+/// produce, pinned fragments kept current, the layer's own problems), then settings and
+/// suppressions over all of them at once. `analysis` is the file's analysis with the layer's
+/// references ([`with_layer`]).
+pub fn findings(
+    analysis: &Analysis,
+    extras: Option<&FileExtras>,
+    settings: &Settings,
+    facts: &Facts,
+) -> Vec<Finding> {
+    match extras {
+        Some(extras) => extras.findings(analysis, settings, facts),
+        None => analysis.findings(settings, facts),
+    }
+}
+
+/// A set of files with the template layer run over them.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace {
+    /// The files, in the caller's order, each with the layer's references folded in.
+    pub files: Vec<File>,
+    /// What the template layer found.
+    pub layer: TemplateAnalysis,
+}
+
+impl Workspace {
+    /// Run the template layer over `files` (per-file analyses) and fold its references in.
+    pub fn new(files: Vec<File>) -> Workspace {
+        let layer = template::analyze_analyses(
+            files.iter().map(|f| (f.path.as_str(), &f.analysis)),
+            template::Options { inventory: false },
+        );
+        Workspace::with_layer(files, layer)
+    }
+
+    /// `files` (per-file analyses) with the layer the caller has already run over them (the
+    /// CLI runs it on the YAML trees it parsed anyway), its references folded in.
+    pub fn with_layer(files: Vec<File>, layer: TemplateAnalysis) -> Workspace {
+        let files = files
+            .into_iter()
+            .map(|f| File {
+                analysis: with_layer(f.analysis, layer.file(&f.path)),
+                path: f.path,
+            })
+            .collect();
+        Workspace { files, layer }
+    }
+
+    /// What the layer adds to file `i`.
+    pub fn extras(&self, i: usize) -> Option<&FileExtras> {
+        self.layer.file(&self.files[i].path)
+    }
+
+    /// The lookups file `i` wants ([`file_queries`]).
+    pub fn queries(&self, i: usize, settings: &Settings, options: PlanOptions) -> FileQueries {
+        file_queries(&self.files[i].analysis, self.extras(i), settings, options)
+    }
+
+    /// File `i`'s findings ([`findings`]).
+    pub fn findings(&self, i: usize, settings: &Settings, facts: &Facts) -> Vec<Finding> {
+        findings(&self.files[i].analysis, self.extras(i), settings, facts)
+    }
+
+    /// The same files with `texts[i]`, where given, in place of file `i`'s text: those are
+    /// analysed anew, the others keep their per-file analyses, and the layer runs again.
+    pub fn with_texts(&self, texts: &[Option<String>]) -> Workspace {
+        let files = self
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| File {
+                path: f.path.clone(),
+                analysis: match texts.get(i).and_then(Option::as_ref) {
+                    Some(text) => Analysis::new(&f.path, text.clone()),
+                    None => without_layer(&f.analysis, self.extras(i)),
+                },
+            })
+            .collect();
+        Workspace::new(files)
+    }
+}
