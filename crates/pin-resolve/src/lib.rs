@@ -21,6 +21,7 @@
 pub mod auth;
 mod catalog;
 mod disk_cache;
+pub mod engine;
 mod error;
 mod http;
 mod name;

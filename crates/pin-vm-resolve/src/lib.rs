@@ -22,6 +22,7 @@ mod options;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use pin_core::engine::{Answer, LookupError, PlannedQuery, QueryKey};
 use pin_core::{Facts, Reference};
 
 pub use catalog::{sniff, CatalogError, VmCatalog};
@@ -112,6 +113,19 @@ impl VmQuery {
         Some(query)
     }
 
+    /// The query for a planned VM lookup: its key, and for a marketplace image the first
+    /// subscription and location one of the references that want it names.
+    pub fn for_planned(planned: &PlannedQuery) -> Option<VmQuery> {
+        let mut query = VmQuery::from_key(planned.query.key_str())?;
+        if let VmQuery::Marketplace { scope, .. } = &mut query {
+            *scope = planned
+                .written
+                .iter()
+                .find_map(|text| Scope::from_image_id(text));
+        }
+        Some(query)
+    }
+
     /// Fold another query for the same image into this one: the first scope named wins.
     pub fn merge(&mut self, other: VmQuery) {
         if let (
@@ -154,17 +168,54 @@ pub fn vm_queries(references: &[Reference]) -> Vec<VmQuery> {
     out.into_values().collect()
 }
 
+/// The engine's answer from the first catalog listing the image `key`, if one does.
+pub fn catalog_answer(key: &str, catalogs: &[VmCatalog]) -> Option<Answer> {
+    catalogs.iter().find_map(|c| {
+        c.versions(key).map(|v| Answer::VmVersions {
+            versions: v.to_vec(),
+            source: format!("catalog {}", c.name()),
+        })
+    })
+}
+
+/// The engine's answers to `queries`, by facts key: the catalogs, then (online) the Azure
+/// Resource Manager API ([`resolve_into`]). Offline, an image no catalog lists gets no
+/// answer (unknown, not failed).
+pub async fn answers(queries: &[VmQuery], opts: &VmOptions) -> Vec<(String, Answer)> {
+    let mut facts = Facts::none();
+    resolve_into(&mut facts, queries, opts).await;
+    let service = opts
+        .endpoint
+        .split_once("://")
+        .map_or(opts.endpoint.as_str(), |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_string();
+    let mut out = Vec::new();
+    for key in queries.iter().map(VmQuery::key) {
+        let answer = match (facts.vm_versions(&key), facts.failure(&key)) {
+            (Some(versions), _) => Answer::VmVersions {
+                versions: versions.to_vec(),
+                source: facts.vm_source(&key).unwrap_or_default().to_string(),
+            },
+            (None, Some(message)) => Answer::Failed(LookupError {
+                service: service.clone(),
+                message: message.to_string(),
+            }),
+            (None, None) => continue,
+        };
+        out.push((key, answer));
+    }
+    out
+}
+
 /// Record the versions the first catalog listing the image `key` gives (with that catalog as
 /// their source); `false` when no catalog lists it.
 pub fn answer_from_catalogs(facts: &mut Facts, key: &str, catalogs: &[VmCatalog]) -> bool {
-    let found = catalogs
-        .iter()
-        .find_map(|c| c.versions(key).map(|v| (c, v)));
-    if let Some((catalog, versions)) = found {
-        let source = format!("catalog {}", catalog.name());
-        facts.insert_vm_versions(key, versions.to_vec(), source);
-    }
-    found.is_some()
+    let Some(answer) = catalog_answer(key, catalogs) else {
+        return false;
+    };
+    pin_core::engine::record(facts, &QueryKey::VmVersions(key.to_string()), &answer);
+    true
 }
 
 /// Find the versions of every queried image and record them in `facts`
