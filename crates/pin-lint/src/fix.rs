@@ -13,68 +13,14 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
-use pin_core::template::{FileExtras, TemplateAnalysis};
-use pin_core::{Analysis, Applicability, Edit, Facts, Finding, ImageRef, Kind, Settings};
-use rayon::prelude::*;
+use pin_core::engine::{self, FixRequest, Workspace};
+pub use pin_core::engine::{Change, Status, VmChange};
+use pin_core::{Facts, Finding, Settings};
 use serde::Serialize;
 
 use crate::render::json::Seq;
-use crate::render::FileReport;
 use crate::resolve::Resolution;
-use crate::templates;
 use crate::walk::Input;
-
-/// One reference changed by a fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// The file, as shown.
-    pub path: String,
-    /// 1-based line of the reference (before the fix; a fix never moves lines).
-    pub line: u32,
-    /// 1-based column of the reference.
-    pub column: u32,
-    /// Registry and repository as written (`mcr.microsoft.com/dotnet-buildtools/prereqs`).
-    pub image: String,
-    /// The tag (`latest` when the fix adds it).
-    pub tag: String,
-    /// `pin` (unpinned → pinned), `bump` (stale digest) or `repin` (missing digest).
-    pub action: &'static str,
-    /// The digest before, if the reference was pinned.
-    pub old_digest: Option<String>,
-    /// The digest after.
-    pub new_digest: String,
-}
-
-/// One VM image whose version a fix changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VmChange {
-    /// The file, as shown.
-    pub path: String,
-    /// 1-based line of the reference.
-    pub line: u32,
-    /// 1-based column of the reference.
-    pub column: u32,
-    /// The image as written, without its version (`Canonical:ubuntu-24_04-lts:server`, a
-    /// gallery image id).
-    pub image: String,
-    /// `pin` (no version or `latest` → a version) or `bump` (an older version → the newest).
-    pub action: &'static str,
-    /// The version before (`latest`, `24.04.202409120`), `None` when none was written.
-    pub old_version: Option<String>,
-    /// The version after.
-    pub new_version: String,
-}
-
-/// What happened to one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
-    /// Fixes were applied (or, with `--diff`, would be).
-    Fixed,
-    /// Left untouched on purpose: a lookup its fixes depend on failed, or it does not parse.
-    Skipped(String),
-    /// A fix could not be applied or written; the file is untouched.
-    Failed(String),
-}
 
 /// The outcome of `--fix` over all files.
 #[derive(Debug, Default)]
@@ -164,282 +110,68 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Whether `--fix` applies this finding's fix: safe fixes, and the unsafe `:latest@…` pin
-/// of an untagged reference when the user opted in with `pin-untagged-as-latest`.
-fn applies(finding: &Finding, settings: &Settings) -> bool {
-    finding.fix.as_ref().is_some_and(|fix| {
-        fix.applicability == Applicability::Safe
-            || (settings.pin_untagged_as_latest && finding.rule.id() == "unpinned-image")
-    })
-}
-
-/// The new text of one file and the changes that make it.
-struct Planned {
-    text: String,
-    changes: Vec<Change>,
-    vm_changes: Vec<VmChange>,
-}
-
-/// Apply the fixes of `report`; `None` when there is nothing to fix. Errors say why the
-/// file must stay untouched. Whether the result parses and converges is checked later, over
-/// all files at once ([`verify`]).
-fn plan(
-    report: &FileReport,
-    extras: Option<&FileExtras>,
-    settings: &Settings,
-    facts: &Facts,
-) -> Result<Option<Planned>, String> {
-    let analysis = &report.analysis;
-    let chosen: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| applies(f, settings))
-        .collect();
-    if chosen.is_empty() {
-        return Ok(None);
-    }
-    let edits: Vec<Edit> = chosen
-        .iter()
-        .filter_map(|f| f.fix.as_ref())
-        .flat_map(|fix| fix.edits.iter().cloned())
-        .collect();
-    let text = pin_core::fix::apply(analysis.source.text(), &edits)
-        .map_err(|e| format!("not fixed: {e}"))?;
-    // Keyed by the reference's start: stale-digest and missing-digest make the same edit
-    // on one reference (findings come sorted, so the first rule's action is kept).
-    let mut changes: BTreeMap<usize, Change> = BTreeMap::new();
-    let mut vm_changes: Vec<VmChange> = Vec::new();
-    for f in chosen {
-        let Some(reference) = analysis.references.iter().find(|r| r.span == f.span) else {
-            continue;
-        };
-        if let (Some(vm), Kind::Vm) = (&reference.vm_image, reference.kind) {
-            let Some(newest) = facts.newest_vm_version(&vm.key) else {
-                continue;
-            };
-            let at = analysis.source.line_col(reference.span.start);
-            vm_changes.push(VmChange {
-                path: report.path.clone(),
-                line: at.line,
-                column: at.column,
-                image: vm_image_name(&reference.text),
-                action: if f.rule.id() == "unpinned-vm-image" {
-                    "pin"
-                } else {
-                    "bump"
-                },
-                old_version: vm.version.clone(),
-                new_version: newest.version.clone(),
-            });
-            continue;
-        }
-        let image = match (&reference.image, reference.kind) {
-            (Some(image), Kind::Container) => image.clone(),
-            // A pinned fragment: the image is the one it becomes.
-            (_, Kind::Dynamic) => {
-                let Some(image) = extras
-                    .and_then(|x| x.dynamic.iter().find(|d| d.span == f.span))
-                    .and_then(|d| match d.images.as_slice() {
-                        [one] => ImageRef::parse(&one.image).ok(),
-                        _ => None,
-                    })
-                else {
-                    continue;
-                };
-                image
-            }
-            _ => continue,
-        };
-        let Some(current) = facts.tag(&image) else {
-            continue;
-        };
-        let at = analysis.source.line_col(reference.span.start);
-        changes
-            .entry(reference.span.start)
-            .or_insert_with(|| Change {
-                path: report.path.clone(),
-                line: at.line,
-                column: at.column,
-                image: image_name(&image),
-                tag: image.tag_str().unwrap_or("latest").to_string(),
-                action: match f.rule.id() {
-                    "unpinned-image" => "pin",
-                    "stale-digest" => "bump",
-                    _ => "repin",
-                },
-                old_digest: image.digest_str().map(str::to_string),
-                new_digest: current.digest.clone(),
-            });
-    }
-    let changes = changes.into_values().collect();
-    Ok(Some(Planned {
-        text,
-        changes,
-        vm_changes,
-    }))
-}
-
-/// A VM image as written, without its version: `Canonical:ubuntu-24_04-lts:server` for
-/// `Canonical:ubuntu-24_04-lts:server:latest`, an id without its `/versions/…`.
-fn vm_image_name(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    if let Some(at) = lower.rfind("/versions") {
-        return text[..at].to_string();
-    }
-    if text.starts_with('/') {
-        return text.to_string();
-    }
-    let parts: Vec<&str> = text.split(':').collect();
-    match parts.as_slice() {
-        [p, o, s, _] => format!("{p}:{o}:{s}"),
-        _ => text.to_string(),
-    }
-}
-
-/// Why a fixed file must not be written: it no longer parses, or fixing it again would
-/// change it again. `after` went through the same pipeline as `check` (template layer
-/// included), over every file with its fixes applied.
-fn verify(after: &FileReport, settings: &Settings) -> Result<(), String> {
-    if let Some(e) = &after.analysis.syntax_error {
-        return Err(format!(
-            "not fixed: the fixed file would not parse ({})",
-            e.message
-        ));
-    }
-    let again = after
-        .findings
-        .iter()
-        .filter(|f| applies(f, settings))
-        .count();
-    if again > 0 {
-        return Err(format!(
-            "not fixed: the fixes do not converge ({again} fix{} left after applying them)",
-            if again == 1 { "" } else { "es" }
-        ));
-    }
-    Ok(())
-}
-
-/// Registry and repository as written.
-fn image_name(image: &ImageRef) -> String {
-    match image.registry_str() {
-        Some(registry) => format!("{registry}/{}", image.repository_str()),
-        None => image.repository_str().to_string(),
-    }
-}
-
-/// Apply the fixes of every report. With `dry_run` (`--diff`) nothing is written and the
-/// diff is collected instead. The fixed texts are analysed again through the same pipeline
-/// as `check` (`layer` is the template layer of `reports`), so the reports end up holding
-/// what remains after the fix, template-layer findings included.
+/// Apply the fixes of every file through the engine (`pin_core::engine::fix`: choose, apply,
+/// re-analyse the whole set, check that each fixed file parses and converges), then write
+/// each fixed file atomically; with `dry_run` (`--diff`) nothing is written and the diff is
+/// collected instead. `unresolved[i]` names the references whose failed lookups a fix of
+/// file `i` depends on. Afterwards `ws` and `findings` hold what remains: the fixed texts,
+/// or the old ones of files that could not be written, through the same pipeline as
+/// `check`.
 pub fn run(
     inputs: &[Input],
-    reports: &mut Vec<FileReport>,
-    layer: &TemplateAnalysis,
+    ws: &mut Workspace,
+    findings: &mut Vec<Vec<Finding>>,
     settings: &[Settings],
-    resolution: &Resolution,
+    facts: &[Facts],
+    unresolved: &BTreeMap<usize, Vec<String>>,
     dry_run: bool,
 ) -> FixRun {
-    let facts = &resolution.facts;
-    let blocked = resolution.blocked_files();
-    let mut status: Vec<Option<Status>> = vec![None; reports.len()];
-    let mut planned: Vec<Option<Planned>> = Vec::with_capacity(reports.len());
-    for (i, report) in reports.iter().enumerate() {
-        planned.push(None);
-        let settings = &settings[i];
-        if let Some(failures) = blocked.get(&i) {
-            let names: Vec<&str> = failures.iter().map(|f| f.reference.as_str()).collect();
-            status[i] = Some(Status::Skipped(format!(
-                "left untouched: could not resolve {}",
-                names.join(", ")
-            )));
-            continue;
-        }
-        if let Some(error) = &report.analysis.syntax_error {
-            if report.findings.iter().any(|f| applies(f, settings)) {
-                status[i] = Some(Status::Skipped(format!(
-                    "left untouched: the file does not parse ({})",
-                    error.message
-                )));
-            }
-            continue;
-        }
-        match plan(report, layer.file(&report.path), settings, facts) {
-            Ok(p) => planned[i] = p,
-            Err(reason) => status[i] = Some(Status::Failed(reason)),
-        }
-    }
-    let mut run = FixRun::default();
-    if planned.iter().all(Option::is_none) {
-        run.files = collect_status(reports, status);
-        return run;
-    }
-
-    let mut after = analyse_again(reports, layer, &planned, settings, facts);
-    let mut reverted = false;
-    for (i, (input, report)) in inputs.iter().zip(reports.iter()).enumerate() {
-        let Some(p) = &planned[i] else { continue };
-        if let Err(reason) = verify(&after[i], &settings[i]) {
-            status[i] = Some(Status::Failed(reason));
-            planned[i] = None;
-            reverted = true;
-            continue;
-        }
-        let old = report.analysis.source.text();
-        if dry_run {
-            run.diff.push_str(&unified_diff(&report.path, old, &p.text));
-        } else if let Err(e) = write_checked(&input.path, old, &p.text) {
-            status[i] = Some(Status::Failed(format!("not written: {e:#}")));
-            planned[i] = None;
-            reverted = true;
-            continue;
-        }
-        status[i] = Some(Status::Fixed);
-        run.changes.extend(p.changes.iter().cloned());
-        run.vm_changes.extend(p.vm_changes.iter().cloned());
-    }
-    if reverted {
-        // What remains is judged on what is on disk: the files left untouched count as
-        // they were.
-        after = analyse_again(reports, layer, &planned, settings, facts);
-    }
-    run.files = collect_status(reports, status);
-    *reports = after;
-    run
-}
-
-/// Every report again, with the planned texts in place of the fixed files, through the
-/// pipeline of `check`: per-file analysis, the template layer over all files, the rules.
-fn analyse_again(
-    reports: &[FileReport],
-    layer: &TemplateAnalysis,
-    planned: &[Option<Planned>],
-    settings: &[Settings],
-    facts: &Facts,
-) -> Vec<FileReport> {
-    let mut after: Vec<FileReport> = reports
-        .par_iter()
-        .zip(planned)
-        .map(|(report, planned)| FileReport {
-            path: report.path.clone(),
-            analysis: match planned {
-                Some(p) => Analysis::new(&report.path, p.text.clone()),
-                None => templates::per_file_analysis(report, layer),
-            },
-            findings: Vec::new(),
+    let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
+        .map(|i| FixRequest {
+            file: i,
+            findings: &findings[i],
+            settings: &settings[i],
+            facts: &facts[i],
+            unresolved: unresolved.get(&i).map_or(&[], Vec::as_slice),
         })
         .collect();
-    let after_layer = templates::expand(&mut after);
-    templates::findings(&mut after, &after_layer, settings, facts);
-    after
-}
-
-fn collect_status(reports: &[FileReport], status: Vec<Option<Status>>) -> Vec<(String, Status)> {
-    reports
+    let outcome = engine::fix(ws, &requests);
+    let mut status: Vec<Option<Status>> = vec![None; ws.files.len()];
+    let mut texts: Vec<Option<String>> = vec![None; ws.files.len()];
+    let mut run = FixRun::default();
+    let mut unwritten = false;
+    for (i, file_status, fix) in outcome.files {
+        status[i] = file_status;
+        let Some(fix) = fix else { continue };
+        let file = &ws.files[i];
+        let old = file.analysis.source.text();
+        if dry_run {
+            run.diff.push_str(&unified_diff(&file.path, old, &fix.text));
+        } else if let Err(e) = write_checked(&inputs[i].path, old, &fix.text) {
+            status[i] = Some(Status::Failed(format!("not written: {e:#}")));
+            unwritten = true;
+            continue;
+        }
+        run.changes.extend(fix.changes);
+        run.vm_changes.extend(fix.vm_changes);
+        texts[i] = Some(fix.text);
+    }
+    run.files = ws
+        .files
         .iter()
         .zip(status)
-        .filter_map(|(r, s)| Some((r.path.clone(), s?)))
-        .collect()
+        .filter_map(|(f, s)| Some((f.path.clone(), s?)))
+        .collect();
+    let after = match outcome.after {
+        None => return run,
+        // What remains is judged on what is on disk: a file that could not be written
+        // counts as it was.
+        Some(_) if unwritten => ws.with_texts(&texts),
+        Some(after) => after,
+    };
+    *findings = crate::commands::check::lint(&after, settings, facts);
+    *ws = after;
+    run
 }
 
 /// Replace `path`'s content `old` by `new`, atomically. Refuses when the file changed since

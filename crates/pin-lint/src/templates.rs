@@ -1,6 +1,7 @@
-//! The cross-file step: hand every analysed file to pin-core's Azure Pipelines template layer
-//! (`pin_core::template`) and fold what it finds back into the per-file reports, so its
-//! findings go through the same `Finding` type, settings, suppressions and renderers.
+//! The cross-file step's input and output: read and analyse every file, run pin-core's Azure
+//! Pipelines template layer (`pin_core::template`) over them and hand both to the engine
+//! (`pin_core::engine::Workspace`), which folds the layer's references into the analyses;
+//! and the `refs --expand` inventory's renderings.
 //!
 //! docs/templates.md describes what the layer does for users.
 
@@ -8,10 +9,11 @@ use std::fmt::Write as _;
 
 use anyhow::{Context as _, Result};
 use pin_core::dialect::{self, Dialect};
+use pin_core::engine::{File, Workspace};
 use pin_core::template::repo::{self, Repository};
 use pin_core::template::{self, TemplateAnalysis, UnfollowedReason};
 use pin_core::yaml::{self, Yaml};
-use pin_core::{Analysis, Facts, Settings};
+use pin_core::Analysis;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -19,32 +21,11 @@ use crate::render::json::Seq;
 use crate::render::FileReport;
 use crate::walk::Input;
 
-/// Run the template layer over the reports' texts. References that only the layer sees as
-/// images (a parameter that becomes a job container in another file) are added to their
-/// file's analysis, so that resolution, the rules and `--fix` treat them like the others.
-pub fn expand(reports: &mut [FileReport]) -> TemplateAnalysis {
-    let layer = template::analyze_analyses(
-        reports.iter().map(|r| (r.path.as_str(), &r.analysis)),
-        template::Options { inventory: false },
-    );
-    add_layer_references(reports, &layer);
-    layer
-}
-
-/// Add to each report's analysis the references only the template layer sees as images.
-fn add_layer_references(reports: &mut [FileReport], layer: &TemplateAnalysis) {
-    for report in reports.iter_mut() {
-        if let Some(extras) = layer.file(&report.path) {
-            extras.extend_analysis(&mut report.analysis);
-        }
-    }
-}
-
-/// Read and analyse every input in parallel, then run the template layer as [`expand`] does,
-/// with each file's YAML parsed once: the tree that gives a file its references also serves
-/// the layer, which would otherwise parse every Azure Pipelines file again. Output order
-/// follows the sorted inputs.
-pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, TemplateAnalysis)> {
+/// Read and analyse every input in parallel, then run the template layer over them, with
+/// each file's YAML parsed once: the tree that gives a file its references also serves the
+/// layer, which would otherwise parse every Azure Pipelines file again. The engine folds the
+/// layer's references into the analyses. Output order follows the sorted inputs.
+pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
     // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
     // tree; so are Bicep, Terraform and Helm template files, which are not YAML.
     let texts: Vec<Result<String, Vec<u8>>> = inputs
@@ -55,7 +36,7 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, Template
             Ok(String::from_utf8(bytes).map_err(|e| e.into_bytes()))
         })
         .collect::<Result<_>>()?;
-    let (parsed, mut reports): (Vec<Option<Yaml<'_>>>, Vec<FileReport>) = inputs
+    let (parsed, files): (Vec<Option<Yaml<'_>>>, Vec<File>) = inputs
         .par_iter()
         .zip(&texts)
         .map(|(input, text)| {
@@ -71,69 +52,32 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<(Vec<FileReport>, Template
                 Ok(text) => (None, Analysis::new(path, text.clone())),
                 Err(bytes) => (None, Analysis::from_bytes(path, bytes.clone())),
             };
-            let report = FileReport {
+            let file = File {
                 path: input.display.clone(),
                 analysis,
-                findings: Vec::new(),
             };
-            (yaml, report)
+            (yaml, file)
         })
         .unzip();
     let layer = {
-        let files = inputs.iter().zip(&texts).zip(&reports).zip(parsed).map(
-            |(((input, text), report), yaml)| {
+        let inputs = files
+            .iter()
+            .zip(&texts)
+            .zip(parsed)
+            .map(|((file, text), yaml)| {
                 let text = text.as_deref().unwrap_or_default();
                 let input = repo::Input {
-                    path: input.display.as_str(),
+                    path: file.path.as_str(),
                     text,
-                    known: Some((
-                        report.analysis.dialect,
-                        report.analysis.references.as_slice(),
-                    )),
+                    known: Some((file.analysis.dialect, file.analysis.references.as_slice())),
                 };
                 (input, yaml)
-            },
-        );
-        let repository = Repository::build_parsed(files);
+            });
+        let repository = Repository::build_parsed(inputs);
         template::analyze_repository(&repository, template::Options { inventory: false })
     };
     drop(texts);
-    add_layer_references(&mut reports, &layer);
-    Ok((reports, layer))
-}
-
-/// Every report's findings, the same way for `check` and for the verification after
-/// `--fix`: the per-file rules, then the layer (template chains in messages, dynamic
-/// references explained with the images they produce, pinned fragments kept current, the
-/// layer's own `template-expression` and `unknown-container-alias`), then settings and
-/// suppressions over all of them at once. `settings[i]` governs `reports[i]`.
-pub fn findings(
-    reports: &mut [FileReport],
-    layer: &TemplateAnalysis,
-    settings: &[Settings],
-    facts: &Facts,
-) {
-    reports
-        .par_iter_mut()
-        .zip(settings)
-        .for_each(|(report, settings)| {
-            report.findings = match layer.file(&report.path) {
-                Some(extras) => extras.findings(&report.analysis, settings, facts),
-                None => report.analysis.findings(settings, facts),
-            };
-        });
-}
-
-/// The report's analysis as the file alone gives it: without the references [`expand`]
-/// added from `layer`.
-pub fn per_file_analysis(report: &FileReport, layer: &TemplateAnalysis) -> Analysis {
-    let mut analysis = report.analysis.clone();
-    if let Some(extras) = layer.file(&report.path) {
-        analysis
-            .references
-            .retain(|r| !extras.references.iter().any(|x| x.span == r.span));
-    }
-    analysis
+    Ok(Workspace::with_layer(files, layer))
 }
 
 fn reason(r: UnfollowedReason) -> &'static str {

@@ -3,9 +3,12 @@
 use anyhow::Result;
 use std::io::IsTerminal;
 
-use pin_core::{Rule, Severity};
+use pin_core::engine::{FileQueries, Plan, PlanOptions, Workspace};
+use pin_core::{Facts, Finding, Rule, Settings, Severity};
+use rayon::prelude::*;
 
 use crate::args::{CheckArgs, CheckFormat};
+use crate::render::FileReport;
 use crate::{exit, fix, gate, print_json, print_out, render, resolve, templates, walk};
 
 /// Run `check`.
@@ -20,7 +23,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         return Ok(exit::CLEAN);
     }
     let inputs = gate::select_inputs(args, &mut configs, walk::collect(&args.paths)?)?;
-    let (mut reports, template_layer) = templates::analyze_and_expand(&inputs)?;
+    let mut ws = templates::analyze_and_expand(&inputs)?;
     let mut settings = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let (_, file_settings) = configs.for_file(&input.path)?;
@@ -29,18 +32,32 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         settings.push(file_settings);
     }
     let options = resolve::Options::new(&args.fix, &configs.primary().registry);
-    let resolution = resolve::run(&reports, &template_layer, &settings, &options)?;
+    let plan_options = PlanOptions {
+        online: options.online,
+        context: false,
+    };
+    let queries: Vec<FileQueries> = (0..ws.files.len())
+        .into_par_iter()
+        .map(|i| ws.queries(i, &settings[i], plan_options))
+        .collect();
+    let resolution = resolve::run(Plan::new(&queries, false), &options)?;
     for line in resolution.error_lines() {
         eprintln!("{line}");
     }
-    templates::findings(&mut reports, &template_layer, &settings, &resolution.facts);
+    let facts: Vec<Facts> = queries
+        .par_iter()
+        .map(|q| resolution.answers.facts_for(q))
+        .collect();
+    let mut findings = lint(&ws, &settings, &facts);
     let fixed = if args.fix.fix {
+        let unresolved = resolution.plan.blocked(&resolution.answers);
         let run = fix::run(
             &inputs,
-            &mut reports,
-            &template_layer,
+            &mut ws,
+            &mut findings,
             &settings,
-            &resolution,
+            &facts,
+            &unresolved,
             args.fix.diff,
         );
         fix::report(&args.fix, &run)?;
@@ -48,6 +65,16 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     } else {
         None
     };
+    let reports: Vec<FileReport> = ws
+        .files
+        .into_iter()
+        .zip(findings)
+        .map(|(file, findings)| FileReport {
+            path: file.path,
+            analysis: file.analysis,
+            findings,
+        })
+        .collect();
     let failed = reports
         .iter()
         .any(|r| r.findings.iter().any(|f| f.severity == Severity::Error));
@@ -78,6 +105,16 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     } else {
         exit::CLEAN
     })
+}
+
+/// Every file's findings (`pin_core::engine::Workspace::findings`), the same way for `check`
+/// and after `--fix`; `settings[i]` and `facts[i]` are file `i`'s. Files are judged in
+/// parallel.
+pub fn lint(ws: &Workspace, settings: &[Settings], facts: &[Facts]) -> Vec<Vec<Finding>> {
+    (0..ws.files.len())
+        .into_par_iter()
+        .map(|i| ws.findings(i, &settings[i], &facts[i]))
+        .collect()
 }
 
 /// Rule ids from the command line, validated (an unknown id is a usage error with a

@@ -198,7 +198,6 @@ pub fn findings<'a, X: Serialize + 'a>(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
 
     use pin_core::template::TemplateAnalysis;
     use pin_core::{Analysis, Applicability, Edit, Facts, Fix, Settings};
@@ -301,15 +300,12 @@ jobs:
             diff: String::new(),
         };
         let resolution = Resolution {
-            facts: Facts::default(),
             failures: vec![Failure {
                 registry: "mcr.microsoft.com".to_string(),
                 reference: "mcr.microsoft.com/x:1".to_string(),
                 message: "unreachable".to_string(),
-                files: BTreeSet::new(),
-                blocks_fix: true,
             }],
-            lookups: 1,
+            ..Resolution::default()
         };
         let with_fix = streamed(&findings(
             &reports,
