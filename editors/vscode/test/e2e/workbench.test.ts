@@ -2,8 +2,9 @@
 // code-server (VS Code's workbench served on loopback), a workspace of corpus files with a
 // pin-lint.toml naming a digest catalog, and headless Chromium driven by playwright-core doing
 // what a user does: the Problems panel (compared with `pin-lint check --format json` on the same
-// files), the hover, the "Pin to sha256:…" quick fix and "Pin all images in file" (compared with
-// the oracle's pinned files). Pictures of each step are written to the output folder
+// files), the hover on a reference, the "Pin to sha256:…" quick fix and "Pin all images in file"
+// (compared with the oracle's pinned files), and the hover on a template use site (compared
+// with `pin-lint refs --expand`). Pictures of each step are written to the output folder
 // (PIN_LINT_E2E_OUTPUT, default test/e2e/output); `scripts/screenshot` copies the quick fix one
 // into the README.
 import * as assert from 'node:assert/strict';
@@ -17,11 +18,15 @@ import { manifest, repoRoot, sharedDir } from '../support/paths';
 import { packagedVsix } from '../support/vsix';
 import { CodeServer, e2eDir, launchBrowser, Profile, quickInput, until } from './codeServer';
 
-/** The corpus file of the test: 26 unpinned `resources.containers` images, and one of the
- * oracle's pinned files. */
-const CORPUS_REPO = 'dotnet-runtime';
-const CORPUS_FILE = 'eng/pipelines/common/templates/pipeline-with-resources.yml';
+/** The corpus file of the test, at the same path in the workspace: 26 unpinned
+ * `resources.containers` images, and one of the oracle's pinned files. */
+const CORPUS_FILE = 'dotnet-runtime/eng/pipelines/common/templates/pipeline-with-resources.yml';
 const FILE_NAME = path.basename(CORPUS_FILE);
+/** A corpus repository whose templates hand a container image down five files: the job
+ * template's `container: ${{ parameters.container }}` is the use site. */
+const TEMPLATE_REPO = 'dotnet-arcade';
+const USE_SITE_FILE = 'dotnet-arcade/eng/common/core-templates/job/job.yml';
+const USE_SITE_TEXT = 'container: ${{ parameters.container }}';
 /** The whole test fails with a clear message past this, whatever it waits for. */
 const HANG_GUARD_MS = 300_000;
 /** The first diagnostics wait for the workbench, the extension host, activation and the server. */
@@ -49,7 +54,7 @@ interface ProblemRow {
 }
 
 /** What the test writes to its output folder (and removes from it first). */
-const OUTPUTS = ['code-server.log', 'problems.png', 'hover.png', 'quickfix.png', 'failure.png'];
+const OUTPUTS = ['code-server.log', 'problems.png', 'hover.png', 'quickfix.png', 'template-hover.png', 'failure.png'];
 const outputDir = path.resolve(process.env.PIN_LINT_E2E_OUTPUT ?? path.join(e2eDir, 'output'));
 let tmp: string;
 let workspace: string;
@@ -168,6 +173,24 @@ async function saveAndRead(p: Page, file: string): Promise<string> {
   return fs.readFileSync(file, 'utf8');
 }
 
+/** Opens a file of the workspace with quick open (Ctrl+P), choosing the row of that folder. */
+async function openFile(p: Page, rel: string): Promise<void> {
+  const name = path.basename(rel);
+  await p.keyboard.press('Control+P');
+  await quickInput(p, rel);
+  const row = p.locator(`.quick-input-list .monaco-list-row[aria-label*="${name}"][aria-label*="${path.dirname(rel)}"]`);
+  await row.first().waitFor();
+  const focused = p.locator('.quick-input-list .monaco-list-row.focused').and(row);
+  for (let i = 0; i < 10 && (await focused.count()) === 0; i++) {
+    await p.keyboard.press('ArrowDown');
+  }
+  await focused.waitFor();
+  await p.keyboard.press('Enter');
+  await p.locator(`.tabs-container .tab.active[data-resource-name="${name}"]`).waitFor();
+  await p.locator('.breadcrumbs-control', { hasText: path.basename(path.dirname(rel)) }).first().waitFor();
+  await p.locator('.monaco-editor .view-lines').first().waitFor();
+}
+
 async function goTo(p: Page, line: number, column: number): Promise<void> {
   await p.keyboard.press('Control+G');
   await quickInput(p, `:${line}:${column}`);
@@ -179,13 +202,15 @@ before(async () => {
   fs.mkdirSync(outputDir, { recursive: true });
   for (const old of OUTPUTS) fs.rmSync(path.join(outputDir, old), { force: true });
   const shared = sharedDir();
-  const source = path.join(shared, 'corpus', CORPUS_REPO, CORPUS_FILE);
+  const source = path.join(shared, 'corpus', CORPUS_FILE);
   assert.ok(fs.existsSync(source), `corpus file missing: ${source} (set PIN_LINT_SHARED)`);
+  assert.ok(fs.existsSync(path.join(shared, 'corpus', USE_SITE_FILE)), `corpus file missing: ${USE_SITE_FILE} (set PIN_LINT_SHARED)`);
 
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pin-lint-vscode-e2e-'));
   workspace = path.join(tmp, 'workspace');
   fs.mkdirSync(path.join(workspace, path.dirname(CORPUS_FILE)), { recursive: true });
   fs.copyFileSync(source, path.join(workspace, CORPUS_FILE));
+  fs.cpSync(path.join(shared, 'corpus', TEMPLATE_REPO), path.join(workspace, TEMPLATE_REPO), { recursive: true });
   fs.copyFileSync(path.join(shared, 'oracle', 'fake-digests.tsv'), path.join(workspace, 'fake-digests.tsv'));
   fs.writeFileSync(path.join(workspace, 'pin-lint.toml'), 'catalogs = ["fake-digests.tsv"]\n');
 });
@@ -196,7 +221,7 @@ after(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the packaged extension in VS Code: problems, hover, quick fix and Pin all', { timeout: HANG_GUARD_MS + 10_000 }, async () => {
+test('the packaged extension in VS Code: problems, hovers, quick fix and Pin all', { timeout: HANG_GUARD_MS + 10_000 }, async () => {
   let guard: NodeJS.Timeout | undefined;
   const hang = new Promise<never>((_, reject) => {
     guard = setTimeout(
@@ -217,7 +242,7 @@ async function run(): Promise<void> {
   const shared = sharedDir();
   const file = path.join(workspace, CORPUS_FILE);
   const original = fs.readFileSync(file, 'utf8');
-  const fixed = fs.readFileSync(path.join(shared, 'oracle', 'expected-fixed', `${CORPUS_REPO}/${CORPUS_FILE}`.replaceAll('/', '__')), 'utf8');
+  const fixed = fs.readFileSync(path.join(shared, 'oracle', 'expected-fixed', CORPUS_FILE.replaceAll('/', '__')), 'utf8');
   const expected = cliFindings(CORPUS_FILE);
   assert.ok(expected.length > 0, 'pin-lint finds problems in the corpus file');
   const first = [...expected].sort((a, b) => a.line - b.line || a.column - b.column)[0];
@@ -247,14 +272,7 @@ async function run(): Promise<void> {
     await p.locator('.monaco-workbench .part.sidebar').waitFor({ state: 'hidden' });
   });
 
-  await inStep(`open ${FILE_NAME} with Ctrl+P`, async () => {
-    await p.keyboard.press('Control+P');
-    await quickInput(p, FILE_NAME);
-    await p.locator(`.quick-input-list .monaco-list-row[aria-label*="${FILE_NAME}"]`).first().waitFor();
-    await p.keyboard.press('Enter');
-    await p.locator(`.tabs-container .tab.active[data-resource-name="${FILE_NAME}"]`).waitFor();
-    await p.locator('.monaco-editor .view-lines').first().waitFor();
-  });
+  await inStep(`open ${FILE_NAME} with Ctrl+P`, () => openFile(p, CORPUS_FILE));
 
   // 1. The Problems panel: pin-lint's findings, the same number at the same places as the CLI's.
   await inStep('the Problems panel lists the findings of pin-lint check', async () => {
@@ -332,4 +350,59 @@ async function run(): Promise<void> {
     assert.ok(saved === fixed, `after Pin all and save, ${FILE_NAME} is the oracle's expected-fixed file byte for byte`);
     await p.locator('.markers-panel .message-box-container', { hasText: 'No problems have been detected' }).waitFor();
   });
+
+  // 3. The hover on a template use site: the images that reach it and the chain of templates
+  // they come through, as `pin-lint refs --expand` reports them.
+  const reaching = imagesReaching(USE_SITE_FILE);
+  assert.ok(reaching.length > 0, `pin-lint refs --expand finds images reaching ${USE_SITE_FILE}`);
+  const catalog = catalogDigests(path.join(workspace, 'fake-digests.tsv'));
+  await inStep(`hover on \`${USE_SITE_TEXT}\` in ${USE_SITE_FILE}`, async () => {
+    await openFile(p, USE_SITE_FILE);
+    const lines = fs.readFileSync(path.join(workspace, USE_SITE_FILE), 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.includes(USE_SITE_TEXT));
+    assert.ok(line >= 0, `${USE_SITE_TEXT} in ${USE_SITE_FILE}`);
+    const column = lines[line].indexOf('${{') + 1;
+    await p.locator('.monaco-editor textarea').first().focus();
+    await goTo(p, line + 1, column);
+    await p.keyboard.press('Control+K');
+    await p.keyboard.press('Control+I');
+    const n = reaching.length;
+    const hover = p.locator('.monaco-hover:visible', { hasText: 'through templates' });
+    await hover.waitFor();
+    const text = (await hover.innerText()).replace(/\s+/g, ' ');
+    await p.screenshot({ path: path.join(outputDir, 'template-hover.png') });
+    assert.ok(text.includes(`reaches this job container through templates (${n} image${n === 1 ? '' : 's'})`), text);
+    for (const r of reaching) {
+      assert.ok(text.includes(`${r.image}: not pinned; the tag points to ${catalog.get(r.image)}`), `${r.image} and its digest in: ${text}`);
+      assert.ok(text.includes(`via ${r.via.join(' → ')}`), `the template chain ${r.via.join(' → ')} in: ${text}`);
+    }
+    console.log(`template hover: ${n} image(s) through ${reaching[0].via.length} files = pin-lint refs --expand`);
+  });
+}
+
+/** The images `pin-lint refs --expand` sees reaching a template file, with their chains. */
+function imagesReaching(rel: string): { image: string; via: string[] }[] {
+  const run = cp.spawnSync(pinLintBinary(), ['refs', '--expand', '--format', 'json', rel.split('/')[0]], { cwd: workspace, encoding: 'utf8' });
+  if (run.status !== 0) {
+    throw new Error(`pin-lint refs --expand failed (${run.status}): ${run.stderr}`);
+  }
+  const seen = new Map<string, { image: string; via: string[] }>();
+  for (const entry of JSON.parse(run.stdout).expanded as { jobs: { images: { image: string; via: string[] }[] }[] }[]) {
+    for (const job of entry.jobs) {
+      for (const i of job.images) {
+        if (i.via[i.via.length - 1] === rel) seen.set(`${i.image} ${i.via.join(' ')}`, { image: i.image, via: i.via });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/** `reference<TAB>digest` rows of a TSV catalog. */
+function catalogDigests(file: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const [reference, digest] = line.split('\t');
+    if (!line.startsWith('#') && digest) map.set(reference, digest.trim());
+  }
+  return map;
 }
