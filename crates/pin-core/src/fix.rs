@@ -100,4 +100,75 @@ mod tests {
         assert_eq!(out, "a: x@1\r\nb: y@2");
         assert!(apply(text, &[Edit::replace(0..3, "z"), Edit::replace(2..4, "q")]).is_err());
     }
+
+    #[test]
+    fn constructors_set_range_and_text() {
+        assert_eq!(
+            Edit::insert(3, "x"),
+            Edit {
+                range: 3..3,
+                new_text: "x".into()
+            }
+        );
+        assert_eq!(
+            Edit::replace(1..4, "yz"),
+            Edit {
+                range: 1..4,
+                new_text: "yz".into()
+            }
+        );
+    }
+
+    #[test]
+    fn duplicates_merge_adjacent_edits_apply_and_inserts_may_grow_the_text() {
+        let dup = Edit::insert(1, "@d");
+        assert_eq!(apply("ab", &[dup.clone(), dup]).as_deref(), Ok("a@db"));
+        // Touching but not overlapping: both apply.
+        assert_eq!(
+            apply(
+                "abcd",
+                &[Edit::replace(2..4, "Z"), Edit::replace(0..2, "XY")]
+            )
+            .as_deref(),
+            Ok("XYZ")
+        );
+        assert_eq!(
+            apply("a", &[Edit::insert(0, "long "), Edit::insert(1, " text")]).as_deref(),
+            Ok("long a text")
+        );
+        assert_eq!(apply("same", &[]).as_deref(), Ok("same"));
+        assert_eq!(apply("abc", &[Edit::replace(0..3, "")]).as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn overlaps_are_refused_and_named() {
+        let err = apply(
+            "abcdef",
+            &[Edit::replace(3..5, "x"), Edit::replace(1..4, "y")],
+        )
+        .expect_err("overlap");
+        assert_eq!(
+            err,
+            OverlapError {
+                first: 1..4,
+                second: 3..5
+            }
+        );
+        assert_eq!(err.to_string(), "overlapping edits at bytes 1..4 and 3..5");
+        // Two different insertions at one offset: their order would be a guess.
+        assert_eq!(
+            apply("ab", &[Edit::insert(1, "x"), Edit::insert(1, "y")]),
+            Err(OverlapError {
+                first: 1..1,
+                second: 1..1
+            })
+        );
+        // An insertion inside a replaced range.
+        assert!(apply("abcd", &[Edit::replace(0..3, "x"), Edit::insert(2, "y")]).is_err());
+        // An insertion at the end of a replaced range is not inside it.
+        assert_eq!(
+            apply("abcd", &[Edit::replace(0..2, "x"), Edit::insert(2, "y")]).as_deref(),
+            Ok("xycd")
+        );
+    }
 }

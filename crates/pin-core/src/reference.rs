@@ -347,4 +347,214 @@ mod tests {
         ));
         assert_eq!(ImageRef::parse(""), Err(ReferenceError::Empty));
     }
+
+    #[test]
+    fn accessors_return_the_parts_as_written() {
+        let text = format!("Registry-1.Example.com:5000/team/app:v1.2@{D}");
+        let r = ImageRef::parse(&text).expect("valid");
+        assert_eq!(r.as_str(), text);
+        assert_eq!(r.to_string(), text);
+        assert_eq!(r.registry_str(), Some("Registry-1.Example.com:5000"));
+        assert_eq!(r.repository_str(), "team/app");
+        assert_eq!(r.tag_str(), Some("v1.2"));
+        assert_eq!(r.digest_str(), Some(D));
+        assert_eq!(r.registry, Some(0..27));
+        assert_eq!(r.repository, 28..36);
+        assert_eq!(r.tag, Some(37..41));
+        assert_eq!(r.digest, Some(42..text.len()));
+        assert_eq!(
+            r.without_digest(),
+            "Registry-1.Example.com:5000/team/app:v1.2"
+        );
+        assert_eq!(r.pin_offset(), 41);
+
+        let r = ImageRef::parse("alpine").expect("valid");
+        assert_eq!(r.without_digest(), "alpine");
+        assert_eq!(r.pin_offset(), 6);
+        assert_eq!((r.tag_str(), r.digest_str()), (None, None));
+    }
+
+    #[test]
+    fn docker_hub_is_addressed_as_docker_io_with_library_for_officials() {
+        let cases = [
+            (
+                "ubuntu",
+                "docker.io",
+                "library/ubuntu",
+                "docker.io/library/ubuntu:latest",
+            ),
+            (
+                "ubuntu:24.04",
+                "docker.io",
+                "library/ubuntu",
+                "docker.io/library/ubuntu:24.04",
+            ),
+            (
+                "index.docker.io/ubuntu",
+                "docker.io",
+                "library/ubuntu",
+                "docker.io/library/ubuntu:latest",
+            ),
+            (
+                "registry-1.docker.io/ubuntu:1",
+                "docker.io",
+                "library/ubuntu",
+                "docker.io/library/ubuntu:1",
+            ),
+            (
+                "docker.io/bitnami/redis",
+                "docker.io",
+                "bitnami/redis",
+                "docker.io/bitnami/redis:latest",
+            ),
+            ("ghcr.io/app:2", "ghcr.io", "app", "ghcr.io/app:2"),
+            ("localhost/app", "localhost", "app", "localhost/app:latest"),
+        ];
+        for (text, host, path, normalized) in cases {
+            let r = ImageRef::parse(text).expect(text);
+            assert_eq!(r.registry_host(), host, "{text}");
+            assert_eq!(r.repository_path(), path, "{text}");
+            assert_eq!(r.normalized(), normalized, "{text}");
+        }
+        let r = ImageRef::parse(&format!("ubuntu@{D}")).expect("valid");
+        assert_eq!(r.normalized(), format!("docker.io/library/ubuntu@{D}"));
+        let r = ImageRef::parse(&format!("ubuntu:22.04@{D}")).expect("valid");
+        assert_eq!(
+            r.normalized(),
+            format!("docker.io/library/ubuntu:22.04@{D}")
+        );
+    }
+
+    #[test]
+    fn the_first_component_is_a_registry_only_when_it_looks_like_a_host() {
+        for (text, registry) in [
+            ("a.b/c", Some("a.b")),
+            ("a:1/c", Some("a:1")),
+            ("localhost/c", Some("localhost")),
+            ("Upper/c", Some("Upper")),
+            ("[::1]:5000/c", Some("[::1]:5000")),
+            ("[::1]/c", Some("[::1]")),
+            ("team/c", None),
+            ("localhostx/c", None),
+        ] {
+            let r = ImageRef::parse(text).expect(text);
+            assert_eq!(r.registry_str(), registry, "{text}");
+        }
+        for bad in [
+            "a..b/c",
+            "a_b.io/c",
+            ".io/c",
+            "host:/c",
+            "host:5x/c",
+            ":5000/c",
+            "[::1/c",
+            "[::1]:/c",
+            "a.b:1:2x/c",
+        ] {
+            assert!(
+                matches!(ImageRef::parse(bad), Err(ReferenceError::Registry(_))),
+                "{bad}: {:?}",
+                ImageRef::parse(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn path_components_follow_the_grammar() {
+        for good in [
+            "a",
+            "a.b",
+            "a_b",
+            "a__b",
+            "a-b",
+            "a---b",
+            "a1.b2_c3-d4",
+            "0",
+        ] {
+            assert!(valid_path_component(good), "{good}");
+            assert!(ImageRef::parse(&format!("x/{good}")).is_ok(), "{good}");
+        }
+        for bad in [
+            "", "-a", "a-", ".a", "a.", "a..b", "a___b", "a_.b", "a.-b", "a-_b", "aB", "a b", "_a",
+        ] {
+            assert!(!valid_path_component(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tags_digests_and_length_limits() {
+        let longest = "t".repeat(128);
+        assert!(ImageRef::parse(&format!("a:{longest}")).is_ok());
+        assert!(matches!(
+            ImageRef::parse(&format!("a:{longest}t")),
+            Err(ReferenceError::Tag(_))
+        ));
+        for good in ["a:_x", "a:X.y-z_1", "a:0"] {
+            assert!(ImageRef::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["a:", "a:.x", "a:-x", "a:x!", "a:x/y:z:"] {
+            assert!(
+                matches!(ImageRef::parse(bad), Err(ReferenceError::Tag(_))),
+                "{bad}: {:?}",
+                ImageRef::parse(bad)
+            );
+        }
+        let sha512 = format!("sha512:{}", "ab".repeat(64));
+        assert!(ImageRef::parse(&format!("a@{sha512}")).is_ok());
+        for bad in [
+            "a@".to_string(),
+            "a@sha256".to_string(),
+            format!("a@sha256:{}", "a".repeat(63)),
+            format!("a@sha256:{}", "a".repeat(65)),
+            format!("a@sha256:{}", "A".repeat(64)),
+            format!("a@sha256:{}", "g".repeat(64)),
+            format!("a@sha512:{}", "a".repeat(64)),
+            format!("a@md5:{}", "a".repeat(64)),
+        ] {
+            assert!(
+                matches!(ImageRef::parse(&bad), Err(ReferenceError::Digest(_))),
+                "{bad}"
+            );
+        }
+        // The name (registry and repository) may be 255 characters, not more.
+        let name = format!("r.io/{}", "a".repeat(250));
+        assert!(ImageRef::parse(&name).is_ok());
+        assert!(ImageRef::parse(&format!("{name}:t")).is_ok());
+        assert_eq!(
+            ImageRef::parse(&format!("{name}a")),
+            Err(ReferenceError::TooLong)
+        );
+    }
+
+    #[test]
+    fn sha256_digests_are_recognised_exactly() {
+        assert!(is_sha256_digest(D));
+        assert!(is_sha256_digest(&format!(
+            "sha256:{}",
+            &"0123456789".repeat(7)[..64]
+        )));
+        for bad in [
+            format!("sha512:{}", &D[7..]),
+            D[..D.len() - 1].to_string(),
+            format!("{D}0"),
+            D.to_uppercase().replace("SHA256", "sha256"),
+            format!("sha256:{}", "g".repeat(64)),
+            D[7..].to_string(),
+        ] {
+            assert!(!is_sha256_digest(&bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        assert_eq!(
+            ImageRef::parse("a/B").map_err(|e| e.to_string()),
+            Err("invalid repository name `a/B`: use lower-case letters, digits and separators (`.`, `_`, `__`, `-`) between `/`".to_string())
+        );
+        assert_eq!(ImageRef::parse("a:-"), Err(ReferenceError::Tag("-".into())));
+        assert_eq!(
+            ImageRef::parse("h:x/a"),
+            Err(ReferenceError::Registry("h:x".into()))
+        );
+    }
 }

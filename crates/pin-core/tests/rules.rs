@@ -1,0 +1,408 @@
+//! Every rule on small files, with and without facts and settings: the exact findings (rule,
+//! severity, span, message) and fixes (title, safety, edits, fixed text) each one gives.
+
+use pin_core::fix::{self, Applicability};
+use pin_core::rules::Rule;
+use pin_core::settings::Settings;
+use pin_core::{Analysis, Facts, TagFact, VmVersion};
+
+fn digest(c: char) -> String {
+    format!("sha256:{}", c.to_string().repeat(64))
+}
+
+/// One line a finding: `rule severity line:col `text` message`, then its fix and the fixed
+/// line(s) when it has one.
+fn render(path: &str, text: &str, settings: &Settings, facts: &Facts) -> String {
+    let analysis = Analysis::new(path, text.to_string());
+    let mut out = String::new();
+    for f in analysis.findings(settings, facts) {
+        let at = analysis.source.line_col(f.span.start);
+        out.push_str(&format!(
+            "{} {} {}:{} `{}` {}\n",
+            f.rule.id(),
+            f.severity.as_str(),
+            at.line,
+            at.column,
+            &text[f.span.clone()],
+            f.message
+        ));
+        if let Some(fix) = &f.fix {
+            let fixed = fix::apply(text, &fix.edits).expect("fix applies");
+            let changed: Vec<&str> = fixed
+                .lines()
+                .zip(text.lines())
+                .filter(|(a, b)| a != b)
+                .map(|(a, _)| a.trim())
+                .collect();
+            let safety = match fix.applicability {
+                Applicability::Safe => "safe",
+                Applicability::Unsafe => "unsafe",
+            };
+            out.push_str(&format!(
+                "  fix `{}` ({safety}): {}\n",
+                fix.title,
+                changed.join(" / ")
+            ));
+        }
+    }
+    out
+}
+
+fn tag_fact(facts: &mut Facts, image: &str, d: &str) {
+    let image = pin_core::ImageRef::parse(image).expect("valid");
+    facts.insert_tag(
+        Facts::tag_key(&image),
+        TagFact {
+            digest: d.to_string(),
+            platforms: Vec::new(),
+            source: "test".to_string(),
+        },
+    );
+}
+
+fn digest_fact(facts: &mut Facts, image: &str, exists: bool) {
+    let image = pin_core::ImageRef::parse(image).expect("valid");
+    facts.insert_digest(Facts::digest_key(&image).expect("pinned"), exists);
+}
+
+const PIPELINE: &str = "\
+resources:
+  containers:
+  - container: build
+    image: mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04
+  - container: stale
+    image: ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111
+  - container: broken
+    image: ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222
+  - container: current
+    image: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
+  - container: bare
+    image: ubuntu
+  - container: digestonly
+    image: ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444
+  - container: bad
+    image: ghcr.io/Team/App:1
+  - container: dyn
+    image: $(imageName)
+pool:
+  vmImage: ubuntu-latest
+jobs:
+- job: a
+  pool:
+    vmImage: ubuntu-20.04
+  container: build
+  steps:
+  - script: make
+- job: b
+  pool:
+    name: mdp
+    demands:
+    - ImageOverride -equals team-custom-image
+  container: nosuchalias
+  steps:
+  - script: make # pin-lint: ignore[unpinned-image]
+";
+
+fn pipeline_facts() -> Facts {
+    let mut facts = Facts::default();
+    tag_fact(
+        &mut facts,
+        "mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04",
+        &digest('a'),
+    );
+    tag_fact(&mut facts, "ghcr.io/team/tool:3", &digest('b'));
+    tag_fact(&mut facts, "ghcr.io/team/gone:1", &digest('c'));
+    tag_fact(&mut facts, "ghcr.io/team/app:2", &digest('3'));
+    tag_fact(&mut facts, "ubuntu", &digest('d'));
+    for (image, exists) in [
+        (format!("ghcr.io/team/tool:3@{}", digest('1')), true),
+        (format!("ghcr.io/team/gone:1@{}", digest('2')), false),
+        (format!("ghcr.io/team/app:2@{}", digest('3')), true),
+        (format!("ghcr.io/team/app@{}", digest('4')), false),
+    ] {
+        digest_fact(&mut facts, &image, exists);
+    }
+    facts
+}
+
+const TERRAFORM: &str = r#"resource "azurerm_virtual_machine" "legacy" {
+  storage_image_reference {
+    publisher = "Canonical"
+    offer     = "ubuntu-24_04-lts"
+    sku       = "server"
+    version   = "24.04.202409120"
+  }
+}
+resource "azurerm_virtual_machine" "current" {
+  storage_image_reference {
+    publisher = "Canonical"
+    offer     = "ubuntu-24_04-lts"
+    sku       = "server"
+    version   = "24.04.202411030"
+  }
+}
+resource "azurerm_linux_virtual_machine" "floating" {
+  source_image_reference {
+    publisher = "Canonical"
+    offer     = "ubuntu-24_04-lts"
+    sku       = "server"
+    version   = "latest"
+  }
+}
+"#;
+
+const BICEP: &str = "var img = {
+  imageReference: {
+    publisher: 'Canonical'
+    offer: 'ubuntu-24_04-lts'
+    sku: 'server'
+  }
+}
+var pool = {
+  fabricProfile: {
+    images: [
+      { wellKnownImageName: 'ubuntu-20.04/latest' }
+      { resourceId: '/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/latest' }
+    ]
+  }
+}
+";
+
+fn vm_facts(analysis: &Analysis) -> Facts {
+    let mut facts = Facts::default();
+    for vm in analysis
+        .references
+        .iter()
+        .filter_map(|r| r.vm_image.as_ref())
+    {
+        let version = |v: &str, exclude_from_latest| VmVersion {
+            version: v.to_string(),
+            exclude_from_latest,
+            published: None,
+        };
+        facts.insert_vm_versions(
+            &vm.key,
+            vec![
+                version("24.04.202411030", false),
+                // Excluded from `latest`: never proposed although newer.
+                version("24.04.202501010", true),
+                version("24.04.202409120", false),
+            ],
+            "test".to_string(),
+        );
+    }
+    facts
+}
+
+fn rule(id: &str) -> Rule {
+    Rule::from_id(id).expect("a rule")
+}
+
+#[track_caller]
+fn check(actual: String, expected: &str) {
+    assert!(
+        actual == expected,
+        "findings differ.\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn offline_only_the_rules_that_need_no_facts_speak() {
+    check(
+        render(
+            "azure-pipelines.yml",
+            PIPELINE,
+            &Settings::default(),
+            &Facts::none(),
+        ),
+        OFFLINE,
+    );
+}
+
+#[test]
+fn with_facts_pins_bumps_and_broken_pins_get_fixes() {
+    check(
+        render(
+            "azure-pipelines.yml",
+            PIPELINE,
+            &Settings::default(),
+            &pipeline_facts(),
+        ),
+        ONLINE,
+    );
+}
+
+#[test]
+fn settings_allow_registries_pin_untagged_and_report_unused_suppressions() {
+    let settings = Settings {
+        pin_untagged_as_latest: true,
+        report_unused_ignores: true,
+        allowed_registries: vec!["mcr.microsoft.com".into(), "*.ghcr.io".into()],
+        ..Settings::default()
+    };
+    check(
+        render(
+            "azure-pipelines.yml",
+            PIPELINE,
+            &settings,
+            &pipeline_facts(),
+        ),
+        SETTINGS,
+    );
+    let mut selected = settings;
+    selected.vm.known_pool_images = Some(["ubuntu-22.04-known".to_string()].into_iter().collect());
+    selected.select = vec![
+        rule("unknown-pool-image"),
+        rule("stale-digest"),
+        rule("unused-suppression"),
+    ];
+    selected
+        .severity
+        .insert(rule("stale-digest"), Some(pin_core::Severity::Info));
+    check(
+        render(
+            "azure-pipelines.yml",
+            PIPELINE,
+            &selected,
+            &pipeline_facts(),
+        ),
+        SELECTED,
+    );
+}
+
+#[test]
+fn ignored_and_switched_off_rules_are_silent() {
+    let mut settings = Settings {
+        ignore: vec![rule("unpinned-image")],
+        ..Settings::default()
+    };
+    settings.severity.insert(rule("dynamic-image"), None);
+    check(
+        render(
+            "azure-pipelines.yml",
+            PIPELINE,
+            &settings,
+            &pipeline_facts(),
+        ),
+        IGNORED,
+    );
+}
+
+#[test]
+fn vm_images_in_terraform_and_bicep_are_pinned_and_bumped() {
+    for (path, text, offline, online) in [
+        (
+            "infra/main.tf",
+            TERRAFORM,
+            TERRAFORM_OFFLINE,
+            TERRAFORM_ONLINE,
+        ),
+        ("infra/main.bicep", BICEP, BICEP_OFFLINE, BICEP_ONLINE),
+    ] {
+        let facts = vm_facts(&Analysis::new(path, text.to_string()));
+        check(
+            render(path, text, &Settings::default(), &Facts::none()),
+            offline,
+        );
+        check(render(path, text, &Settings::default(), &facts), online);
+    }
+}
+
+const OFFLINE: &str = r##"unpinned-image error 4:12 `mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04` `mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04` is not pinned to a digest
+unpinned-image error 12:12 `ubuntu` `ubuntu` is not pinned to a digest
+digest-only-image warning 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` is pinned without a tag; add the tag so it can be read and bumped
+invalid-image-reference error 16:12 `ghcr.io/Team/App:1` `ghcr.io/Team/App:1` is not a valid image reference: invalid repository name `Team/App`: use lower-case letters, digits and separators (`.`, `_`, `__`, `-`) between `/`
+dynamic-image warning 18:12 `$(imageName)` `$(imageName)` is built from an expression and cannot be pinned here; pin the values it is built from
+floating-vm-image warning 20:12 `ubuntu-latest` `ubuntu-latest` floats to new OS versions; use a versioned image label; it maps to `ubuntu-24.04` today
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+retired-vm-image error 24:14 `ubuntu-20.04` hosted image `ubuntu-20.04` was retired on 2025-04-15 (GitHub changelog 2025-01-15 "GitHub Actions: Ubuntu 20 runner image brownout dates and other breaking changes" (retirement moved from April 1 to April 15, 2025); Azure DevOps "Upcoming Updates for Azure Pipelines Agents Images"); use `ubuntu-24.04`
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+"##;
+
+const ONLINE: &str = r##"unpinned-image error 4:12 `mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04` `mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04` is not pinned to a digest
+  fix `Pin to sha256:aaaaaaaaaaaa` (safe): image: mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+stale-digest warning 6:12 `ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111` `ghcr.io/team/tool:3` is pinned to sha256:111111111111 but the tag now points to sha256:bbbbbbbbbbbb
+  fix `Bump to sha256:bbbbbbbbbbbb` (safe): image: ghcr.io/team/tool:3@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+missing-digest error 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` the pinned digest sha256:222222222222 of `ghcr.io/team/gone:1` no longer exists in the registry: the pin is broken
+  fix `Re-pin to sha256:cccccccccccc` (safe): image: ghcr.io/team/gone:1@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+stale-digest warning 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` `ghcr.io/team/gone:1` is pinned to sha256:222222222222 but the tag now points to sha256:cccccccccccc
+  fix `Bump to sha256:cccccccccccc` (safe): image: ghcr.io/team/gone:1@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+unpinned-image error 12:12 `ubuntu` `ubuntu` is not pinned to a digest
+digest-only-image warning 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` is pinned without a tag; add the tag so it can be read and bumped
+missing-digest error 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` the pinned digest sha256:444444444444 of `ghcr.io/team/app` no longer exists in the registry: the pin is broken
+invalid-image-reference error 16:12 `ghcr.io/Team/App:1` `ghcr.io/Team/App:1` is not a valid image reference: invalid repository name `Team/App`: use lower-case letters, digits and separators (`.`, `_`, `__`, `-`) between `/`
+dynamic-image warning 18:12 `$(imageName)` `$(imageName)` is built from an expression and cannot be pinned here; pin the values it is built from
+floating-vm-image warning 20:12 `ubuntu-latest` `ubuntu-latest` floats to new OS versions; use a versioned image label; it maps to `ubuntu-24.04` today
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+retired-vm-image error 24:14 `ubuntu-20.04` hosted image `ubuntu-20.04` was retired on 2025-04-15 (GitHub changelog 2025-01-15 "GitHub Actions: Ubuntu 20 runner image brownout dates and other breaking changes" (retirement moved from April 1 to April 15, 2025); Azure DevOps "Upcoming Updates for Azure Pipelines Agents Images"); use `ubuntu-24.04`
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+"##;
+
+const SETTINGS: &str = r##"unpinned-image error 4:12 `mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04` `mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04` is not pinned to a digest
+  fix `Pin to sha256:aaaaaaaaaaaa` (safe): image: mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+disallowed-registry error 6:12 `ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111` `ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111` comes from `ghcr.io`, which is not in `allowed-registries`
+stale-digest warning 6:12 `ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111` `ghcr.io/team/tool:3` is pinned to sha256:111111111111 but the tag now points to sha256:bbbbbbbbbbbb
+  fix `Bump to sha256:bbbbbbbbbbbb` (safe): image: ghcr.io/team/tool:3@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+disallowed-registry error 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` comes from `ghcr.io`, which is not in `allowed-registries`
+missing-digest error 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` the pinned digest sha256:222222222222 of `ghcr.io/team/gone:1` no longer exists in the registry: the pin is broken
+  fix `Re-pin to sha256:cccccccccccc` (safe): image: ghcr.io/team/gone:1@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+stale-digest warning 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` `ghcr.io/team/gone:1` is pinned to sha256:222222222222 but the tag now points to sha256:cccccccccccc
+  fix `Bump to sha256:cccccccccccc` (safe): image: ghcr.io/team/gone:1@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+disallowed-registry error 10:12 `ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333` `ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333` comes from `ghcr.io`, which is not in `allowed-registries`
+disallowed-registry error 12:12 `ubuntu` `ubuntu` comes from `docker.io`, which is not in `allowed-registries`
+unpinned-image error 12:12 `ubuntu` `ubuntu` is not pinned to a digest
+  fix `Pin to sha256:dddddddddddd` (unsafe): image: ubuntu:latest@sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd
+digest-only-image warning 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` is pinned without a tag; add the tag so it can be read and bumped
+disallowed-registry error 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` comes from `ghcr.io`, which is not in `allowed-registries`
+missing-digest error 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` the pinned digest sha256:444444444444 of `ghcr.io/team/app` no longer exists in the registry: the pin is broken
+invalid-image-reference error 16:12 `ghcr.io/Team/App:1` `ghcr.io/Team/App:1` is not a valid image reference: invalid repository name `Team/App`: use lower-case letters, digits and separators (`.`, `_`, `__`, `-`) between `/`
+dynamic-image warning 18:12 `$(imageName)` `$(imageName)` is built from an expression and cannot be pinned here; pin the values it is built from
+floating-vm-image warning 20:12 `ubuntu-latest` `ubuntu-latest` floats to new OS versions; use a versioned image label; it maps to `ubuntu-24.04` today
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+retired-vm-image error 24:14 `ubuntu-20.04` hosted image `ubuntu-20.04` was retired on 2025-04-15 (GitHub changelog 2025-01-15 "GitHub Actions: Ubuntu 20 runner image brownout dates and other breaking changes" (retirement moved from April 1 to April 15, 2025); Azure DevOps "Upcoming Updates for Azure Pipelines Agents Images"); use `ubuntu-24.04`
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+unused-suppression warning 35:18 `# pin-lint: ignore[unpinned-image]` unused suppression: `unpinned-image` silences nothing here
+  fix `Remove the unused suppression` (safe): - script: make
+"##;
+
+const SELECTED: &str = r##"stale-digest info 6:12 `ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111` `ghcr.io/team/tool:3` is pinned to sha256:111111111111 but the tag now points to sha256:bbbbbbbbbbbb
+  fix `Bump to sha256:bbbbbbbbbbbb` (safe): image: ghcr.io/team/tool:3@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+stale-digest info 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` `ghcr.io/team/gone:1` is pinned to sha256:222222222222 but the tag now points to sha256:cccccccccccc
+  fix `Bump to sha256:cccccccccccc` (safe): image: ghcr.io/team/gone:1@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+unknown-pool-image warning 32:29 `team-custom-image` pool image `team-custom-image` is not in `known-pool-images`
+"##;
+
+const IGNORED: &str = r##"stale-digest warning 6:12 `ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111` `ghcr.io/team/tool:3` is pinned to sha256:111111111111 but the tag now points to sha256:bbbbbbbbbbbb
+  fix `Bump to sha256:bbbbbbbbbbbb` (safe): image: ghcr.io/team/tool:3@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+missing-digest error 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` the pinned digest sha256:222222222222 of `ghcr.io/team/gone:1` no longer exists in the registry: the pin is broken
+  fix `Re-pin to sha256:cccccccccccc` (safe): image: ghcr.io/team/gone:1@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+stale-digest warning 8:12 `ghcr.io/team/gone:1@sha256:2222222222222222222222222222222222222222222222222222222222222222` `ghcr.io/team/gone:1` is pinned to sha256:222222222222 but the tag now points to sha256:cccccccccccc
+  fix `Bump to sha256:cccccccccccc` (safe): image: ghcr.io/team/gone:1@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc
+digest-only-image warning 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` is pinned without a tag; add the tag so it can be read and bumped
+missing-digest error 14:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` the pinned digest sha256:444444444444 of `ghcr.io/team/app` no longer exists in the registry: the pin is broken
+invalid-image-reference error 16:12 `ghcr.io/Team/App:1` `ghcr.io/Team/App:1` is not a valid image reference: invalid repository name `Team/App`: use lower-case letters, digits and separators (`.`, `_`, `__`, `-`) between `/`
+floating-vm-image warning 20:12 `ubuntu-latest` `ubuntu-latest` floats to new OS versions; use a versioned image label; it maps to `ubuntu-24.04` today
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+retired-vm-image error 24:14 `ubuntu-20.04` hosted image `ubuntu-20.04` was retired on 2025-04-15 (GitHub changelog 2025-01-15 "GitHub Actions: Ubuntu 20 runner image brownout dates and other breaking changes" (retirement moved from April 1 to April 15, 2025); Azure DevOps "Upcoming Updates for Azure Pipelines Agents Images"); use `ubuntu-24.04`
+  fix `Use `ubuntu-24.04`` (unsafe): vmImage: ubuntu-24.04
+"##;
+
+const TERRAFORM_OFFLINE: &str = r##"unpinned-vm-image error 22:18 `latest` VM image `Canonical:ubuntu-24_04-lts:server:latest` is not pinned to a version
+"##;
+
+const TERRAFORM_ONLINE: &str = r##"stale-vm-image warning 6:18 `24.04.202409120` VM image `Canonical:ubuntu-24_04-lts:server:24.04.202409120` is pinned to 24.04.202409120 but 24.04.202411030 is available
+  fix `Bump to 24.04.202411030` (safe): version   = "24.04.202411030"
+unpinned-vm-image error 22:18 `latest` VM image `Canonical:ubuntu-24_04-lts:server:latest` is not pinned to a version; `latest` is 24.04.202411030 now
+  fix `Pin to 24.04.202411030` (safe): version   = "24.04.202411030"
+"##;
+
+const BICEP_OFFLINE: &str = r##"retired-vm-image error 11:30 `ubuntu-20.04` hosted image `ubuntu-20.04` was retired on 2025-04-15 (GitHub changelog 2025-01-15 "GitHub Actions: Ubuntu 20 runner image brownout dates and other breaking changes" (retirement moved from April 1 to April 15, 2025); Azure DevOps "Upcoming Updates for Azure Pipelines Agents Images"); use `ubuntu-24.04`
+  fix `Use `ubuntu-24.04`` (unsafe): { wellKnownImageName: 'ubuntu-24.04/latest' }
+unpinned-vm-image error 12:22 `/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/latest` VM image `/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/latest` is not pinned to a version
+"##;
+
+const BICEP_ONLINE: &str = r##"retired-vm-image error 11:30 `ubuntu-20.04` hosted image `ubuntu-20.04` was retired on 2025-04-15 (GitHub changelog 2025-01-15 "GitHub Actions: Ubuntu 20 runner image brownout dates and other breaking changes" (retirement moved from April 1 to April 15, 2025); Azure DevOps "Upcoming Updates for Azure Pipelines Agents Images"); use `ubuntu-24.04`
+  fix `Use `ubuntu-24.04`` (unsafe): { wellKnownImageName: 'ubuntu-24.04/latest' }
+unpinned-vm-image error 12:22 `/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/latest` VM image `/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/latest` is not pinned to a version; `latest` is 24.04.202411030 now
+  fix `Pin to 24.04.202411030` (safe): { resourceId: '/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/24.04.202411030' }
+"##;
