@@ -52,9 +52,11 @@ pub const KEYS: &[&str] = &[
     "retired-vm-images",
     "not-retired-vm-images",
     "floating-vm-map",
+    "bump",
 ];
 const POLICY_KEYS: &[&str] = &["match", "rules", "severity", "require-digest", "allow-tags"];
 const CACHE_KEYS: &[&str] = &["dir", "ttl"];
+const BUMP_KEYS: &[&str] = &["provider", "ci", "validate", "branch"];
 const SEVERITIES: &[&str] = &["error", "warning", "info", "off"];
 
 /// A validated `pin-lint.toml` (or the defaults when there is none).
@@ -91,6 +93,24 @@ pub struct Config {
     /// VM image tables: the built-in defaults changed by `known-pool-images`,
     /// `retired-vm-images`, `not-retired-vm-images` and `floating-vm-map`.
     pub vm: VmSettings,
+    /// `[bump]`: settings of the nightly job (`scripts/pin-bump`), not of the analyzer.
+    pub bump: BumpConfig,
+}
+
+/// `[bump]`: how the nightly job opens its pull request and which validation runs it
+/// requests on it. `scripts/pin-bump` reads these (through `pin-lint --show-settings
+/// --format json`); its flags win.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BumpConfig {
+    /// `provider`: where the pull request lives, `github` or `azure` (Azure Repos).
+    pub provider: Option<String>,
+    /// `ci`: what runs the validation pipelines, `azure-pipelines` or `github-actions`.
+    pub ci: Option<String>,
+    /// `validate`: pipelines (Azure Pipelines) or workflows (GitHub Actions) to run on the
+    /// bump pull request, e.g. the outer-loop pipelines.
+    pub validate: Vec<String>,
+    /// `branch`: the bot branch.
+    pub branch: Option<String>,
 }
 
 /// The keys that concern talking to registries, for the resolution phase. Paths are absolute
@@ -261,6 +281,7 @@ impl Config {
                     }
                 }
                 "floating-vm-map" => floating_vm_map(value, &mut self.vm)?,
+                "bump" => self.bump = bump(value)?,
                 other => return Err(unknown_key(key.span(), other, KEYS, "")),
             }
         }
@@ -319,6 +340,7 @@ impl PartialEq for Config {
             && self.report_unused_ignores == other.report_unused_ignores
             && self.registry == other.registry
             && self.vm == other.vm
+            && self.bump == other.bump
     }
 }
 
@@ -557,6 +579,37 @@ fn mirrors(value: &Spanned<DeValue<'_>>) -> Parsed<BTreeMap<String, String>> {
         let to = string(value)?;
         check_host(to, value.span(), false)?;
         out.insert(key.get_ref().to_string(), to.to_string());
+    }
+    Ok(out)
+}
+
+fn bump(value: &Spanned<DeValue<'_>>) -> Parsed<BumpConfig> {
+    let one_of = |value: &Spanned<DeValue<'_>>, allowed: &[&str]| -> Parsed<String> {
+        let text = string(value)?;
+        if allowed.contains(&text) {
+            Ok(text.to_string())
+        } else {
+            let list: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+            Err(
+                Problem::new(value.span(), format!("invalid value `{text}`"))
+                    .suggest(Some(format!("expected {}", list.join(" or ")))),
+            )
+        }
+    };
+    let mut out = BumpConfig::default();
+    for (key, value) in in_file_order(table(value)?) {
+        match key.get_ref().as_ref() {
+            "provider" => out.provider = Some(one_of(value, &["github", "azure"])?),
+            "ci" => out.ci = Some(one_of(value, &["azure-pipelines", "github-actions"])?),
+            "validate" => {
+                out.validate = strings(value)?;
+                if out.validate.iter().any(|v| v.trim().is_empty()) {
+                    return Err(Problem::new(value.span(), "a pipeline name is empty"));
+                }
+            }
+            "branch" => out.branch = Some(string(value)?.to_string()),
+            other => return Err(unknown_key(key.span(), other, BUMP_KEYS, "[bump]")),
+        }
     }
     Ok(out)
 }

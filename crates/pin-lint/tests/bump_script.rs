@@ -142,8 +142,13 @@ fn nightly_bump_creates_then_force_updates_one_branch_and_pushes_nothing_when_un
     );
     let log = repos.remote_git(&["log", "--format=%s%n%b", "main..bot/pin-bump"]);
     assert!(
-        log.starts_with("Bump pinned container image digests\n1 reference in 1 file across 1 image: 1 pinned, 0 bumped, 0 re-pinned."),
+        log.starts_with(&format!("Pin {REF}\nazure-pipelines.yml:4\n")),
         "{log}"
+    );
+    let sha = repos.remote_git(&["rev-parse", "bot/pin-bump"]);
+    assert!(
+        out.contains(&format!("- Pin {REF}: revert `{sha}` to drop this image")),
+        "{out}"
     );
     assert_eq!(
         repos.remote_git(&["rev-list", "--count", "main..bot/pin-bump"]),
@@ -275,15 +280,14 @@ fn nightly_bump_carries_vm_image_versions_and_says_so() {
         "{}",
         stdout(&night1)
     );
-    let log = repos.remote_git(&["log", "--format=%s%n%b", "main..bot/pin-bump"]);
-    assert!(
-        log.starts_with(
-            "Bump pinned container image digests and VM image versions\n\
-             1 reference in 1 file across 1 image: 1 pinned, 0 bumped, 0 re-pinned.\n\
-             1 VM image reference in 1 file across 1 image: 1 pinned, 0 bumped.\n"
-        ),
-        "{log}"
+    // One commit per image, in the order of the image names.
+    let subjects = repos.remote_git(&["log", "--reverse", "--format=%s", "main..bot/pin-bump"]);
+    assert_eq!(
+        subjects,
+        format!("Pin Canonical:ubuntu-24_04-lts:server\nPin {REF}")
     );
+    let vm_commit = repos.remote_git(&["show", "--format=", "--name-only", "bot/pin-bump^"]);
+    assert_eq!(vm_commit, "agents.tf");
     let file = repos.remote_git(&["show", "bot/pin-bump:agents.tf"]);
     assert!(file.contains("version   = \"24.04.202411030\""), "{file}");
     assert!(
@@ -308,9 +312,7 @@ fn nightly_bump_carries_vm_image_versions_and_says_so() {
     );
     let log = repos.remote_git(&["log", "--format=%s%n%b", "main..bot/pin-bump"]);
     assert!(
-        log.starts_with(
-            "Bump pinned VM image versions\n1 VM image reference in 1 file across 1 image: 0 pinned, 1 bumped.\n"
-        ),
+        log.starts_with("Bump Canonical:ubuntu-24_04-lts:server\nagents.tf:6\n"),
         "{log}"
     );
 }

@@ -14,6 +14,16 @@ use crate::{exit, fix, gate, print_json, print_out, render, resolve, templates, 
 /// Run `check`.
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut configs = gate::Configs::load(args)?;
+    if args.show_settings && args.format == Some(CheckFormat::Json) {
+        // The machine-readable part: what scripts (the nightly job) read from the file.
+        let primary = configs.primary();
+        print_json(&serde_json::json!({
+            "version": 1,
+            "configuration": primary.path.as_ref().map(|p| p.display().to_string()),
+            "bump": primary.bump,
+        }))?;
+        return Ok(exit::CLEAN);
+    }
     if args.show_settings {
         print_out(&format!(
             "# configuration: {}\n{:#?}\n",
