@@ -85,8 +85,8 @@ impl Analysis {
                 bytes.truncate(valid);
                 let text = String::from_utf8(bytes).unwrap_or_default();
                 Analysis {
+                    dialect: dialect::detect_text(path, &text),
                     source: SourceFile::new(text),
-                    dialect: None,
                     references: Vec::new(),
                     syntax_error: Some(SyntaxError {
                         offset: valid,
@@ -154,6 +154,7 @@ impl Analysis {
         complete: impl FnOnce(&mut Vec<Finding>),
     ) -> Vec<Finding> {
         let cx = Context {
+            dialect: self.dialect,
             references: &self.references,
             syntax_error: self.syntax_error.as_ref(),
             facts,

@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod config;
 pub mod dialect;
+pub mod dockerfile;
 pub mod engine;
 pub mod facts;
 pub mod finding;

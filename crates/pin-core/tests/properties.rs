@@ -4,6 +4,7 @@
 //!
 //! Case counts are bounded so that `cargo test` stays quick; `PROPTEST_CASES` raises them.
 
+use pin_core::dockerfile;
 use pin_core::fix;
 use pin_core::template;
 use pin_core::{Analysis, Facts, ImageRef, Kind, Settings, State, TagFact, VmVersion};
@@ -20,6 +21,8 @@ const PATHS: &[&str] = &[
     "infra/main.bicep",
     "infra/main.tf",
     "infra/azuredeploy.json",
+    "Dockerfile",
+    "build/windows.Containerfile",
 ];
 
 fn config(cases: u32) -> ProptestConfig {
@@ -507,5 +510,97 @@ fn an_unclosed_block_comment_ending_in_a_wide_character_is_read() {
             assert!(analysis.references.is_empty(), "{path}: {text:?}");
             assert!(analysis.syntax_error.is_none(), "{path}: {text:?}");
         }
+    }
+}
+
+/// A Dockerfile line: instructions with flags, images, variables, quotes, JSON, heredoc
+/// markers and terminators, continuations (both escape characters), comments and noise.
+fn dockerfile_line() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("FROM ".to_string()),
+        Just("from ".to_string()),
+        Just("ARG ".to_string()),
+        Just("RUN ".to_string()),
+        Just("COPY ".to_string()),
+        Just("ADD ".to_string()),
+        Just("ONBUILD ".to_string()),
+        Just("CMD ".to_string()),
+        Just("--platform=$BUILDPLATFORM ".to_string()),
+        Just("--from=".to_string()),
+        Just("--mount=type=bind,from=".to_string()),
+        Just(",from=".to_string()),
+        Just(" AS ".to_string()),
+        Just("build".to_string()),
+        Just("scratch".to_string()),
+        Just("BASE=".to_string()),
+        Just("$BASE".to_string()),
+        Just("${BASE:-x}".to_string()),
+        Just("${".to_string()),
+        Just("<<EOF".to_string()),
+        Just("<<-'EOF'".to_string()),
+        Just("<<\"".to_string()),
+        Just("EOF".to_string()),
+        Just("\tEOF".to_string()),
+        Just("[\"a\", \"b\\u00e9\"]".to_string()),
+        Just("[\"\\".to_string()),
+        Just("\\".to_string()),
+        Just("`".to_string()),
+        Just("# syntax=".to_string()),
+        Just("# escape=`".to_string()),
+        Just("# pin-lint: ignore[unpinned-image]".to_string()),
+        Just("\"".to_string()),
+        Just("'".to_string()),
+        Just(" ".to_string()),
+        Just("\t".to_string()),
+        Just("\r".to_string()),
+        image_like(),
+        "\\PC{0,6}",
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+}
+
+fn dockerfile_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(dockerfile_line(), 0..24).prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// The Dockerfile tokenizer on Dockerfile-shaped text and on any text: no panic; every
+    /// span (words, sub-spans of words, heredocs, comments, directives, errors) inside the
+    /// text and on character boundaries; verbatim words equal their source.
+    #[test]
+    fn the_dockerfile_tokenizer_keeps_its_spans_in_the_text(
+        text in prop_oneof![3 => dockerfile_text(), 1 => "\\PC{0,300}", 1 => ".{0,300}"],
+    ) {
+        let file = dockerfile::parse(&text);
+        for d in &file.directives {
+            assert_span(&text, &d.value.span, "directive");
+        }
+        for c in &file.comments {
+            assert_span(&text, &c.span, "comment");
+        }
+        for e in &file.errors {
+            prop_assert!(e.offset <= text.len());
+        }
+        for i in &file.instructions {
+            assert_span(&text, &i.span, "instruction");
+            for h in &i.heredocs {
+                assert_span(&text, &h.marker, "heredoc marker");
+                assert_span(&text, &h.body, "heredoc body");
+            }
+            for w in std::iter::once(&i.keyword).chain(&i.flags).chain(&i.args) {
+                assert_span(&text, &w.span, "word");
+                if w.is_verbatim() {
+                    prop_assert_eq!(&text[w.span.clone()], w.text.as_ref());
+                }
+                for (at, _) in w.text.char_indices().chain(std::iter::once((w.text.len(), ' '))) {
+                    let sub = w.source_span(0..at);
+                    assert_span(&text, &sub, "word prefix");
+                    prop_assert!(sub.start >= w.span.start && sub.end <= w.span.end);
+                }
+            }
+        }
+        analyze_and_check("Dockerfile", &Analysis::new("Dockerfile", text.clone()));
     }
 }

@@ -46,9 +46,13 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
     Ok(out)
 }
 
-/// Files a folder walk picks: YAML files, Bicep and Terraform files, and JSON files that look
-/// like ARM templates (the analyzer decides for sure; other JSON gives no references).
+/// Files a folder walk picks: YAML files, Bicep and Terraform files, Dockerfiles, and JSON
+/// files that look like ARM templates (the analyzer decides for sure; other JSON gives no
+/// references).
 fn is_pipeline_candidate(path: &Path) -> bool {
+    if pin_core::dialect::dockerfile::is_dockerfile(&path.to_string_lossy()) {
+        return true;
+    }
     match path
         .extension()
         .and_then(|e| e.to_str())

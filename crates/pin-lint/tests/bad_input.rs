@@ -492,3 +492,132 @@ fn findings_on_a_very_long_line_are_shown_with_their_columns() {
         human.stdout.len()
     );
 }
+
+/// Broken Dockerfiles: an unterminated heredoc is a finding at its `<<` (what comes before it
+/// is still checked), a continuation left open at end of file ends the instruction there (as
+/// BuildKit reads it), invalid UTF-8 is a finding at the first bad byte; the other files are
+/// still checked, and none of the broken files is touched by `--fix`.
+#[test]
+fn broken_dockerfiles_are_findings_at_their_position() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    write(
+        tree.path(),
+        "heredoc/Dockerfile",
+        b"FROM alpine:3.20\nRUN <<EOF\napk add curl\nFROM never-read:1\n",
+    );
+    write(
+        tree.path(),
+        "continuation/Dockerfile",
+        b"FROM alpine:3.20 AS a\nRUN echo \\",
+    );
+    write(
+        tree.path(),
+        "latin1/build.Dockerfile",
+        b"FROM alpine:3.20\nLABEL maintainer=\"Ren\xe9\"\n",
+    );
+    write(tree.path(), "Containerfile", b"FROM debian:12\n");
+    let out = run_bounded(tree.path(), &["check", "--format", "json"], 256 * MIB);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let findings = out.findings();
+    let got: Vec<_> = findings.iter().map(position).collect();
+    assert_eq!(
+        got,
+        [
+            ("unpinned-image", "Containerfile", 1, 6),
+            ("unpinned-image", "continuation/Dockerfile", 1, 6),
+            ("unpinned-image", "heredoc/Dockerfile", 1, 6),
+            ("yaml-syntax", "heredoc/Dockerfile", 2, 5),
+            ("yaml-syntax", "latin1/build.Dockerfile", 2, 22),
+        ]
+    );
+    assert_eq!(
+        findings[3]["message"],
+        "invalid Dockerfile: unterminated heredoc: no line `EOF` closes it before the end of the file"
+    );
+    assert_eq!(
+        findings[4]["message"],
+        "invalid Dockerfile: the file is not valid UTF-8"
+    );
+
+    // With a digest for every image, only the readable files are fixed.
+    let digest = format!("sha256:{}", "a".repeat(64));
+    write(
+        tree.path(),
+        "catalog.tsv",
+        format!("alpine:3.20\t{digest}\ndebian:12\t{digest}\n").as_bytes(),
+    );
+    let before = std::fs::read(tree.path().join("heredoc/Dockerfile")).expect("read");
+    let fix = run_bounded(
+        tree.path(),
+        &["--fix", "--offline", "--catalog", "catalog.tsv", "."],
+        256 * MIB,
+    );
+    assert!(
+        fix.stderr
+            .contains("heredoc/Dockerfile: left untouched: the file does not parse"),
+        "{}",
+        fix.stderr
+    );
+    assert_eq!(
+        std::fs::read(tree.path().join("heredoc/Dockerfile")).expect("read"),
+        before
+    );
+    assert_eq!(
+        std::fs::read_to_string(tree.path().join("continuation/Dockerfile")).expect("read"),
+        format!("FROM alpine:3.20@{digest} AS a\nRUN echo \\")
+    );
+}
+
+/// A 50 MB Dockerfile (stages with multi-line `RUN`s, heredocs and `COPY --from`) is read in
+/// full with memory bounded by a small multiple of its size: every stage's image is reported,
+/// and a heredoc left open on the very last line is found.
+#[test]
+fn a_50_mb_dockerfile_is_read_in_full_with_bounded_memory() {
+    const SIZE: usize = 50 * 1024 * 1024;
+    let tree = tempfile::tempdir().expect("tempdir");
+    let mut text = String::with_capacity(SIZE + 4096);
+    text.push_str("# syntax=docker/dockerfile:1\nARG BASE=mcr.microsoft.com/dotnet/sdk:8.0\n");
+    let mut stages = 0;
+    while text.len() < SIZE {
+        text.push_str(&format!(
+            "FROM $BASE AS s{stages}\n\
+             RUN --mount=type=cache,target=/root/.nuget \\\n    \
+             dotnet restore part{stages}.csproj \\\n    \
+             # a comment inside the continuation\n"
+        ));
+        for project in 0..30 {
+            text.push_str(&format!(
+                "    && dotnet build -c Release part{stages}/project{project}.csproj \\\n"
+            ));
+        }
+        text.push_str(&format!(
+            "    && echo done\n\
+             RUN <<EOF\nset -e\necho building part {stages}\nFROM not-an-image:{stages}\nEOF\n\
+             COPY --from=s{stages} /out /out\n"
+        ));
+        stages += 1;
+    }
+    text.push_str("RUN <<END\n");
+    let lines = u64::try_from(text.matches('\n').count()).expect("fits");
+    std::fs::write(tree.path().join("Dockerfile"), &text).expect("write");
+    drop(text);
+
+    let limit = 1024 * MIB;
+    let check = run_bounded(tree.path(), &["check", "--format", "json"], limit);
+    assert_eq!(check.code, Some(1), "{}", check.stderr);
+    let findings = check.findings();
+    let count = |rule: &str| findings.iter().filter(|f| f["rule"] == rule).count();
+    assert_eq!(
+        count("unpinned-image"),
+        2,
+        "the syntax image and the ARG default"
+    );
+    assert_eq!(count("dynamic-image"), stages, "one `FROM $BASE` per stage");
+    let syntax: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule"] == "yaml-syntax")
+        .collect();
+    assert_eq!(syntax.len(), 1, "{syntax:#?}");
+    assert_eq!(syntax[0]["line"].as_u64(), Some(lines), "{}", syntax[0]);
+    assert_eq!(findings.len(), stages + 3);
+}

@@ -8,30 +8,9 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use support::pin_lint;
+use std::path::PathBuf;
+use support::{only_digests_added, pin_lint, read_tree, Tree};
 use support::{run_in as run, stderr};
-
-type Tree = BTreeMap<String, Vec<u8>>;
-
-/// Every file below `root`, by path relative to it.
-fn read_tree(root: &Path) -> Tree {
-    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
-        for entry in std::fs::read_dir(dir).expect("list") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let rel = path.strip_prefix(root).expect("below root");
-                let rel = rel.to_string_lossy().replace('\\', "/");
-                out.insert(rel, std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut out = Tree::new();
-    walk(root, root, &mut out);
-    out
-}
 
 /// A writable copy of the corpus (the shared one is read-only).
 fn corpus_copy() -> (tempfile::TempDir, Tree) {
@@ -108,34 +87,6 @@ fn with_pins(original: &[u8], refs: &[(usize, usize, String)]) -> Vec<u8> {
         out.insert_str(at, &pin);
     }
     out.into_bytes()
-}
-
-/// Check that `fixed` is `original` plus inserted `@sha256:<64 hex>` and nothing else,
-/// returning how many were inserted.
-fn only_digests_added(original: &[u8], fixed: &[u8]) -> Result<usize, String> {
-    let (mut i, mut j, mut added) = (0, 0, 0);
-    while j < fixed.len() {
-        if i < original.len() && original[i] == fixed[j] {
-            i += 1;
-            j += 1;
-            continue;
-        }
-        let pin = fixed.get(j..j + 72).unwrap_or_default();
-        let is_pin = pin.starts_with(b"@sha256:")
-            && pin[8..]
-                .iter()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
-        if !is_pin {
-            return Err(format!("unexpected byte change at original offset {i}"));
-        }
-        j += 72;
-        added += 1;
-    }
-    if i == original.len() {
-        Ok(added)
-    } else {
-        Err(format!("bytes removed from offset {i}"))
-    }
 }
 
 /// What the offline fix must produce for every corpus file.

@@ -8,6 +8,7 @@ pub mod arm;
 pub mod azure;
 pub mod bicep;
 pub mod compose;
+pub mod dockerfile;
 pub mod github;
 pub mod gitlab;
 pub mod helm;
@@ -44,6 +45,8 @@ pub enum Dialect {
     Kustomize,
     /// Helm chart templates (read by text, never parsed).
     HelmTemplate,
+    /// Dockerfiles and Containerfiles (read by [`crate::dockerfile`]).
+    Dockerfile,
 }
 
 impl Dialect {
@@ -60,6 +63,7 @@ impl Dialect {
             Dialect::Kubernetes => "Kubernetes",
             Dialect::Kustomize => "Kustomize",
             Dialect::HelmTemplate => "Helm template",
+            Dialect::Dockerfile => "Dockerfile",
         }
     }
 }
@@ -123,7 +127,7 @@ pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Refer
             Dialect::Compose => compose::extract(&mut out, root),
             Dialect::Kubernetes => kubernetes::extract(&mut out, root),
             Dialect::Kustomize => kubernetes::extract_kustomization(&mut out, root),
-            Dialect::Bicep | Dialect::Terraform | Dialect::HelmTemplate => {}
+            Dialect::Bicep | Dialect::Terraform | Dialect::HelmTemplate | Dialect::Dockerfile => {}
         }
     }
     let mut refs = out.refs;
@@ -132,8 +136,8 @@ pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Refer
     refs
 }
 
-/// The dialect of a file that is not read as YAML (Bicep, Terraform, Helm templates), chosen
-/// by its path and, for Helm templates, its text.
+/// The dialect of a file that is not read as YAML (Bicep, Terraform, Helm templates,
+/// Dockerfiles), chosen by its path and, for Helm templates, its text.
 pub fn detect_text(path: &str, text: &str) -> Option<Dialect> {
     let lower = path.to_ascii_lowercase();
     if lower.ends_with(".bicep") {
@@ -142,6 +146,8 @@ pub fn detect_text(path: &str, text: &str) -> Option<Dialect> {
         Some(Dialect::Terraform)
     } else if helm::is_template(path, text) {
         Some(Dialect::HelmTemplate)
+    } else if dockerfile::is_dockerfile(path) {
+        Some(Dialect::Dockerfile)
     } else {
         None
     }
@@ -164,6 +170,10 @@ pub fn extract_text(dialect: Dialect, src: &str) -> TextRead<'_> {
         Dialect::Bicep => (bicep::extract(src), None),
         Dialect::Terraform => (terraform::extract(src), None),
         Dialect::HelmTemplate => (helm::extract(src), None),
+        Dialect::Dockerfile => {
+            let read = dockerfile::extract(src);
+            ((read.references, read.comments), read.syntax_error)
+        }
         _ => ((Vec::new(), Vec::new()), None),
     };
     references.sort_by_key(|r| (r.span.start, r.span.end));

@@ -32,6 +32,8 @@ use crate::yaml::SyntaxError;
 
 /// Everything a rule may look at for one file.
 pub struct Context<'c> {
+    /// The file's dialect (`None`: not a file pin-lint reads).
+    pub dialect: Option<crate::dialect::Dialect>,
     /// The file's references.
     pub references: &'c [Reference],
     /// The syntax error, when the file did not parse.

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -35,4 +36,54 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 /// What a run wrote to stderr, lossily decoded.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Files by path relative to a root folder (forward slashes).
+pub type Tree = BTreeMap<String, Vec<u8>>;
+
+/// Every file below `root`, by path relative to it.
+pub fn read_tree(root: &Path) -> Tree {
+    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+        for entry in std::fs::read_dir(dir).expect("list") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("below root");
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = Tree::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Check that `fixed` is `original` plus inserted `@sha256:<64 hex>` and nothing else,
+/// returning how many were inserted.
+pub fn only_digests_added(original: &[u8], fixed: &[u8]) -> Result<usize, String> {
+    let (mut i, mut j, mut added) = (0, 0, 0);
+    while j < fixed.len() {
+        if i < original.len() && original[i] == fixed[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        let pin = fixed.get(j..j + 72).unwrap_or_default();
+        let is_pin = pin.starts_with(b"@sha256:")
+            && pin[8..]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+        if !is_pin {
+            return Err(format!("unexpected byte change at original offset {i}"));
+        }
+        j += 72;
+        added += 1;
+    }
+    if i == original.len() {
+        Ok(added)
+    } else {
+        Err(format!("bytes removed from offset {i}"))
+    }
 }
