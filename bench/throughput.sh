@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# throughput: analysis throughput of the release `pin-lint` on one core, in MB/s of YAML.
+# throughput: analysis throughput of the release `pin-lint` on one core, in MB/s of input.
 #
-# The shared corpus's YAML files (read in place from $PIN_LINT_SHARED/corpus, default
-# ../shared/corpus) are copied into a temporary tree as many times as needed to reach each size
+# A shared corpus's files (read in place from $PIN_LINT_SHARED/$CORPUS, default
+# ../shared/corpus: the pipeline YAML files; CORPUS=corpus-images: the container files, every
+# file but SOURCES.md, or only its Dockerfiles with FILES=dockerfile) are copied into a
+# temporary tree as many times as needed to reach each size
 # (default 5, 10, 20 and 40 MB; 1 MB = 10^6 bytes). Each run is pinned to one core
 # (`taskset -c 0`, RAYON_NUM_THREADS=1) and its output goes to /dev/null. Prints the fastest
 # and median of ROUNDS runs per size, and how throughput at the largest size compares with the
@@ -11,10 +13,20 @@
 #   bench/throughput.sh                  # `pin-lint refs`
 #   COMMAND=check bench/throughput.sh    # `pin-lint check` (adds the template layer and rules)
 #   SIZES="20" ROUNDS=10 bench/throughput.sh
+#   CORPUS=corpus-images SIZES=20 bench/throughput.sh                  # container files
+#   CORPUS=corpus-images FILES=dockerfile SIZES=20 bench/throughput.sh # Dockerfiles only
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${PIN_LINT_SHARED:-$root/../shared}
-corpus=$shared/corpus
+corpus=$shared/${CORPUS:-corpus}
+case ${FILES:-$([ "${CORPUS:-corpus}" = corpus ] && echo yaml || echo all)} in
+  yaml) select=(\( -name '*.yml' -o -name '*.yaml' \)) ;;
+  all) select=(! -name SOURCES.md) ;;
+  dockerfile) select=(\( -iname Dockerfile -o -iname 'Dockerfile.*' -o -iname '*.Dockerfile'
+    -o -iname Containerfile -o -iname 'Containerfile.*' -o -iname '*.Containerfile' \)
+    ! -iname '*.dockerignore') ;;
+  *) echo "FILES must be yaml, all or dockerfile" >&2; exit 2 ;;
+esac
 sizes=${SIZES:-5 10 20 40}
 rounds=${ROUNDS:-5}
 command=${COMMAND:-refs}
@@ -27,7 +39,7 @@ bin=$root/target/release/pin-lint
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/one"
-(cd "$corpus" && find . -type f \( -name '*.yml' -o -name '*.yaml' \) -print0) |
+(cd "$corpus" && find . -type f "${select[@]}" -print0) |
   while IFS= read -r -d '' f; do
     mkdir -p "$tmp/one/$(dirname "$f")"
     cp "$corpus/$f" "$tmp/one/$f"
@@ -42,7 +54,7 @@ max_copies=$(copies_needed "$largest")
 for i in $(seq 1 "$max_copies"); do cp -r "$tmp/one" "$tmp/copy$i"; done
 
 now() { date +%s.%N; }
-echo "corpus YAML: $copy_files files, $copy_bytes bytes per copy; \`pin-lint $command\` on one core, $rounds rounds"
+echo "$(basename "$corpus") (${FILES:-default files}): $copy_files files, $copy_bytes bytes per copy; \`pin-lint $command\` on one core, $rounds rounds"
 printf '%8s %8s %10s %12s %12s %10s\n' size copies files fastest median "MB/s"
 first_rate=""
 last_rate=""
