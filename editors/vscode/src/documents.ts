@@ -1,6 +1,7 @@
 // Which documents the server is given: YAML in general (the server itself decides what is a
-// pipeline), plus the pipeline file names of each CI system in case another extension gives
-// them a language of its own.
+// pipeline), the pipeline file names of each CI system in case another extension gives them a
+// language of its own, and the Bicep and Terraform files whose agent pools and VMs name VM
+// images (the server reads them as the command line does).
 
 /** A `vscode.DocumentFilter`, without importing `vscode`. */
 export interface DocumentFilter {
@@ -21,9 +22,15 @@ export const PIPELINE_PATTERNS = [
   '**/eng/pipelines/**/*.{yml,yaml}',
 ] as const;
 
+/** Language ids of the Bicep and Terraform extensions (VS Code has neither built in). */
+export const INFRA_LANGUAGES = ['bicep', 'terraform'] as const;
+
+/** Bicep and Terraform files by name, whatever extension (if any) gives them a language. */
+export const INFRA_PATTERNS = ['**/*.bicep', '**/*.tf'] as const;
+
 /** The client's document selector: files on disk only (catalogs, `pin-lint.toml` and the
  * workspace index all live there). */
 export const DOCUMENT_SELECTOR: readonly DocumentFilter[] = [
-  ...PIPELINE_LANGUAGES.map((language) => ({ scheme: 'file', language })),
-  ...PIPELINE_PATTERNS.map((pattern) => ({ scheme: 'file', pattern })),
+  ...[...PIPELINE_LANGUAGES, ...INFRA_LANGUAGES].map((language) => ({ scheme: 'file', language })),
+  ...[...PIPELINE_PATTERNS, ...INFRA_PATTERNS].map((pattern) => ({ scheme: 'file', pattern })),
 ];

@@ -27,6 +27,9 @@ const FILE_NAME = path.basename(CORPUS_FILE);
 const TEMPLATE_REPO = 'dotnet-arcade';
 const USE_SITE_FILE = 'dotnet-arcade/eng/common/core-templates/job/job.yml';
 const USE_SITE_TEXT = 'container: ${{ parameters.container }}';
+/** A Bicep agent pool with a VM image on `latest` (the repository's example: the corpus has no
+ * Bicep), at this path in the workspace. */
+const BICEP_FILE = 'infra/agent-pool.bicep';
 /** The whole test fails with a clear message past this, whatever it waits for. */
 const HANG_GUARD_MS = 300_000;
 /** The first diagnostics wait for the workbench, the extension host, activation and the server. */
@@ -107,29 +110,48 @@ async function inStep<T>(name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function badgeOf(p: Page, file: string): Promise<number | undefined> {
-  const badge = p
+/** The file rows of the Problems panel (one per file with problems) whose label is `rel`. */
+function fileRow(p: Page, rel: string) {
+  const exact = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  return p
     .locator('.markers-panel .monaco-list-rows > .monaco-list-row[aria-level="1"]')
-    .filter({ has: p.locator('.label-name', { hasText: new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
-    .locator('.monaco-count-badge');
+    .filter({ has: p.locator('.label-name', { hasText: exact(path.basename(rel)) }) })
+    .filter({ has: p.locator('.label-description', { hasText: exact(path.dirname(rel)) }) });
+}
+
+/** The number on the file row's badge, which counts its problems (the rows below it are
+ * virtualised: only those on screen exist). */
+async function badgeOf(p: Page, rel: string): Promise<number | undefined> {
+  const badge = fileRow(p, rel).locator('.monaco-count-badge');
   if ((await badge.count()) === 0) return undefined;
   return Number(await badge.first().textContent());
 }
 
-/** Every problem row of the panel. The list is virtualised, so it is scrolled through and the
- * rows seen are collected by their index until `count` of them were seen. */
-async function problemRows(p: Page, count: number): Promise<ProblemRow[]> {
-  const seen = new Map<number, ProblemRow>();
+interface RenderedRow extends ProblemRow {
+  level: number;
+  file: string;
+  last: boolean;
+}
+
+/** The problem rows under the file row of `rel`. The list is virtualised, so it is scrolled
+ * through to its last row, collecting the rows on screen by their index, and back. */
+async function problemRows(p: Page, rel: string): Promise<ProblemRow[]> {
+  const seen = new Map<number, RenderedRow>();
   const list = p.locator('.markers-panel .monaco-list');
   const box = await list.boundingBox();
   assert.ok(box, 'the Problems list is on screen');
-  for (let round = 0; round < 4 * count + 4 && seen.size < count; round++) {
-    const rows: ProblemRow[] = await p.$$eval('.markers-panel .monaco-list-rows > .monaco-list-row[aria-level="2"]', (els) =>
+  await p.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let round = 0; round < 200 && ![...seen.values()].some((r) => r.last); round++) {
+    const rows: RenderedRow[] = await p.$$eval('.markers-panel .monaco-list-rows > .monaco-list-row', (els) =>
       els.map((el) => {
         const text = (sel: string) => el.querySelector(sel)?.textContent?.trim() ?? '';
         const where = /Ln (\d+), Col (\d+)/.exec(text('.marker-line')) ?? ['', '0', '0'];
+        const dir = text('.label-description');
         return {
           index: Number(el.getAttribute('data-index')),
+          level: Number(el.getAttribute('aria-level')),
+          last: el.getAttribute('data-last-element') === 'true',
+          file: dir ? `${dir}/${text('.label-name')}` : text('.label-name'),
           code: text('.marker-code'),
           source: text('.marker-source'),
           message: text('.marker-message'),
@@ -139,21 +161,20 @@ async function problemRows(p: Page, count: number): Promise<ProblemRow[]> {
       }),
     );
     for (const row of rows) seen.set(row.index, row);
-    if (seen.size >= count) break;
+    if (rows.some((r) => r.last)) break;
     const last = Math.max(...rows.map((r) => r.index));
-    await p.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await p.mouse.wheel(0, box.height / 2);
     await p
       .waitForFunction(
-        (n) => [...document.querySelectorAll('.markers-panel .monaco-list-row')].some((el) => Number(el.getAttribute('data-index')) > n),
+        (n) => [...document.querySelectorAll('.markers-panel .monaco-list-rows > .monaco-list-row')].some((el) => Number(el.getAttribute('data-index')) > n),
         last,
         { timeout: 5_000 },
       )
       .catch(() => {});
   }
-  // Back to the top, where the file row (and its badge) is rendered again; the pointer goes to
-  // an empty spot of the title bar, so that no tooltip covers the pictures.
-  for (let round = 0; round < 4 * count + 4; round++) {
+  // Back to the top, where the file rows (and their badges) are rendered again; the pointer goes
+  // to an empty spot of the title bar, so that no tooltip covers the pictures.
+  for (let round = 0; round < 200; round++) {
     if ((await p.locator('.markers-panel .monaco-list-rows > .monaco-list-row[data-index="0"]').count()) > 0) break;
     await p.mouse.wheel(0, -box.height);
     await p
@@ -161,7 +182,46 @@ async function problemRows(p: Page, count: number): Promise<ProblemRow[]> {
       .catch(() => {});
   }
   await p.mouse.move(p.viewportSize()!.width - 150, 16);
-  return [...seen.values()].sort((a, b) => a.index - b.index);
+  const mine: ProblemRow[] = [];
+  let file = '';
+  for (const row of [...seen.values()].sort((a, b) => a.index - b.index)) {
+    if (row.level === 1) file = row.file;
+    else if (file === rel) mine.push(row);
+  }
+  return mine;
+}
+
+/** Opens `rel`, waits for its problems and checks they are those of `pin-lint check --format
+ * json` on the same file: as many, with the same rule ids, lines and columns, from pin-lint. */
+async function problemsMatchCli(p: Page, rel: string, timeoutMs: number): Promise<CliFinding[]> {
+  const expected = cliFindings(rel);
+  assert.ok(expected.length > 0, `pin-lint finds problems in ${rel}`);
+  await p.keyboard.press('Control+Shift+M');
+  await p.locator('.markers-panel').waitFor();
+  let last: number | undefined;
+  await until(
+    `the Problems panel's badge for ${rel} shows ${expected.length}`,
+    timeoutMs,
+    async () => ((last = await badgeOf(p, rel)) === expected.length ? true : undefined),
+    () => `badge: ${last ?? 'none'}`,
+  );
+  const rows = await problemRows(p, rel);
+  assert.equal(rows.length, expected.length, `one Problems row per finding of pin-lint check in ${rel}`);
+  const key = (line: number, column: number, rule: string) => `${line}:${column} ${rule}`;
+  assert.deepEqual(
+    rows.map((r) => key(r.line, r.column, r.code)).sort(),
+    expected.map((f) => key(f.line, f.column, f.rule)).sort(),
+    `the Problems rows of ${rel} are the findings of pin-lint check: same rule ids, lines and columns`,
+  );
+  for (const row of rows) {
+    assert.equal(row.source, 'pin-lint', `source of the problem at ${row.line}:${row.column}`);
+  }
+  assert.ok(
+    rows.every((r) => expected.some((f) => r.message.includes(f.reference))),
+    'each message names its reference',
+  );
+  console.log(`Problems panel, ${rel}: ${rows.length} rows (${[...new Set(rows.map((r) => r.code))].join(', ')}) = pin-lint check --format json`);
+  return expected;
 }
 
 /** Saves the active editor once an edit made it dirty, and returns the file's bytes. */
@@ -211,6 +271,8 @@ before(async () => {
   fs.mkdirSync(path.join(workspace, path.dirname(CORPUS_FILE)), { recursive: true });
   fs.copyFileSync(source, path.join(workspace, CORPUS_FILE));
   fs.cpSync(path.join(shared, 'corpus', TEMPLATE_REPO), path.join(workspace, TEMPLATE_REPO), { recursive: true });
+  fs.mkdirSync(path.join(workspace, path.dirname(BICEP_FILE)), { recursive: true });
+  fs.copyFileSync(path.join(repoRoot, 'examples', 'repo', BICEP_FILE), path.join(workspace, BICEP_FILE));
   fs.copyFileSync(path.join(shared, 'oracle', 'fake-digests.tsv'), path.join(workspace, 'fake-digests.tsv'));
   fs.writeFileSync(path.join(workspace, 'pin-lint.toml'), 'catalogs = ["fake-digests.tsv"]\n');
 });
@@ -276,30 +338,8 @@ async function run(): Promise<void> {
 
   // 1. The Problems panel: pin-lint's findings, the same number at the same places as the CLI's.
   await inStep('the Problems panel lists the findings of pin-lint check', async () => {
-    await p.keyboard.press('Control+Shift+M');
-    await p.locator('.markers-panel').waitFor();
-    let last: number | undefined;
-    await until(
-      `the Problems panel's badge for ${FILE_NAME} shows ${expected.length}`,
-      FIRST_DIAGNOSTICS_MS,
-      async () => ((last = await badgeOf(p, FILE_NAME)) === expected.length ? true : undefined),
-      () => `badge: ${last ?? 'none'}`,
-    );
-    const rows = await problemRows(p, expected.length);
+    await problemsMatchCli(p, CORPUS_FILE, FIRST_DIAGNOSTICS_MS);
     await p.screenshot({ path: path.join(outputDir, 'problems.png') });
-    assert.equal(rows.length, expected.length, 'one Problems row per finding of pin-lint check');
-    const key = (line: number, column: number, rule: string) => `${line}:${column} ${rule}`;
-    assert.deepEqual(
-      rows.map((r) => key(r.line, r.column, r.code)).sort(),
-      expected.map((f) => key(f.line, f.column, f.rule)).sort(),
-      'the Problems rows are the findings of pin-lint check: same rule ids, lines and columns',
-    );
-    for (const row of rows) {
-      assert.equal(row.source, 'pin-lint', `source of the problem at ${row.line}:${row.column}`);
-    }
-    const messages = new Set(expected.map((f) => f.reference));
-    assert.ok(rows.every((r) => [...messages].some((ref) => r.message.includes(ref))), 'each message names its reference');
-    console.log(`Problems panel: ${rows.length} rows (${[...new Set(rows.map((r) => r.code))].join(', ')}) = pin-lint check --format json`);
   });
 
   // 3. The hover on a reference: the digest the catalog resolves it to.
@@ -337,7 +377,7 @@ async function run(): Promise<void> {
     want[first.line - 1] = splitLines(fixed)[first.line - 1];
     assert.ok(want[first.line - 1].includes(`${first.reference}@${digest}`), 'the oracle pins that line');
     assert.deepEqual(after, want, 'the quick fix pins that one line as the oracle does, and nothing else');
-    await until(`the badge drops to ${expected.length - 1}`, STEP_MS, async () => ((await badgeOf(p, FILE_NAME)) === expected.length - 1 ? true : undefined));
+    await until(`the badge drops to ${expected.length - 1}`, STEP_MS, async () => ((await badgeOf(p, CORPUS_FILE)) === expected.length - 1 ? true : undefined));
   });
 
   await inStep('command "pin-lint: Pin all images in file"', async () => {
@@ -349,6 +389,12 @@ async function run(): Promise<void> {
     const saved = await saveAndRead(p, file);
     assert.ok(saved === fixed, `after Pin all and save, ${FILE_NAME} is the oracle's expected-fixed file byte for byte`);
     await p.locator('.markers-panel .message-box-container', { hasText: 'No problems have been detected' }).waitFor();
+  });
+
+  // Bicep files are given to the server too: their VM image problems show.
+  await inStep(`the Problems panel lists the findings of pin-lint check in ${BICEP_FILE}`, async () => {
+    await openFile(p, BICEP_FILE);
+    await problemsMatchCli(p, BICEP_FILE, STEP_MS);
   });
 
   // 3. The hover on a template use site: the images that reach it and the chain of templates

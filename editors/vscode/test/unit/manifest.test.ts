@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CLIENT_COMMANDS } from '../../src/commands';
-import { PIPELINE_LANGUAGES } from '../../src/documents';
+import { INFRA_LANGUAGES, INFRA_PATTERNS, PIPELINE_LANGUAGES } from '../../src/documents';
 import { extensionDir, manifest } from '../support/paths';
 
 /** Width and height from a PNG's IHDR chunk (throws on anything that is not a PNG). */
@@ -42,6 +42,25 @@ test('activation: the pipeline languages, the pipeline files and every command',
   }
   for (const pattern of ['**/azure-pipelines*.yml', '.github/workflows/*.yml', '**/.gitlab-ci.yml', '**/eng/pipelines/**/*.yml']) {
     assert.ok(events.includes(`workspaceContains:${pattern}`), pattern);
+  }
+});
+
+test('Bicep and Terraform files (VM images) start the extension and offer Pin all', () => {
+  const m = manifest();
+  const events: string[] = m.activationEvents;
+  for (const language of INFRA_LANGUAGES) {
+    assert.ok(events.includes(`onLanguage:${language}`), language);
+  }
+  for (const pattern of INFRA_PATTERNS) {
+    assert.ok(events.includes(`workspaceContains:${pattern}`), pattern);
+  }
+  const pinAll = (menu: { command: string; when: string }[]) => menu.find((e) => e.command === CLIENT_COMMANDS.pinAllImagesInFile)!.when;
+  for (const when of [pinAll(m.contributes.menus.commandPalette), pinAll(m.contributes.menus['editor/context'])]) {
+    const ext = /resourceExtname =~ \/(.+)\/$/.exec(when.slice(when.indexOf('resourceExtname')));
+    assert.ok(ext, when);
+    const re = new RegExp(ext[1]);
+    for (const e of ['.yml', '.yaml', '.bicep', '.tf']) assert.ok(re.test(e), `${e} in ${when}`);
+    for (const e of ['.json', '.md']) assert.ok(!re.test(e), `${e} not in ${when}`);
   }
 });
 
