@@ -132,6 +132,13 @@ fn position(f: &Value) -> (&str, &str, u64, u64) {
     )
 }
 
+/// `check --format json` in `dir` under 256 MiB, which must exit 1: its findings.
+fn failing_check(dir: &Path) -> Vec<Value> {
+    let out = run_bounded(dir, &["check", "--format", "json"], 256 * MIB);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    out.findings()
+}
+
 const GOOD: &str =
     "jobs:\n- job: test\n  container: mcr.microsoft.com/dotnet-buildtools/prereqs:ubuntu-24.04\n";
 
@@ -150,9 +157,7 @@ fn invalid_yaml_is_a_finding_at_its_position_and_the_other_files_are_still_check
         ".github/workflows/ci.yml",
         b"on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    container: node:22\n    steps:\n    - run: echo\n",
     );
-    let out = run_bounded(tree.path(), &["check", "--format", "json"], 256 * MIB);
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    let findings = out.findings();
+    let findings = failing_check(tree.path());
     let got: Vec<_> = findings.iter().map(position).collect();
     assert_eq!(
         got,
@@ -211,9 +216,7 @@ fn invalid_utf8_is_a_syntax_finding_at_the_first_bad_byte() {
     );
     write(tree.path(), "eng/flow.yml", b"steps: [\x80]\n");
     write(tree.path(), "eng/good.yml", GOOD.as_bytes());
-    let out = run_bounded(tree.path(), &["check", "--format", "json"], 256 * MIB);
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    let findings = out.findings();
+    let findings = failing_check(tree.path());
     let got: Vec<_> = findings.iter().map(position).collect();
     assert_eq!(
         got,
@@ -276,9 +279,7 @@ fn ten_thousand_levels_of_nesting_are_a_syntax_finding() {
         write(tree.path(), &format!("eng/{name}"), text.as_bytes());
     }
     write(tree.path(), "eng/good.yml", GOOD.as_bytes());
-    let out = run_bounded(tree.path(), &["check", "--format", "json"], 256 * MIB);
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    let findings = out.findings();
+    let findings = failing_check(tree.path());
     for (name, _, line) in &shapes {
         let path = format!("eng/{name}");
         let of_file: Vec<&Value> = findings.iter().filter(|f| f["path"] == path).collect();
@@ -516,9 +517,7 @@ fn broken_dockerfiles_are_findings_at_their_position() {
         b"FROM alpine:3.20\nLABEL maintainer=\"Ren\xe9\"\n",
     );
     write(tree.path(), "Containerfile", b"FROM debian:12\n");
-    let out = run_bounded(tree.path(), &["check", "--format", "json"], 256 * MIB);
-    assert_eq!(out.code, Some(1), "{}", out.stderr);
-    let findings = out.findings();
+    let findings = failing_check(tree.path());
     let got: Vec<_> = findings.iter().map(position).collect();
     assert_eq!(
         got,

@@ -14,9 +14,7 @@ use std::path::Path;
 use pin_core::dialect::dockerfile::is_dockerfile;
 use pin_core::dockerfile;
 use sha2::{Digest, Sha256};
-use support::{only_digests_added, read_tree, run_in as run, stderr, Tree};
-
-type Row = (String, u64, u64, String, String, String, String);
+use support::{only_digests_added, read_tree, run_in as run, stderr, Row, Tree};
 
 fn corpus() -> std::path::PathBuf {
     support::shared_dir().join("corpus-images")
@@ -24,24 +22,8 @@ fn corpus() -> std::path::PathBuf {
 
 /// The oracle's Dockerfile rows.
 fn expected() -> BTreeSet<Row> {
-    let path = support::shared_dir().join("oracle/images/expected.tsv");
-    let text = std::fs::read_to_string(&path).expect("images/expected.tsv is readable");
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 7, "malformed oracle row: {line}");
-            (
-                f[0].to_string(),
-                f[1].parse().expect("line"),
-                f[2].parse().expect("column"),
-                f[3].to_string(),
-                f[4].to_string(),
-                f[5].to_string(),
-                f[6].to_string(),
-            )
-        })
+    support::oracle_rows("oracle/images/expected.tsv")
+        .into_iter()
         .filter(|row| is_dockerfile(&row.0))
         .collect()
 }
@@ -55,18 +37,7 @@ fn reported(dir: &Path) -> BTreeSet<Row> {
         .as_array()
         .expect("references array")
         .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-            (
-                s("path"),
-                r["line"].as_u64().expect("line"),
-                r["column"].as_u64().expect("column"),
-                s("kind"),
-                s("site"),
-                s("state"),
-                s("text"),
-            )
-        })
+        .map(support::reference_row)
         .filter(|row| is_dockerfile(&row.0))
         .collect()
 }
@@ -75,16 +46,7 @@ fn reported(dir: &Path) -> BTreeSet<Row> {
 fn refs_match_the_oracle_for_every_dockerfile() {
     let expected = expected();
     let got = reported(&corpus());
-    let missing: Vec<_> = expected.difference(&got).collect();
-    let extra: Vec<_> = got.difference(&expected).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "recall {}/{}; {} missing: {missing:#?}\n{} not in the oracle: {extra:#?}",
-        expected.len() - missing.len(),
-        expected.len(),
-        missing.len(),
-        extra.len()
-    );
+    support::assert_rows_match(&expected, &got);
     assert_eq!(got.len(), 43, "the oracle has 43 Dockerfile rows");
     // Every site and state of the conventions occurs.
     let sites: BTreeSet<&str> = got.iter().map(|r| r.4.as_str()).collect();
@@ -212,15 +174,11 @@ fn offline_fix_adds_exactly_the_digests_converges_and_keeps_the_instructions() {
     }
 
     // A second run changes nothing, and every reference of the fixed tree is pinned.
-    let again = run(dir.path(), &args);
-    assert!(
-        stderr(&again).contains("Fixed 0 references in 0 files"),
-        "{}",
-        stderr(&again)
-    );
-    assert!(
-        read_tree(&dir.path().join("corpus")) == fixed,
-        "second run changed files"
+    support::assert_second_fix_changes_nothing(
+        dir.path(),
+        &args,
+        &dir.path().join("corpus"),
+        &fixed,
     );
     let rows = reported(dir.path());
     assert!(

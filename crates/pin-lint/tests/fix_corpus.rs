@@ -156,15 +156,11 @@ fn offline_fix_matches_the_oracle_byte_for_byte_and_converges() {
     assert_eq!((changed, added_total), (28, 212));
 
     // 3. A second run changes nothing.
-    let again = run(dir.path(), &args);
-    assert!(
-        stderr(&again).contains("Fixed 0 references in 0 files"),
-        "{}",
-        stderr(&again)
-    );
-    assert!(
-        read_tree(&dir.path().join("corpus")) == fixed,
-        "second run changed files"
+    support::assert_second_fix_changes_nothing(
+        dir.path(),
+        &args,
+        &dir.path().join("corpus"),
+        &fixed,
     );
 }
 

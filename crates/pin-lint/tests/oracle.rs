@@ -5,28 +5,10 @@ mod support;
 
 use std::collections::BTreeSet;
 
-type Row = (String, u64, u64, String, String, String, String);
+use support::Row;
 
 fn expected() -> BTreeSet<Row> {
-    let path = support::shared_dir().join("oracle/expected.tsv");
-    let text = std::fs::read_to_string(&path).expect("expected.tsv is readable");
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 7, "malformed oracle row: {line}");
-            (
-                f[0].to_string(),
-                f[1].parse().expect("line"),
-                f[2].parse().expect("column"),
-                f[3].to_string(),
-                f[4].to_string(),
-                f[5].to_string(),
-                f[6].to_string(),
-            )
-        })
-        .collect()
+    support::oracle_rows("oracle/expected.tsv")
 }
 
 #[test]
@@ -48,30 +30,10 @@ fn refs_match_the_oracle_exactly() {
         .as_array()
         .expect("references array")
         .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-            (
-                s("path"),
-                r["line"].as_u64().expect("line"),
-                r["column"].as_u64().expect("column"),
-                s("kind"),
-                s("site"),
-                s("state"),
-                s("text"),
-            )
-        })
+        .map(support::reference_row)
         .collect();
     let expected = expected();
-    let missing: Vec<_> = expected.difference(&got).collect();
-    let extra: Vec<_> = got.difference(&expected).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "recall {}/{}; {} missing: {missing:#?}\n{} not in the oracle: {extra:#?}",
-        expected.len() - missing.len(),
-        expected.len(),
-        missing.len(),
-        extra.len()
-    );
+    support::assert_rows_match(&expected, &got);
     assert_eq!(got.len(), 361, "the oracle has 361 rows");
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use pin_core::yaml::{self, Node, Value};
 
-type Row = (String, u64, u64, String, String, String, String);
+use support::Row;
 
 /// The corpus of container files, checked to be there (see `support::shared_dir`).
 fn corpus() -> PathBuf {
@@ -25,25 +25,7 @@ fn corpus() -> PathBuf {
 }
 
 fn expected() -> BTreeSet<Row> {
-    let path = support::shared_dir().join("oracle/images/expected.tsv");
-    let text = std::fs::read_to_string(&path).expect("oracle/images/expected.tsv is readable");
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 7, "malformed oracle row: {line}");
-            (
-                f[0].to_string(),
-                f[1].parse().expect("line"),
-                f[2].parse().expect("column"),
-                f[3].to_string(),
-                f[4].to_string(),
-                f[5].to_string(),
-                f[6].to_string(),
-            )
-        })
-        .collect()
+    support::oracle_rows("oracle/images/expected.tsv")
 }
 
 /// `refs --format json` run in `dir`: the JSON references.
@@ -63,16 +45,7 @@ fn refs(dir: &Path) -> Vec<serde_json::Value> {
 }
 
 fn row(r: &serde_json::Value) -> Row {
-    let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-    (
-        s("path"),
-        r["line"].as_u64().expect("line"),
-        r["column"].as_u64().expect("column"),
-        s("kind"),
-        s("site"),
-        s("state"),
-        s("text"),
-    )
+    support::reference_row(r)
 }
 
 /// Sites whose dialect is not built yet: their rows are left out of the comparison (and

@@ -87,3 +87,76 @@ pub fn only_digests_added(original: &[u8], fixed: &[u8]) -> Result<usize, String
         Err(format!("bytes removed from offset {i}"))
     }
 }
+
+/// Run `--fix` `args` in `dir` once more: it must fix nothing and leave the files below
+/// `root` exactly as `fixed`.
+pub fn assert_second_fix_changes_nothing(dir: &Path, args: &[&str], root: &Path, fixed: &Tree) {
+    let again = run_in(dir, args);
+    assert!(
+        stderr(&again).contains("Fixed 0 references in 0 files"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(&read_tree(root) == fixed, "second run changed files");
+}
+
+/// One row of an oracle table or of `refs --format json`: file, line, column, kind, site,
+/// state, text.
+pub type Row = (String, u64, u64, String, String, String, String);
+
+/// The rows of the oracle table at `rel` below the shared folder (`oracle/expected.tsv`,
+/// `oracle/images/expected.tsv`).
+pub fn oracle_rows(rel: &str) -> std::collections::BTreeSet<Row> {
+    let path = shared_dir().join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} is not readable: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 7, "malformed oracle row: {line}");
+            (
+                f[0].to_string(),
+                f[1].parse().expect("line"),
+                f[2].parse().expect("column"),
+                f[3].to_string(),
+                f[4].to_string(),
+                f[5].to_string(),
+                f[6].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The [`Row`] of one reference of `refs --format json`.
+pub fn reference_row(r: &serde_json::Value) -> Row {
+    let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+    (
+        s("path"),
+        r["line"].as_u64().expect("line"),
+        r["column"].as_u64().expect("column"),
+        s("kind"),
+        s("site"),
+        s("state"),
+        s("text"),
+    )
+}
+
+/// `got` holds exactly the `expected` rows: otherwise fail with the recall and every row
+/// missing or extra.
+pub fn assert_rows_match(
+    expected: &std::collections::BTreeSet<Row>,
+    got: &std::collections::BTreeSet<Row>,
+) {
+    let missing: Vec<_> = expected.difference(got).collect();
+    let extra: Vec<_> = got.difference(expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "recall {}/{}; {} missing: {missing:#?}\n{} not in the oracle: {extra:#?}",
+        expected.len() - missing.len(),
+        expected.len(),
+        missing.len(),
+        extra.len()
+    );
+}
