@@ -1,7 +1,7 @@
 // Which documents the server is given: YAML in general (the server itself decides what is a
 // pipeline), the pipeline file names of each CI system in case another extension gives them a
 // language of its own, and the Bicep and Terraform files whose agent pools and VMs name VM
-// images (the server reads them as the command line does).
+// images, and Dockerfiles (the server reads them as the command line does).
 
 /** A `vscode.DocumentFilter`, without importing `vscode`. */
 export interface DocumentFilter {
@@ -28,9 +28,19 @@ export const INFRA_LANGUAGES = ['bicep', 'terraform'] as const;
 /** Bicep and Terraform files by name, whatever extension (if any) gives them a language. */
 export const INFRA_PATTERNS = ['**/*.bicep', '**/*.tf'] as const;
 
+/** Language id of Dockerfiles and Containerfiles (built into VS Code). */
+export const CONTAINER_FILE_LANGUAGES = ['dockerfile'] as const;
+
+/** Dockerfiles and Containerfiles by name: `Dockerfile`, `Dockerfile.x`, `x.Dockerfile`. */
+export const CONTAINER_FILE_PATTERNS = [
+  '**/{Dockerfile,Containerfile,dockerfile,containerfile}',
+  '**/{Dockerfile,Containerfile,dockerfile,containerfile}.*',
+  '**/*.{Dockerfile,Containerfile,dockerfile,containerfile}',
+] as const;
+
 /** The client's document selector: files on disk only (catalogs, `pin-lint.toml` and the
  * workspace index all live there). */
 export const DOCUMENT_SELECTOR: readonly DocumentFilter[] = [
-  ...[...PIPELINE_LANGUAGES, ...INFRA_LANGUAGES].map((language) => ({ scheme: 'file', language })),
-  ...[...PIPELINE_PATTERNS, ...INFRA_PATTERNS].map((pattern) => ({ scheme: 'file', pattern })),
+  ...[...PIPELINE_LANGUAGES, ...INFRA_LANGUAGES, ...CONTAINER_FILE_LANGUAGES].map((language) => ({ scheme: 'file', language })),
+  ...[...PIPELINE_PATTERNS, ...INFRA_PATTERNS, ...CONTAINER_FILE_PATTERNS].map((pattern) => ({ scheme: 'file', pattern })),
 ];

@@ -30,6 +30,9 @@ const USE_SITE_TEXT = 'container: ${{ parameters.container }}';
 /** A Bicep agent pool with a VM image on `latest` (the repository's example: the corpus has no
  * Bicep), at this path in the workspace. */
 const BICEP_FILE = 'infra/agent-pool.bicep';
+/** A Dockerfile of the container-file corpus (`corpus-images`), at the same path in the
+ * workspace: two unpinned `ARG` defaults used by `FROM $…`. */
+const DOCKERFILE = 'dotnet-runtime/eng/docker/libraries-sdk.linux.Dockerfile';
 /** The whole test fails with a clear message past this, whatever it waits for. */
 const HANG_GUARD_MS = 300_000;
 /** The first diagnostics wait for the workbench, the extension host, activation and the server. */
@@ -271,6 +274,10 @@ before(async () => {
   fs.mkdirSync(path.join(workspace, path.dirname(CORPUS_FILE)), { recursive: true });
   fs.copyFileSync(source, path.join(workspace, CORPUS_FILE));
   fs.cpSync(path.join(shared, 'corpus', TEMPLATE_REPO), path.join(workspace, TEMPLATE_REPO), { recursive: true });
+  const dockerfile = path.join(shared, 'corpus-images', DOCKERFILE);
+  assert.ok(fs.existsSync(dockerfile), `corpus file missing: ${dockerfile} (set PIN_LINT_SHARED)`);
+  fs.mkdirSync(path.join(workspace, path.dirname(DOCKERFILE)), { recursive: true });
+  fs.copyFileSync(dockerfile, path.join(workspace, DOCKERFILE));
   fs.mkdirSync(path.join(workspace, path.dirname(BICEP_FILE)), { recursive: true });
   fs.copyFileSync(path.join(repoRoot, 'examples', 'repo', BICEP_FILE), path.join(workspace, BICEP_FILE));
   fs.copyFileSync(path.join(shared, 'oracle', 'fake-digests.tsv'), path.join(workspace, 'fake-digests.tsv'));
@@ -395,6 +402,12 @@ async function run(): Promise<void> {
   await inStep(`the Problems panel lists the findings of pin-lint check in ${BICEP_FILE}`, async () => {
     await openFile(p, BICEP_FILE);
     await problemsMatchCli(p, BICEP_FILE, STEP_MS);
+  });
+
+  // Dockerfiles too.
+  await inStep(`the Problems panel lists the findings of pin-lint check in ${DOCKERFILE}`, async () => {
+    await openFile(p, DOCKERFILE);
+    await problemsMatchCli(p, DOCKERFILE, STEP_MS);
   });
 
   // 3. The hover on a template use site: the images that reach it and the chain of templates

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CLIENT_COMMANDS } from '../../src/commands';
-import { INFRA_LANGUAGES, INFRA_PATTERNS, PIPELINE_LANGUAGES } from '../../src/documents';
+import { CONTAINER_FILE_LANGUAGES, INFRA_LANGUAGES, INFRA_PATTERNS, PIPELINE_LANGUAGES } from '../../src/documents';
 import { extensionDir, manifest } from '../support/paths';
 
 /** Width and height from a PNG's IHDR chunk (throws on anything that is not a PNG). */
@@ -45,6 +45,17 @@ test('activation: the pipeline languages, the pipeline files and every command',
   }
 });
 
+test('Dockerfiles start the extension and offer Pin all', () => {
+  const m = manifest();
+  for (const language of CONTAINER_FILE_LANGUAGES) {
+    assert.ok(m.activationEvents.includes(`onLanguage:${language}`), language);
+  }
+  for (const menu of [m.contributes.menus.commandPalette, m.contributes.menus['editor/context']] as { command: string; when: string }[][]) {
+    const when = menu.find((e) => e.command === CLIENT_COMMANDS.pinAllImagesInFile)!.when;
+    assert.ok(when.includes('editorLangId == dockerfile'), when);
+  }
+});
+
 test('Bicep and Terraform files (VM images) start the extension and offer Pin all', () => {
   const m = manifest();
   const events: string[] = m.activationEvents;
@@ -56,7 +67,7 @@ test('Bicep and Terraform files (VM images) start the extension and offer Pin al
   }
   const pinAll = (menu: { command: string; when: string }[]) => menu.find((e) => e.command === CLIENT_COMMANDS.pinAllImagesInFile)!.when;
   for (const when of [pinAll(m.contributes.menus.commandPalette), pinAll(m.contributes.menus['editor/context'])]) {
-    const ext = /resourceExtname =~ \/(.+)\/$/.exec(when.slice(when.indexOf('resourceExtname')));
+    const ext = /resourceExtname =~ \/(\^.*?\$)\//.exec(when);
     assert.ok(ext, when);
     const re = new RegExp(ext[1]);
     for (const e of ['.yml', '.yaml', '.bicep', '.tf']) assert.ok(re.test(e), `${e} in ${when}`);
