@@ -406,3 +406,94 @@ const BICEP_ONLINE: &str = r##"retired-vm-image error 11:30 `ubuntu-20.04` hoste
 unpinned-vm-image error 12:22 `/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/latest` VM image `/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/latest` is not pinned to a version; `latest` is 24.04.202411030 now
   fix `Pin to 24.04.202411030` (safe): { resourceId: '/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/24.04.202411030' }
 "##;
+
+const SUPPRESSED: &str = "\
+jobs:
+- job: a
+  # pin-lint: ignore
+  container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
+- job: b
+  container: ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111   # pin-lint: ignore[stale-digest, unpinned-imag, no-such-rule]
+- job: c
+  container: ubuntu # pin-lint: ignore[unpinned-image, stale-digest, digest-only-image]
+- job: d
+  container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333 # pin-lint: ignore[stale-digest,missing-digest]
+- job: e
+  container: ghcr.io/team/new:1@sha256:5555555555555555555555555555555555555555555555555555555555555555 # pin-lint: ignore[stale-digest]
+# pin-lint: ignore[dynamic-image]";
+
+#[test]
+fn unused_suppressions_are_reported_once_they_can_be_judged() {
+    let settings = Settings {
+        report_unused_ignores: true,
+        ..Settings::default()
+    };
+    let path = "azure-pipelines.yml";
+    check(
+        render(path, SUPPRESSED, &settings, &pipeline_facts()),
+        SUPPRESSED_ONLINE,
+    );
+    // Without facts the registry rules cannot be judged: those comments stay.
+    check(
+        render(path, SUPPRESSED, &settings, &Facts::none()),
+        SUPPRESSED_OFFLINE,
+    );
+    // Not asked for.
+    check(
+        render(path, SUPPRESSED, &Settings::default(), &pipeline_facts()),
+        "",
+    );
+    // A file that does not parse is not judged.
+    let broken = format!("{SUPPRESSED}\n  - [\n");
+    check(
+        render(path, &broken, &settings, &pipeline_facts()),
+        SUPPRESSED_BROKEN,
+    );
+}
+
+#[test]
+fn an_ignore_file_comment_is_unused_only_when_nothing_is_found() {
+    let settings = Settings {
+        report_unused_ignores: true,
+        ..Settings::default()
+    };
+    let path = "azure-pipelines.yml";
+    let file = "# pin-lint: ignore-file\njobs:\n- job: a\n  container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333\n";
+    check(
+        render(path, file, &settings, &pipeline_facts()),
+        FILE_UNUSED,
+    );
+    check(render(path, file, &settings, &Facts::none()), "");
+    let used = file.replace(
+        "app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333",
+        "app:2",
+    );
+    check(render(path, &used, &settings, &pipeline_facts()), "");
+}
+
+const SUPPRESSED_ONLINE: &str = r##"unused-suppression warning 3:3 `# pin-lint: ignore` `# pin-lint: ignore` silences nothing here
+  fix `Remove the unused suppression` (safe): container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333 / - job: b / container: ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111   # pin-lint: ignore[stale-digest, unpinned-imag, no-such-rule] / - job: c / container: ubuntu # pin-lint: ignore[unpinned-image, stale-digest, digest-only-image] / - job: d / container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333 # pin-lint: ignore[stale-digest,missing-digest] / - job: e / container: ghcr.io/team/new:1@sha256:5555555555555555555555555555555555555555555555555555555555555555 # pin-lint: ignore[stale-digest] / # pin-lint: ignore[dynamic-image]
+unused-suppression warning 6:108 `# pin-lint: ignore[stale-digest, unpinned-imag, no-such-rule]` unused suppression: `unpinned-imag` is not a rule (did you mean `unpinned-image`?); `no-such-rule` is not a rule
+  fix `Remove the unused rule names from the suppression` (safe): container: ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111   # pin-lint: ignore[stale-digest]
+unused-suppression warning 8:21 `# pin-lint: ignore[unpinned-image, stale-digest, digest-only-image]` unused suppression: `unpinned-image`, `stale-digest`, `digest-only-image` silence nothing here
+  fix `Remove the unused suppression` (safe): container: ubuntu
+unused-suppression warning 10:105 `# pin-lint: ignore[stale-digest,missing-digest]` unused suppression: `stale-digest`, `missing-digest` silence nothing here
+  fix `Remove the unused suppression` (safe): container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
+unused-suppression warning 13:1 `# pin-lint: ignore[dynamic-image]` unused suppression: `dynamic-image` silences nothing here
+  fix `Remove the unused suppression` (safe): 
+"##;
+
+const SUPPRESSED_OFFLINE: &str = r##"unused-suppression warning 6:108 `# pin-lint: ignore[stale-digest, unpinned-imag, no-such-rule]` unused suppression: `unpinned-imag` is not a rule (did you mean `unpinned-image`?); `no-such-rule` is not a rule
+  fix `Remove the unused rule names from the suppression` (safe): container: ghcr.io/team/tool:3@sha256:1111111111111111111111111111111111111111111111111111111111111111   # pin-lint: ignore[stale-digest]
+unused-suppression warning 8:21 `# pin-lint: ignore[unpinned-image, stale-digest, digest-only-image]` unused suppression: `unpinned-image`, `stale-digest`, `digest-only-image` silence nothing here
+  fix `Remove the unused suppression` (safe): container: ubuntu
+unused-suppression warning 13:1 `# pin-lint: ignore[dynamic-image]` unused suppression: `dynamic-image` silences nothing here
+  fix `Remove the unused suppression` (safe): 
+"##;
+
+const SUPPRESSED_BROKEN: &str = r##"yaml-syntax error 14:5 `` invalid YAML: while parsing a block mapping, did not find expected key
+"##;
+
+const FILE_UNUSED: &str = r##"unused-suppression warning 1:1 `# pin-lint: ignore-file` `# pin-lint: ignore-file` silences nothing: the file has no findings
+  fix `Remove the unused suppression` (safe): jobs: / - job: a / container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
+"##;

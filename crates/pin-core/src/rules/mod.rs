@@ -187,3 +187,74 @@ fn finding(spec: &'static RuleSpec, r: &Reference, message: String) -> Finding {
         fix: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn rules_are_found_by_id_and_compare_by_id() {
+        let ids: Vec<&str> = Rule::all().map(Rule::id).collect();
+        assert_eq!(ids.len(), RULES.len());
+        assert_eq!(ids[0], "unpinned-image");
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+        for id in &ids {
+            let rule = Rule::from_id(id).expect("registered");
+            assert_eq!(rule.id(), *id);
+            assert_eq!(rule.spec().id, *id);
+            assert_eq!(rule.to_string(), *id);
+            assert_eq!(format!("{rule:?}"), format!("Rule({id})"));
+        }
+        assert!(Rule::from_id("no-such-rule").is_none());
+        let stale = Rule::from_id("stale-digest").expect("registered");
+        let unpinned = Rule::from_id("unpinned-image").expect("registered");
+        assert_eq!(stale.default_severity(), Severity::Warning);
+        assert_eq!(unpinned.default_severity(), Severity::Error);
+        assert!(stale.spec().needs_registry && !unpinned.spec().needs_registry);
+        assert_eq!(stale, Rule::from_id("stale-digest").expect("registered"));
+        assert_ne!(stale, unpinned);
+        assert!(stale < unpinned);
+        assert_eq!(stale.cmp(&unpinned), std::cmp::Ordering::Less);
+        assert_eq!(stale.partial_cmp(&unpinned), Some(std::cmp::Ordering::Less));
+        let set: HashSet<Rule> = [stale, unpinned, stale].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        let mut sorted: Vec<Rule> = Rule::all().collect();
+        sorted.sort();
+        assert!(sorted.windows(2).all(|w| w[0].id() < w[1].id()));
+    }
+
+    #[test]
+    fn misspelt_ids_get_the_closest_rule_within_three_edits() {
+        assert_eq!(Rule::suggest("unpinned-imag"), Some("unpinned-image"));
+        assert_eq!(Rule::suggest("stale-digets"), Some("stale-digest"));
+        assert_eq!(Rule::suggest("unpinned-im"), Some("unpinned-image"));
+        assert_eq!(Rule::suggest("unpinned-i"), None);
+        assert_eq!(Rule::suggest("something-else"), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        for (a, b, d) in [
+            ("kitten", "sitting", 3),
+            ("", "abc", 3),
+            ("abc", "", 3),
+            ("abc", "abc", 0),
+            ("ab", "ba", 2),
+            ("flaw", "lawn", 2),
+            ("a", "b", 1),
+        ] {
+            assert_eq!(edit_distance(a, b), d, "{a} -> {b}");
+        }
+    }
+
+    #[test]
+    fn short_digests_keep_the_algorithm_and_twelve_digits() {
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(short_digest(d), "sha256:0123456789ab");
+        assert_eq!(short_digest("sha512:abc"), "sha512:abc");
+        assert_eq!(short_digest("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_digest("abc"), "abc");
+    }
+}
