@@ -497,3 +497,56 @@ const SUPPRESSED_BROKEN: &str = r##"yaml-syntax error 14:5 `` invalid YAML: whil
 const FILE_UNUSED: &str = r##"unused-suppression warning 1:1 `# pin-lint: ignore-file` `# pin-lint: ignore-file` silences nothing: the file has no findings
   fix `Remove the unused suppression` (safe): jobs: / - job: a / container: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
 "##;
+
+const WORKFLOW: &str = "\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    container:
+      image: node:20
+    services:
+      db:
+        image: postgres:16@sha256:1111111111111111111111111111111111111111111111111111111111111111
+    steps:
+    - run: make
+  old:
+    runs-on: [self-hosted, windows-2019]
+    steps:
+    - run: make
+  older:
+    runs-on: macos-12
+    steps:
+    - run: make
+  matrix:
+    runs-on: ${{ matrix.os }}
+    container: ${{ matrix.image }}
+    steps:
+    - run: make
+";
+
+#[test]
+fn github_workflows_runners_containers_and_services() {
+    let mut facts = Facts::default();
+    tag_fact(&mut facts, "node:20", &digest('a'));
+    tag_fact(&mut facts, "postgres:16", &digest('b'));
+    check(
+        render(
+            ".github/workflows/ci.yml",
+            WORKFLOW,
+            &Settings::default(),
+            &facts,
+        ),
+        WORKFLOW_FINDINGS,
+    );
+}
+
+const WORKFLOW_FINDINGS: &str = r##"floating-vm-image warning 4:14 `ubuntu-latest` `ubuntu-latest` floats to new OS versions; use a versioned image label; it maps to `ubuntu-26.04` today
+  fix `Use `ubuntu-26.04`` (unsafe): runs-on: ubuntu-26.04
+unpinned-image error 6:14 `node:20` `node:20` is not pinned to a digest
+  fix `Pin to sha256:aaaaaaaaaaaa` (safe): image: node:20@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+stale-digest warning 9:16 `postgres:16@sha256:1111111111111111111111111111111111111111111111111111111111111111` `postgres:16` is pinned to sha256:111111111111 but the tag now points to sha256:bbbbbbbbbbbb
+  fix `Bump to sha256:bbbbbbbbbbbb` (safe): image: postgres:16@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+retired-vm-image error 17:14 `macos-12` hosted image `macos-12` was retired on 2024-12-03 (actions/runner-images announcement "The macOS 12 Actions runner image will begin deprecation on 10/7/24 and will be fully unsupported by 12/3/24"); use `macos-26`
+  fix `Use `macos-26`` (unsafe): runs-on: macos-26
+"##;
