@@ -145,6 +145,7 @@ export class Profile {
     );
     const server = new CodeServer(child, logFile);
     let output = '';
+    let onExit: (code: number | null, signal: NodeJS.Signals | null) => void = () => {};
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`code-server did not listen within ${timeoutMs / 1000} s:\n${output}`)), timeoutMs);
       const onData = (d: Buffer) => {
@@ -158,15 +159,16 @@ export class Profile {
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      child.on('exit', (code, signal) => {
+      onExit = (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`code-server exited (${code ?? signal}) before it listened:\n${output}`));
-      });
+      };
+      child.on('exit', onExit);
     }).catch(async (e) => {
       await server.stop();
       throw e;
     });
-    child.removeAllListeners('exit');
+    child.off('exit', onExit);
     server.port = port;
     return server;
   }
@@ -212,7 +214,7 @@ export class CodeServer {
   /** Stops code-server, its extension host and the language server (the whole process group). */
   async stop(): Promise<void> {
     this.killGroup('SIGTERM');
-    const grace = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 5000).unref());
+    const grace = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 5000));
     if ((await Promise.race([this.exited.then(() => 'done' as const), grace])) === 'late') {
       this.killGroup('SIGKILL');
       await this.exited;
