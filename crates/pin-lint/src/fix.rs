@@ -123,7 +123,7 @@ pub fn run(
     findings: &mut Vec<Vec<Finding>>,
     settings: &[Settings],
     facts: &[Facts],
-    unresolved: &BTreeMap<usize, Vec<String>>,
+    unresolved: &[Vec<String>],
     dry_run: bool,
 ) -> FixRun {
     let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
@@ -132,7 +132,7 @@ pub fn run(
             findings: &findings[i],
             settings: &settings[i],
             facts: &facts[i],
-            unresolved: unresolved.get(&i).map_or(&[], Vec::as_slice),
+            unresolved: &unresolved[i],
         })
         .collect();
     let outcome = engine::fix(ws, &requests);

@@ -142,14 +142,28 @@ impl super::plan::Plan {
             Some((q, error))
         })
     }
+}
 
-    /// The files a fix must leave untouched because an answer one of their fixes depends on
-    /// is missing, each with the references that could not be resolved (in plan order).
-    pub fn blocked(&self, answers: &Answers) -> std::collections::BTreeMap<usize, Vec<String>> {
-        let mut out: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
-        for (q, _) in self.failures(answers).filter(|(q, _)| q.blocks_fix) {
-            for &file in &q.files {
-                out.entry(file).or_default().push(q.reference());
+impl FileQueries {
+    /// The references a fix of this file must wait for: those of its demands whose fix
+    /// depends on the answer ([`Purpose::Rule`] with `blocks_fix`) and whose lookup failed,
+    /// in the order met (for a tag lookup, the reference without its digest). Any makes
+    /// [`super::fix`] leave the file untouched.
+    pub fn unresolved<'a>(
+        &self,
+        mut answer: impl FnMut(&QueryKey) -> Option<&'a Answer>,
+    ) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for d in &self.demands {
+            if d.purpose != (Purpose::Rule { blocks_fix: true }) {
+                continue;
+            }
+            if answer(&d.query.key()).and_then(Answer::error).is_none() {
+                continue;
+            }
+            let reference = d.query.reference(&d.written);
+            if !out.contains(&reference) {
+                out.push(reference);
             }
         }
         out

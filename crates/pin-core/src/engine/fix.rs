@@ -249,7 +249,7 @@ pub struct FixRequest<'a> {
     /// The facts its findings come from.
     pub facts: &'a Facts,
     /// The references whose failed lookups a fix of the file depends on
-    /// ([`super::Plan::blocked`]); any makes the file be left untouched.
+    /// ([`super::FileQueries::unresolved`]); any makes the file be left untouched.
     pub unresolved: &'a [String],
 }
 

@@ -74,6 +74,15 @@ impl Query {
         }
     }
 
+    /// The reference to name when this lookup fails, for one that wants it written as
+    /// `written`: for a tag lookup, the reference without its digest; otherwise `written`.
+    pub fn reference(&self, written: &str) -> String {
+        match self {
+            Query::Tag { image, .. } => image.without_digest().to_string(),
+            _ => written.to_string(),
+        }
+    }
+
     /// The container image concerned (`None` for a VM lookup).
     pub fn image(&self) -> Option<&ImageRef> {
         match self {
@@ -375,10 +384,8 @@ impl PlannedQuery {
     /// The reference to name when the lookup fails: for a tag lookup, the first spelling
     /// without its digest; otherwise the first reference text met.
     pub fn reference(&self) -> String {
-        match &self.query {
-            Query::Tag { image, .. } => image.without_digest().to_string(),
-            _ => self.written.first().cloned().unwrap_or_default(),
-        }
+        let first = self.written.first().map_or("", String::as_str);
+        self.query.reference(first)
     }
 }
 

@@ -60,7 +60,10 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         .collect();
     let mut findings = lint(&ws, &settings, &facts);
     let fixed = if args.fix.fix {
-        let unresolved = resolution.plan.blocked(&resolution.answers);
+        let unresolved: Vec<Vec<String>> = queries
+            .iter()
+            .map(|q| q.unresolved(|k| resolution.answers.get(k)))
+            .collect();
         let run = fix::run(
             &inputs,
             &mut ws,

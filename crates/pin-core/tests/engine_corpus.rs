@@ -1,0 +1,297 @@
+//! The engine's two execution strategies agree on the whole shared corpus.
+//!
+//! The CLI answers the run's [`Plan`] in one batch and then judges every file; the language
+//! server judges each file with what it knows (nothing at first), starts the lookups the file
+//! still waits for, and judges it again as answers arrive, until nothing is pending. Both go
+//! through the engine functions the binaries call (`Workspace::queries`, `Plan::new`,
+//! `facts_for`, `Workspace::findings`, `FileQueries::unresolved`, `engine::fix`); the answers
+//! come from the oracle's fake catalog (`shared/oracle/fake-digests.tsv`). For every corpus
+//! file the findings and the fixed text must be identical, offline (the catalog alone) and
+//! online (a registry that knows the catalog's tags and digests and fails on the rest).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use pin_core::engine::{
+    self, facts_for, Answer, Answers, FactScope, File, FileQueries, FixRequest, LookupError, Plan,
+    PlanOptions, Query, QueryKey, Status, Workspace,
+};
+use pin_core::{Analysis, Facts, Finding, ImageRef, Settings, TagFact};
+
+/// The fake catalog as an answering service: tag keys to digests, and the digests it knows.
+struct FakeRegistry {
+    tags: HashMap<String, String>,
+    digests: HashSet<String>,
+    /// Whether lookups the catalog cannot answer go to a (failing) registry.
+    online: bool,
+}
+
+impl FakeRegistry {
+    fn load(shared: &Path, online: bool) -> FakeRegistry {
+        let path = shared.join("oracle/fake-digests.tsv");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read the fake catalog {}: {e}", path.display()));
+        let mut tags = HashMap::new();
+        let mut digests = HashSet::new();
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let (reference, digest) = line.split_once('\t').expect("reference<TAB>digest");
+            let image = ImageRef::parse(reference).expect("a catalog reference parses");
+            tags.insert(Facts::tag_key(&image), digest.to_string());
+            digests.insert(format!(
+                "{}/{}@{digest}",
+                image.registry_host(),
+                image.repository_path()
+            ));
+        }
+        assert!(tags.len() > 100, "{} catalog entries", tags.len());
+        FakeRegistry {
+            tags,
+            digests,
+            online,
+        }
+    }
+
+    /// What the catalog says: a tag's digest, or that a digest exists.
+    fn catalog(&self, query: &Query) -> Option<Answer> {
+        match query {
+            Query::Tag { key, .. } => self.tags.get(key).map(|digest| {
+                Answer::Tag(TagFact {
+                    digest: digest.clone(),
+                    platforms: Vec::new(),
+                    source: "catalog fake-digests.tsv".to_string(),
+                })
+            }),
+            Query::Digest { key, .. } => self
+                .digests
+                .contains(key)
+                .then_some(Answer::DigestExists(true)),
+            Query::VmVersions { .. } => None,
+        }
+    }
+
+    /// What the registry behind the catalog says about what the catalog does not know: it
+    /// cannot be reached.
+    fn registry(&self, query: &Query) -> Answer {
+        Answer::Failed(LookupError {
+            service: "registry.invalid".to_string(),
+            message: format!(
+                "registry.invalid: cannot reach the registry for {}",
+                query.key_str()
+            ),
+        })
+    }
+
+    /// The catalog's answer, else (online) the registry's; `None` when offline and the
+    /// catalog does not know.
+    fn answer(&self, query: &Query) -> Option<Answer> {
+        self.catalog(query)
+            .or_else(|| self.online.then(|| self.registry(query)))
+    }
+}
+
+/// Every file of the corpus, by its path below the corpus folder.
+fn corpus(root: &Path) -> Vec<File> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("corpus folder") {
+            let path = entry.expect("corpus entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(root).expect("below the root");
+            let name = rel.to_string_lossy().replace('\\', "/");
+            let bytes = std::fs::read(&path).expect("corpus file");
+            out.push(File {
+                analysis: Analysis::from_bytes(&name, bytes),
+                path: name,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// What a strategy ends with, per file: findings, then the fix's status and text.
+struct Outcome {
+    findings: Vec<Vec<Finding>>,
+    fixed: Vec<(Option<Status>, Option<String>)>,
+    lookups: usize,
+}
+
+fn fix_all(
+    ws: &Workspace,
+    findings: &[Vec<Finding>],
+    settings: &Settings,
+    facts: &[Facts],
+    unresolved: &[Vec<String>],
+) -> Vec<(Option<Status>, Option<String>)> {
+    let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
+        .map(|i| FixRequest {
+            file: i,
+            findings: &findings[i],
+            settings,
+            facts: &facts[i],
+            unresolved: &unresolved[i],
+        })
+        .collect();
+    let mut out = vec![(None, None); ws.files.len()];
+    for (i, status, fix) in engine::fix(ws, &requests).files {
+        out[i] = (status, fix.map(|f| f.text));
+    }
+    out
+}
+
+/// The CLI: plan every file, answer the distinct lookups once, then judge and fix.
+fn batch(ws: &Workspace, settings: &Settings, registry: &FakeRegistry) -> Outcome {
+    let options = PlanOptions {
+        online: registry.online,
+        context: false,
+    };
+    let queries: Vec<FileQueries> = (0..ws.files.len())
+        .map(|i| ws.queries(i, settings, options))
+        .collect();
+    let plan = Plan::new(&queries, false);
+    let mut answers = Answers::default();
+    for q in &plan.queries {
+        if let Some(answer) = registry.answer(&q.query) {
+            answers.insert(q.query.key(), answer);
+        }
+    }
+    let facts: Vec<Facts> = queries.iter().map(|q| answers.facts_for(q)).collect();
+    let findings: Vec<Vec<Finding>> = (0..ws.files.len())
+        .map(|i| ws.findings(i, settings, &facts[i]))
+        .collect();
+    let unresolved: Vec<Vec<String>> = queries
+        .iter()
+        .map(|q| q.unresolved(|k| answers.get(k)))
+        .collect();
+    Outcome {
+        fixed: fix_all(ws, &findings, settings, &facts, &unresolved),
+        findings,
+        lookups: plan.len(),
+    }
+}
+
+/// The server: each document is linted with what its cache knows (the catalog answers at
+/// once; registry lookups are started in the background); each answer that arrives is
+/// cached and the document linted again, until it waits for nothing. Then "Bump" fixes
+/// every file with the facts its last lint had.
+fn incremental(ws: &Workspace, settings: &Settings, registry: &FakeRegistry) -> Outcome {
+    let options = PlanOptions {
+        online: registry.online,
+        context: true,
+    };
+    let mut cache: HashMap<QueryKey, Answer> = HashMap::new();
+    let mut asked: HashSet<QueryKey> = HashSet::new();
+    let mut findings = Vec::with_capacity(ws.files.len());
+    let mut facts = Vec::with_capacity(ws.files.len());
+    let mut unresolved = Vec::with_capacity(ws.files.len());
+    for i in 0..ws.files.len() {
+        let queries = ws.queries(i, settings, options);
+        // Lookups this lint starts: what is neither cached nor asked already.
+        let mut in_flight: Vec<&Query> = Vec::new();
+        loop {
+            // The catalog answers at once; online, what it does not know is looked up.
+            for d in &queries.demands {
+                let key = d.query.key();
+                if cache.contains_key(&key) || !asked.insert(key.clone()) {
+                    continue;
+                }
+                match registry.catalog(&d.query) {
+                    Some(answer) => {
+                        cache.insert(key, answer);
+                    }
+                    None if registry.online => in_flight.push(&d.query),
+                    None => {}
+                }
+            }
+            let file_facts = facts_for(&queries, FactScope::Rules, |k| cache.get(k));
+            let file_findings = ws.findings(i, settings, &file_facts);
+            // One answer arrives; the document is linted again.
+            let Some(query) = in_flight.pop() else {
+                findings.push(file_findings);
+                unresolved.push(queries.unresolved(|k| cache.get(k)));
+                facts.push(file_facts);
+                break;
+            };
+            cache.insert(query.key(), registry.registry(query));
+        }
+    }
+    Outcome {
+        fixed: fix_all(ws, &findings, settings, &facts, &unresolved),
+        findings,
+        lookups: asked.len(),
+    }
+}
+
+fn compare(online: bool) {
+    let shared = pin_test_support::shared_dir();
+    let registry = FakeRegistry::load(&shared, online);
+    let ws = Workspace::new(corpus(&shared.join("corpus")));
+    assert!(ws.files.len() > 100, "{} corpus files", ws.files.len());
+    let settings = Settings::default();
+    let batch = batch(&ws, &settings, &registry);
+    let server = incremental(&ws, &settings, &registry);
+    for (i, file) in ws.files.iter().enumerate() {
+        assert_eq!(
+            batch.findings[i], server.findings[i],
+            "findings of {} differ (online: {online})",
+            file.path
+        );
+        assert_eq!(
+            batch.fixed[i], server.fixed[i],
+            "fix of {} differs (online: {online})",
+            file.path
+        );
+    }
+    // The comparison is about something: facts were used, files were fixed, and (online)
+    // lookups failed and held files back.
+    let with_fix = |o: &Outcome| {
+        o.findings
+            .iter()
+            .flatten()
+            .filter(|f| f.fix.is_some())
+            .count()
+    };
+    let fixed = batch
+        .fixed
+        .iter()
+        .filter(|(s, _)| *s == Some(Status::Fixed))
+        .count();
+    let skipped = batch
+        .fixed
+        .iter()
+        .filter(|(s, _)| matches!(s, Some(Status::Skipped(_))))
+        .count();
+    eprintln!(
+        "online: {online}; {} files, {} findings ({} with a fix), {fixed} fixed, {skipped} \
+         skipped; lookups: batch {}, server {} (hovers included)",
+        ws.files.len(),
+        batch.findings.iter().map(Vec::len).sum::<usize>(),
+        with_fix(&batch),
+        batch.lookups,
+        server.lookups
+    );
+    assert!(
+        with_fix(&batch) > 50,
+        "{} findings with a fix",
+        with_fix(&batch)
+    );
+    assert!(fixed > 10, "{fixed} files fixed");
+    assert_eq!(skipped > 0, online, "{skipped} files skipped");
+}
+
+#[test]
+fn batch_and_incremental_execution_agree_offline() {
+    compare(false);
+}
+
+#[test]
+fn batch_and_incremental_execution_agree_online() {
+    compare(true);
+}
