@@ -30,6 +30,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::rc::Rc;
 
+use rayon::prelude::*;
+
 use crate::analyze::Analysis;
 use crate::dialect::has_expression;
 use crate::facts::Facts;
@@ -654,15 +656,46 @@ pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAn
             roots.push((e, false));
         }
     }
-    for id in 0..repo.files.len() {
+    let mut is_entry = vec![false; repo.files.len()];
+    for &e in &entries {
+        is_entry[e] = true;
+    }
+    for (id, &entry) in is_entry.iter().enumerate() {
         let parameterised = !repo.params(id).is_empty();
-        if repo.files[id].root.is_some() && (!entries.contains(&id) || parameterised) {
+        if repo.files[id].root.is_some() && (!entry || parameterised) {
             roots.push((id, true));
         }
     }
+    // Roots are expanded in parallel, in runs of consecutive roots (neighbours in the file
+    // order share templates, so each run's engine reuses its caches). The runs are fixed, not
+    // derived from the number of threads, and their results are merged in root order, so the
+    // outcome is the same on any number of cores and the same as one pass over every root.
+    let runs: Vec<Collector<'_, '_>> = roots
+        .par_chunks(ROOTS_PER_RUN)
+        .map(|run| expand_roots(repo, run, options))
+        .collect();
+    let mut out = Collector::new(repo);
+    for p in &repo.problems {
+        out.problem(&p.loc, p.rule, p.message.clone(), None);
+    }
+    for run in runs {
+        out.merge(run);
+    }
+    out.finish()
+}
+
+/// Roots expanded by one engine, one after the other.
+const ROOTS_PER_RUN: usize = 16;
+
+/// Expand `roots` in order with one engine and collect what they show.
+fn expand_roots<'r, 't>(
+    repo: &'r Repository<'t>,
+    roots: &[(FileId, bool)],
+    options: Options,
+) -> Collector<'r, 't> {
     let mut out = Collector::new(repo);
     let mut engine = expand::Engine::new(repo);
-    for (id, standalone) in roots {
+    for &(id, standalone) in roots {
         engine.reset();
         let Some(tree) = engine.expand_root(id, standalone) else {
             continue;
@@ -684,7 +717,7 @@ pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAn
         for c in &engine.cycles {
             let mut members = c.files.clone();
             members.sort_unstable();
-            if !out.cycles.insert(members) {
+            if out.cycles.contains_key(&members) {
                 continue; // the same cycle, met from another root or another edge
             }
             let names: Vec<&str> = c
@@ -693,15 +726,12 @@ pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAn
                 .chain(std::iter::once(&c.files[0]))
                 .map(|&f| repo.files[f].path)
                 .collect();
-            out.problem(
-                &c.at,
-                "template-expression",
-                format!(
-                    "template include cycle: {}; the cycle is not followed",
-                    names.join(" → ")
-                ),
-                None,
+            let message = format!(
+                "template include cycle: {}; the cycle is not followed",
+                names.join(" → ")
             );
+            let at = (c.at.file, c.at.span.start, c.at.span.end);
+            out.cycles.insert(members, (at, message));
         }
         for u in &engine.unfollowed {
             out.unfollowed(u);
@@ -711,7 +741,7 @@ pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAn
         scan.walk(&tree, None, None, &root_chain);
         out.root(id, !standalone && options.inventory, scan);
     }
-    out.finish()
+    out
 }
 
 /// A place as a sortable key: file, span start, span end.
@@ -727,7 +757,9 @@ struct Collector<'r, 't> {
     entries: Vec<EntryImages>,
     not_followed: BTreeMap<String, NotFollowed>,
     notes: BTreeSet<String>,
-    cycles: BTreeSet<Vec<FileId>>,
+    /// Include cycles by their sorted members, with the place and message of the first
+    /// meeting (a `template-expression` problem each, added when finishing).
+    cycles: BTreeMap<Vec<FileId>, (Key, String)>,
     /// Images reaching each use site, by the span of the value written there.
     uses: BTreeMap<Key, (&'static str, BTreeSet<Incoming>)>,
     /// Resources met in expansions, by alias place: alias, image places, use sites.
@@ -738,7 +770,7 @@ struct Collector<'r, 't> {
 
 impl<'r, 't> Collector<'r, 't> {
     fn new(repo: &'r Repository<'t>) -> Self {
-        let mut c = Collector {
+        Collector {
             repo,
             files: BTreeMap::new(),
             flows: BTreeMap::new(),
@@ -748,15 +780,60 @@ impl<'r, 't> Collector<'r, 't> {
             entries: Vec::new(),
             not_followed: BTreeMap::new(),
             notes: BTreeSet::new(),
-            cycles: BTreeSet::new(),
+            cycles: BTreeMap::new(),
             uses: BTreeMap::new(),
             resources: BTreeMap::new(),
             value_spans: HashMap::new(),
-        };
-        for p in &repo.problems {
-            c.problem(&p.loc, p.rule, p.message.clone(), None);
         }
-        c
+    }
+
+    /// Add what `later` collected from the roots after this one's, keeping what was met first
+    /// where only the first meeting counts: the result is that of one collector over both.
+    fn merge(&mut self, later: Collector<'r, 't>) {
+        use std::collections::btree_map::Entry;
+        for (k, texts) in later.flows {
+            self.flows.entry(k).or_default().extend(texts);
+        }
+        for (k, (fragment, images)) in later.dynamic {
+            match self.dynamic.entry(k) {
+                Entry::Vacant(e) => {
+                    e.insert((fragment, images));
+                }
+                Entry::Occupied(mut e) => {
+                    for (image, c) in images {
+                        merge_concrete(&mut e.get_mut().1, &image, &c.parts, c.built_at.as_ref());
+                    }
+                }
+            }
+        }
+        for (k, r) in later.new_refs {
+            self.new_refs.entry(k).or_insert(r);
+        }
+        self.problems.extend(later.problems);
+        self.entries.extend(later.entries);
+        for (k, n) in later.not_followed {
+            self.not_followed.entry(k).or_insert(n);
+        }
+        self.notes.extend(later.notes);
+        for (k, c) in later.cycles {
+            self.cycles.entry(k).or_insert(c);
+        }
+        for (k, (used_as, images)) in later.uses {
+            match self.uses.entry(k) {
+                Entry::Vacant(e) => {
+                    e.insert((used_as, images));
+                }
+                Entry::Occupied(mut e) => e.get_mut().1.extend(images),
+            }
+        }
+        for (k, (alias, images, uses)) in later.resources {
+            match self.resources.entry(k) {
+                Entry::Vacant(e) => {
+                    e.insert((alias, images, uses));
+                }
+                Entry::Occupied(mut e) => e.get_mut().2.extend(uses),
+            }
+        }
     }
 
     fn position(&self, loc: &Loc) -> Position {
@@ -1088,6 +1165,10 @@ impl<'r, 't> Collector<'r, 't> {
     }
 
     fn finish(mut self) -> TemplateAnalysis {
+        for ((file, start, end), message) in std::mem::take(&mut self.cycles).into_values() {
+            self.problems
+                .insert(((file, start, end), "template-expression", message, None));
+        }
         for ((file, start, end), texts) in std::mem::take(&mut self.flows) {
             let mut list: Vec<String> = texts.into_iter().collect();
             let more = list.len().saturating_sub(3);

@@ -4,9 +4,9 @@
 //!
 //! Pure: the caller hands in the texts (a `HashMap<path, text>` or any iterator of pairs).
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::Mutex;
 
 use super::expr::{self, Directive};
 use super::value::{FileId, Loc};
@@ -99,7 +99,7 @@ pub struct Repository<'t> {
     /// Expression problems found while reading.
     pub problems: Vec<Problem>,
     /// Resolved template paths, by including file and path as written.
-    resolved: RefCell<HashMap<(FileId, String), Target>>,
+    resolved: Mutex<HashMap<(FileId, String), Target>>,
 }
 
 impl<'t> Repository<'t> {
@@ -142,7 +142,7 @@ impl<'t> Repository<'t> {
             included: Vec::new(),
             aliases: HashMap::new(),
             problems: Vec::new(),
-            resolved: RefCell::new(HashMap::new()),
+            resolved: Mutex::new(HashMap::new()),
         };
         for (Input { path, text, known }, parsed) in list {
             let parsed = parsed.map_or_else(|| yaml::parse(text), Ok);
@@ -217,12 +217,19 @@ impl<'t> Repository<'t> {
     /// (`corpus/dotnet-runtime/…`) still resolves `/eng/…` to its own files.
     pub fn resolve(&self, from: FileId, path: &str) -> Target {
         let key = (from, path.to_string());
-        if let Some(t) = self.resolved.borrow().get(&key) {
+        if let Some(t) = self.resolved_paths().get(&key) {
             return t.clone();
         }
         let target = self.resolve_uncached(from, path);
-        self.resolved.borrow_mut().insert(key, target.clone());
+        self.resolved_paths().insert(key, target.clone());
         target
+    }
+
+    /// The cache of resolved template paths (shared by the threads that expand roots).
+    fn resolved_paths(&self) -> std::sync::MutexGuard<'_, HashMap<(FileId, String), Target>> {
+        self.resolved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn resolve_uncached(&self, from: FileId, path: &str) -> Target {
