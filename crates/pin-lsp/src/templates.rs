@@ -197,9 +197,10 @@ impl TemplateRun {
         cache
             .entry(name.to_string())
             .or_insert_with(|| {
-                let mut a = Analysis::clone(analysis);
-                extras.extend_analysis(&mut a);
-                Arc::new(a)
+                Arc::new(pin_core::engine::with_layer(
+                    Analysis::clone(analysis),
+                    Some(extras),
+                ))
             })
             .clone()
     }
@@ -374,10 +375,7 @@ impl View {
         settings: &pin_core::Settings,
         facts: &pin_core::Facts,
     ) -> Vec<pin_core::Finding> {
-        match self.extras() {
-            Some(extras) => extras.findings(&self.analysis, settings, facts),
-            None => self.analysis.findings(settings, facts),
-        }
+        pin_core::engine::findings(&self.analysis, self.extras(), settings, facts)
     }
 }
 
