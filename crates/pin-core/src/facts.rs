@@ -37,6 +37,7 @@ pub struct Facts {
     tags: HashMap<String, TagFact>,
     digests: HashMap<String, bool>,
     failures: HashMap<String, String>,
+    missing_tags: HashMap<String, String>,
     vm_versions: HashMap<String, (Vec<VmVersion>, String)>,
 }
 
@@ -79,6 +80,19 @@ impl Facts {
     /// Record that a lookup failed (the message names the registry and the reason).
     pub fn insert_failure(&mut self, key: String, message: String) {
         self.failures.insert(key, message);
+    }
+
+    /// Record that the registry answered definitively that a tag (or its repository) does
+    /// not exist; `key` as [`Facts::tag_key`], `message` names the registry.
+    pub fn insert_missing_tag(&mut self, key: String, message: String) {
+        self.missing_tags.insert(key, message);
+    }
+
+    /// The registry's answer that the reference's tag does not exist, if it gave one.
+    pub fn tag_missing(&self, image: &ImageRef) -> Option<&str> {
+        self.missing_tags
+            .get(&Self::tag_key(image))
+            .map(String::as_str)
     }
 
     /// What the reference's tag points to, if known.

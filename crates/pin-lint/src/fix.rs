@@ -34,6 +34,38 @@ pub struct FixRun {
     pub files: Vec<(String, Status)>,
     /// With `--diff`: the unified diff of every fixed file.
     pub diff: String,
+    /// References whose tag the registry says no longer exists (`missing-tag`), as they
+    /// remain after the fix, in file order.
+    pub removed_tags: Vec<RemovedTag>,
+}
+
+/// A reference to a tag the registry says no longer exists, for the PR body.
+#[derive(Debug, Clone)]
+pub struct RemovedTag {
+    /// The file.
+    pub path: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The reference as written.
+    pub reference: String,
+}
+
+/// The `missing-tag` findings of every file.
+fn removed_tags(ws: &Workspace, findings: &[Vec<Finding>]) -> Vec<RemovedTag> {
+    ws.files
+        .iter()
+        .zip(findings)
+        .flat_map(|(file, findings)| {
+            findings
+                .iter()
+                .filter(|f| f.rule.id() == "missing-tag")
+                .map(|f| RemovedTag {
+                    path: file.path.clone(),
+                    line: file.analysis.source.line_col(f.span.start).line,
+                    reference: f.reference.clone().unwrap_or_default(),
+                })
+        })
+        .collect()
 }
 
 impl FixRun {
@@ -163,7 +195,10 @@ pub fn run(
         .filter_map(|(f, s)| Some((f.path.clone(), s?)))
         .collect();
     let after = match outcome.after {
-        None => return run,
+        None => {
+            run.removed_tags = removed_tags(ws, findings);
+            return run;
+        }
         // What remains is judged on what is on disk: a file that could not be written
         // counts as it was.
         Some(_) if unwritten => ws.with_texts(&texts),
@@ -171,6 +206,7 @@ pub fn run(
     };
     *findings = crate::commands::check::lint(&after, settings, facts);
     *ws = after;
+    run.removed_tags = removed_tags(ws, findings);
     run
 }
 
@@ -280,6 +316,16 @@ pub fn summary_markdown(run: &FixRun) -> String {
     }
     if !run.vm_changes.is_empty() {
         vm_markdown(run, &mut out);
+    }
+    if !run.removed_tags.is_empty() {
+        out.push_str(
+            "## Removed tags\n\nThe registry says these tags (or their repositories) no longer \
+             exist (`missing-tag`); they cannot be bumped. Move them to a published tag:\n\n",
+        );
+        for r in &run.removed_tags {
+            let _ = writeln!(out, "- `{}:{}`: `{}`", r.path, r.line, r.reference);
+        }
+        out.push('\n');
     }
     let untouched: Vec<&(String, Status)> = run
         .files

@@ -134,7 +134,10 @@ fn every_rule_has_a_fixture() {
 
 #[test]
 fn rules_without_a_registry() {
-    for rule in rule_ids().iter().filter(|r| *r != "missing-digest") {
+    for rule in rule_ids()
+        .iter()
+        .filter(|r| *r != "missing-digest" && *r != "missing-tag")
+    {
         snapshot(rule, &rules_dir().join(rule), |s| s);
     }
 }
@@ -189,5 +192,31 @@ fn missing_digest_against_a_registry() {
                 &format!("127.0.0.1:{port}"),
                 &format!("127.0.0.1:{}", "P".repeat(port.len())),
             )
+    });
+}
+
+#[test]
+fn missing_tag_against_a_registry() {
+    let reg = Registry::start();
+    let addr = reg.addr.as_str();
+    let fixture = std::fs::read_to_string(rules_dir().join("missing-tag/azure-pipelines.yml"))
+        .expect("fixture");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("azure-pipelines.yml"),
+        fixture.replace("REGISTRY", addr),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("args"),
+        format!("--online --insecure-registry {addr} --select unpinned-image,missing-tag"),
+    )
+    .expect("args");
+    let port = addr.rsplit(':').next().expect("a port").to_string();
+    snapshot("missing-tag", dir.path(), move |s| {
+        s.replace(
+            &format!("127.0.0.1:{port}"),
+            &format!("127.0.0.1:{}", "P".repeat(port.len())),
+        )
     });
 }

@@ -379,7 +379,9 @@ impl Resolver {
             .manifest(ep, Method::HEAD, &key.repository, &key.reference, &shown)
             .await?;
         match head.status {
-            StatusCode::NOT_FOUND => return Err(not_found(ep, &shown)),
+            // A HEAD answer has no body to say why; the GET below tells a deleted tag
+            // (MANIFEST_UNKNOWN / NAME_UNKNOWN) from anything else answering 404.
+            StatusCode::NOT_FOUND => {}
             s if s.is_success() => {
                 if let Some(digest) = head.header(DIGEST_HEADER).filter(|d| is_sha256_digest(d)) {
                     let digest = digest.to_owned();
@@ -403,7 +405,14 @@ impl Resolver {
             .manifest(ep, Method::GET, &key.repository, &key.reference, &shown)
             .await?;
         match get.status {
-            StatusCode::NOT_FOUND => Err(not_found(ep, &shown)),
+            StatusCode::NOT_FOUND if says_unknown(&get.body) => Err(not_found(ep, &shown)),
+            StatusCode::NOT_FOUND => Err(ResolveError::Protocol {
+                registry: ep.registry.clone(),
+                msg: format!(
+                    "GET manifest of {shown} answered 404 without a registry error code \
+                     (MANIFEST_UNKNOWN / NAME_UNKNOWN)"
+                ),
+            }),
             s if s.is_success() => {
                 let computed = sha256_digest(&get.body);
                 if let Some(header) = get.header(DIGEST_HEADER) {
@@ -495,6 +504,26 @@ fn not_found(ep: &Endpoint, shown: &str) -> ResolveError {
         registry: ep.registry.clone(),
         reference: shown.to_owned(),
     }
+}
+
+/// Whether a 404 body is the registry's definitive answer that the manifest or repository
+/// does not exist: a distribution error list with `MANIFEST_UNKNOWN` or `NAME_UNKNOWN`.
+fn says_unknown(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        #[serde(default)]
+        errors: Vec<ErrorCode>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ErrorCode {
+        #[serde(default)]
+        code: String,
+    }
+    serde_json::from_slice::<Errors>(body).is_ok_and(|e| {
+        e.errors
+            .iter()
+            .any(|e| matches!(e.code.as_str(), "MANIFEST_UNKNOWN" | "NAME_UNKNOWN"))
+    })
 }
 
 fn unexpected(ep: &Endpoint, method: &str, status: StatusCode) -> ResolveError {

@@ -29,20 +29,20 @@ pub enum Answer {
         /// `catalog images.json`, `Azure Resource Manager`.
         source: String,
     },
-    /// The registry says definitively that the tag does not exist. Recorded as a failure
-    /// for now: the file's fixes are held back and no rule judges it.
-    // TODO(#14): a definitive "tag not found" becomes a fact (a `missing-tag` finding) instead
-    // of a failure; `record` is the one place to change.
+    /// The registry says definitively that the tag or its repository does not exist (404
+    /// with `MANIFEST_UNKNOWN` / `NAME_UNKNOWN`). A fact, not a failure: `missing-tag`
+    /// reports it and the file's other fixes still apply.
     NotFound(LookupError),
     /// The lookup failed (network, authorisation, rate limit …).
     Failed(LookupError),
 }
 
 impl Answer {
-    /// The error, when the lookup did not give an answer the rules can use.
+    /// The error, when the lookup failed (a definitive "not found" is an answer, not an
+    /// error).
     pub fn error(&self) -> Option<&LookupError> {
         match self {
-            Answer::NotFound(e) | Answer::Failed(e) => Some(e),
+            Answer::Failed(e) => Some(e),
             _ => None,
         }
     }
@@ -58,6 +58,9 @@ pub fn record(facts: &mut Facts, key: &QueryKey, answer: &Answer) {
         }
         (QueryKey::VmVersions(k), Answer::VmVersions { versions, source }) => {
             facts.insert_vm_versions(k, versions.clone(), source.clone());
+        }
+        (QueryKey::Tag(k), Answer::NotFound(e)) => {
+            facts.insert_missing_tag(k.clone(), e.message.clone());
         }
         (_, Answer::NotFound(e) | Answer::Failed(e)) => {
             facts.insert_failure(key.as_str().to_string(), e.message.clone());

@@ -10,6 +10,7 @@ mod dynamic_image;
 mod floating_vm_image;
 mod invalid_image_reference;
 mod missing_digest;
+mod missing_tag;
 mod retired_vm_image;
 mod stale_digest;
 mod stale_vm_image;
@@ -71,6 +72,7 @@ pub static RULES: &[&RuleSpec] = &[
     &yaml_syntax::RULE,
     &stale_digest::RULE,
     &missing_digest::RULE,
+    &missing_tag::RULE,
     &floating_vm_image::RULE,
     &retired_vm_image::RULE,
     &unknown_pool_image::RULE,

@@ -298,6 +298,7 @@ jobs:
                 ),
             ],
             diff: String::new(),
+            removed_tags: Vec::new(),
         };
         let resolution = Resolution {
             failures: vec![Failure {
