@@ -11,6 +11,7 @@ pub mod engine;
 pub mod facts;
 pub mod finding;
 pub mod fix;
+pub mod jsonc;
 pub mod model;
 pub mod reference;
 pub mod rules;

@@ -18,6 +18,10 @@ const PATHS: &[&str] = &[
     "action.yml",
     ".gitlab-ci.yml",
     "docker-compose.yml",
+    "deploy/app.yaml",
+    "kustomization.yaml",
+    "chart/templates/deployment.yaml",
+    ".devcontainer/devcontainer.json",
     "infra/main.bicep",
     "infra/main.tf",
     "infra/azuredeploy.json",
@@ -490,6 +494,148 @@ proptest! {
                 }
             }
             analyze_and_check(name, &analysis);
+        }
+    }
+}
+
+/// A JSONC value to render, with what its strings must read as after parsing.
+#[derive(Debug, Clone)]
+enum JsoncTree {
+    Str(String),
+    Word(&'static str),
+    Array(Vec<JsoncTree>),
+    Object(Vec<(String, JsoncTree)>),
+}
+
+fn jsonc_string() -> impl Strategy<Value = String> {
+    prop_oneof![image_like(), "[a-zA-Z0-9 ./:@${}_-]{0,20}", "\\PC{0,8}"]
+        .prop_map(|s| s.replace(['"', '\\', '\n', '\r'], ""))
+}
+
+fn jsonc_tree() -> impl Strategy<Value = JsoncTree> {
+    let leaf = prop_oneof![
+        jsonc_string().prop_map(JsoncTree::Str),
+        prop::sample::select(&["1", "-2.5e3", "true", "false", "null"][..])
+            .prop_map(JsoncTree::Word),
+    ];
+    leaf.prop_recursive(4, 32, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(JsoncTree::Array),
+            prop::collection::vec((jsonc_string(), inner), 0..5).prop_map(JsoncTree::Object),
+        ]
+    })
+}
+
+/// Whitespace and comments between tokens.
+fn gap(choice: u8) -> &'static str {
+    match choice % 6 {
+        0 => "",
+        1 => " ",
+        2 => "\n  ",
+        3 => " /* c */ ",
+        4 => " // line\r\n",
+        _ => "\t/* multi\nline */\n",
+    }
+}
+
+/// Render `tree`, recording for every string the content it must parse to. `gaps` picks the
+/// whitespace and comments; trailing commas appear where it says so.
+fn render_jsonc(
+    tree: &JsoncTree,
+    gaps: &mut impl Iterator<Item = u8>,
+    out: &mut String,
+    strings: &mut Vec<(usize, String)>,
+) {
+    match tree {
+        JsoncTree::Str(s) => {
+            out.push('"');
+            strings.push((out.len(), s.clone()));
+            out.push_str(s);
+            out.push('"');
+        }
+        JsoncTree::Word(w) => out.push_str(w),
+        JsoncTree::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                let g = gaps.next().unwrap_or(0);
+                out.push_str(gap(g));
+                render_jsonc(item, gaps, out, strings);
+                if i + 1 < items.len() || g % 2 == 1 {
+                    out.push(',');
+                }
+            }
+            out.push(']');
+        }
+        JsoncTree::Object(members) => {
+            out.push('{');
+            for (i, (key, value)) in members.iter().enumerate() {
+                let g = gaps.next().unwrap_or(0);
+                out.push_str(gap(g));
+                out.push('"');
+                strings.push((out.len(), key.clone()));
+                out.push_str(key);
+                out.push('"');
+                out.push_str(gap(g / 2));
+                out.push(':');
+                render_jsonc(value, gaps, out, strings);
+                if i + 1 < members.len() || g % 2 == 1 {
+                    out.push(',');
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn jsonc_strings(src: &str, value: &pin_core::jsonc::Json, out: &mut Vec<(usize, String)>) {
+    use pin_core::jsonc::JsonValue;
+    match &value.value {
+        JsonValue::String(span) => out.push((span.start, src[span.clone()].to_string())),
+        JsonValue::Array(items) => items.iter().for_each(|i| jsonc_strings(src, i, out)),
+        JsonValue::Object(members) => {
+            for (key, v) in members {
+                out.push((key.start, src[key.clone()].to_string()));
+                jsonc_strings(src, v, out);
+            }
+        }
+        JsonValue::Scalar => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Generated JSONC (comments, trailing commas, CRLF) parses, and every string and key
+    /// is found at the exact bytes it was written at.
+    #[test]
+    fn jsonc_keeps_the_span_of_every_string(
+        tree in jsonc_tree(),
+        gaps in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let mut src = String::new();
+        let mut written = Vec::new();
+        let mut gaps = gaps.into_iter();
+        render_jsonc(&tree, &mut gaps, &mut src, &mut written);
+        let doc = pin_core::jsonc::parse(&src).map_err(|(e, _)| TestCaseError::fail(format!("{src:?}: {e} at {}", e.offset)))?;
+        let mut read = Vec::new();
+        jsonc_strings(&src, &doc.root, &mut read);
+        prop_assert_eq!(read, written);
+    }
+
+    /// Any text: the JSONC reader never panics, and an error is on a character boundary.
+    #[test]
+    fn jsonc_never_panics(text in prop_oneof![
+        "\\PC{0,200}",
+        "([{}\\[\\],:\"/*\\\\ \n]|true|null|-1|image|features|\u{e9}){0,60}",
+    ]) {
+        match pin_core::jsonc::parse(&text) {
+            Ok(doc) => assert_span(&text, &doc.root.span, "root"),
+            Err((err, comments)) => {
+                prop_assert!(err.offset <= text.len() && text.is_char_boundary(err.offset));
+                for c in &comments {
+                    assert_span(&text, &c.span, "comment");
+                }
+            }
         }
     }
 }

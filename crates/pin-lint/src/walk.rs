@@ -46,9 +46,9 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
     Ok(out)
 }
 
-/// Files a folder walk picks: YAML files, Bicep and Terraform files, Dockerfiles, and JSON
-/// files that look like ARM templates (the analyzer decides for sure; other JSON gives no
-/// references).
+/// Files a folder walk picks: YAML files, Bicep and Terraform files, Dockerfiles, dev container
+/// definitions, and JSON files that look like ARM templates (the analyzer decides for sure;
+/// other JSON gives no references).
 fn is_pipeline_candidate(path: &Path) -> bool {
     if pin_core::dialect::dockerfile::is_dockerfile(&path.to_string_lossy()) {
         return true;
@@ -60,7 +60,11 @@ fn is_pipeline_candidate(path: &Path) -> bool {
         .as_deref()
     {
         Some("yml" | "yaml" | "bicep" | "tf") => true,
-        Some("json") => looks_like_arm_template(path),
+        Some("json") => {
+            pin_core::dialect::devcontainer::is_devcontainer_path(
+                &path.to_string_lossy().replace('\\', "/"),
+            ) || looks_like_arm_template(path)
+        }
         _ => false,
     }
 }

@@ -620,3 +620,59 @@ fn a_50_mb_dockerfile_is_read_in_full_with_bounded_memory() {
     assert_eq!(syntax[0]["line"].as_u64(), Some(lines), "{}", syntax[0]);
     assert_eq!(findings.len(), stages + 3);
 }
+
+/// A Helm template is not YAML (`{{ }}` actions, an unclosed action at the end): it is read by
+/// text, gives its images (dynamic and literal) and never a syntax finding. A dev container
+/// definition with an unbalanced comment (an opening `/*` without end, a `*/` without start)
+/// is a `yaml-syntax` finding naming JSONC, at the comment.
+#[test]
+fn helm_templates_and_broken_jsonc_give_findings_not_parse_errors() {
+    let tree = tempfile::tempdir().expect("tempdir");
+    write(
+        tree.path(),
+        "chart/templates/deployment.yaml",
+        b"apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      {{- range .Values.containers }}\n      - name: {{ .name }}\n        image: \"{{ .repo }}:{{ .tag }}\"\n      {{- end }}\n      - name: side\n        image: busybox:1.36\n{{ if .Values.x }\n",
+    );
+    write(
+        tree.path(),
+        ".devcontainer/devcontainer.json",
+        b"{\n  \"image\": \"mcr.microsoft.com/devcontainers/base:ubuntu\",\n  /* unbalanced\n  \"features\": {}\n}\n",
+    );
+    write(
+        tree.path(),
+        ".devcontainer/close/devcontainer.json",
+        b"{ \"image\": \"a:1\" */ }",
+    );
+    let out = run_bounded(tree.path(), &["check", "--format", "json"], 256 * MIB);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let findings = out.findings();
+    let got: Vec<_> = findings.iter().map(position).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "yaml-syntax",
+                ".devcontainer/close/devcontainer.json",
+                1,
+                18
+            ),
+            ("yaml-syntax", ".devcontainer/devcontainer.json", 3, 3),
+            ("dynamic-image", "chart/templates/deployment.yaml", 9, 17),
+            ("unpinned-image", "chart/templates/deployment.yaml", 12, 16),
+        ]
+    );
+    assert!(
+        findings[1]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("invalid JSONC: unterminated `/*` comment")),
+        "{}",
+        findings[1]
+    );
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expected `,` or `}`")),
+        "{}",
+        findings[0]
+    );
+}

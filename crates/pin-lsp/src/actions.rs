@@ -94,7 +94,7 @@ pub fn fix_all_edits(source: &SourceFile, findings: &[Finding]) -> Option<Vec<Ed
 
 /// The edit that silences `rule` on the finding's line: extends an own-line
 /// `# pin-lint: ignore[…]` comment right above, or inserts one with the line's indentation
-/// (and the file's line break) above it.
+/// (and the file's line break) above it, in the file's comment syntax (`//` in JSONC).
 pub fn suppress_edit(analysis: &Analysis, finding: &Finding) -> Edit {
     let source = &analysis.source;
     let rule = finding.rule.id();
@@ -121,9 +121,12 @@ pub fn suppress_edit(analysis: &Analysis, finding: &Finding) -> Edit {
     } else {
         "\n"
     };
+    let comment = analysis
+        .dialect
+        .map_or("#", pin_core::dialect::Dialect::line_comment);
     Edit::insert(
         line_range.start,
-        format!("{indent}# pin-lint: ignore[{rule}]{eol}"),
+        format!("{indent}{comment} pin-lint: ignore[{rule}]{eol}"),
     )
 }
 
@@ -247,5 +250,23 @@ mod tests {
             fixed.contains("    # pin-lint: ignore[stale-digest, unpinned-image]\n    image"),
             "{fixed}"
         );
+    }
+
+    #[test]
+    fn suppression_in_a_devcontainer_is_a_jsonc_comment() {
+        let text = "{\n  \"image\": \"alpine:3.20\"\n}\n";
+        let path = ".devcontainer/devcontainer.json";
+        let analysis = Analysis::new(path, text.to_string());
+        let findings = analysis.findings(&Settings::default(), &Facts::none());
+        let fixed = apply(&analysis, &suppress_edit(&analysis, &findings[0]));
+        assert_eq!(
+            fixed,
+            "{\n  // pin-lint: ignore[unpinned-image]\n  \"image\": \"alpine:3.20\"\n}\n"
+        );
+        let again = Analysis::new(path, fixed);
+        assert!(again.syntax_error.is_none());
+        assert!(again
+            .findings(&Settings::default(), &Facts::none())
+            .is_empty());
     }
 }

@@ -1,6 +1,7 @@
-//! End-to-end with a real editor: Neovim (headless) opens corpus files, receives pin-lint
-//! diagnostics, asks for code actions and applies the "Pin" ones; the buffer must equal the
-//! oracle's pinned text. Requires `nvim` (Debian: `apt-get install -y neovim`).
+//! End-to-end with a real editor: Neovim (headless) opens corpus files (pipeline YAML and
+//! container files), receives pin-lint diagnostics, asks for code actions and applies the
+//! "Pin" ones; the buffer must equal the pinned text. Requires `nvim` (Debian: `apt-get install
+//! -y neovim`).
 
 mod support;
 
@@ -10,25 +11,23 @@ use std::process::Command;
 use serde_json::Value;
 use support::{copy_corpus_file, pin_lsp_path, require_binary, shared_dir};
 
-fn run_nvim(rel: &str, mode: &str) -> (Value, String) {
+/// Run `tests/nvim/pin.lua` on `target` (below `root`) with `catalog`: what the script saw.
+fn run_nvim_on(target: &Path, root: &Path, catalog: &Path, mode: &str) -> Value {
     let nvim = require_binary("nvim", "install Neovim with: apt-get install -y neovim");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let target = copy_corpus_file(dir.path(), rel);
-    let out = dir.path().join("result.json");
+    let out = root.join("result.json");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nvim/pin.lua");
-    let catalog = shared_dir().join("oracle/fake-digests.tsv");
     let output = Command::new(nvim)
         .args(["--headless", "-n", "-i", "NONE", "-u"])
         .arg(&script)
         .env("PIN_LSP", pin_lsp_path())
-        .env("TARGET", &target)
-        .env("ROOT", dir.path())
-        .env("CATALOG", &catalog)
+        .env("TARGET", target)
+        .env("ROOT", root)
+        .env("CATALOG", catalog)
         .env("MODE", mode)
         .env("OUT", &out)
-        .env("XDG_STATE_HOME", dir.path().join("state"))
-        .env("XDG_CACHE_HOME", dir.path().join("cache"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("XDG_STATE_HOME", root.join("state"))
+        .env("XDG_CACHE_HOME", root.join("cache"))
+        .env("XDG_DATA_HOME", root.join("data"))
         .output()
         .expect("run nvim");
     let log = format!(
@@ -45,6 +44,16 @@ fn run_nvim(rel: &str, mode: &str) -> (Value, String) {
         "nvim script failed: {}\n{log}",
         result["error"]
     );
+    result
+}
+
+/// [`run_nvim_on`] a pipeline file of the corpus with the oracle's catalog; also returns the
+/// oracle's pinned text of the file.
+fn run_nvim(rel: &str, mode: &str) -> (Value, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = copy_corpus_file(dir.path(), rel);
+    let catalog = shared_dir().join("oracle/fake-digests.tsv");
+    let result = run_nvim_on(&target, dir.path(), &catalog, mode);
     let expected = std::fs::read_to_string(
         shared_dir()
             .join("oracle/expected-fixed")
@@ -101,4 +110,53 @@ fn neovim_pins_all_images_of_pipeline_with_resources() {
     assert_eq!(result["text"].as_str().expect("text"), expected);
     let after = codes(&result["after"]);
     assert!(!after.contains(&"unpinned-image"), "{after:?}");
+}
+
+/// A dev container definition of the container-file corpus, at `.devcontainer/devcontainer.json`
+/// of a temporary folder, with a catalog for its image and feature. `Pin` (first unpinned
+/// reference: the image) and `Pin all` (the tagged feature too, inside its key) write exactly
+/// the digests; the untagged feature stays reported.
+#[test]
+fn neovim_pins_the_image_and_features_of_a_devcontainer() {
+    let source =
+        shared_dir().join("corpus-images/dotnet-dotnet-docker/.devcontainer/devcontainer.json");
+    let original = std::fs::read_to_string(&source).expect("devcontainer.json of the corpus");
+    let image = "mcr.microsoft.com/dotnet/sdk:9.0-noble";
+    let feature = "ghcr.io/devcontainers/features/docker-in-docker:2";
+    let (d1, d2) = (
+        format!("sha256:{}", "1".repeat(64)),
+        format!("sha256:{}", "2".repeat(64)),
+    );
+    for (mode, pinned) in [
+        ("pin-one", vec![(image, &d1)]),
+        ("pin-all", vec![(image, &d1), (feature, &d2)]),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join(".devcontainer/devcontainer.json");
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&target, &original).expect("write");
+        let catalog = dir.path().join("catalog.tsv");
+        std::fs::write(&catalog, format!("{image}\t{d1}\n{feature}\t{d2}\n")).expect("catalog");
+        let result = run_nvim_on(&target, dir.path(), &catalog, mode);
+        assert_eq!(
+            codes(&result["diagnostics"]),
+            ["unpinned-image", "unpinned-image", "unpinned-image"],
+            "{mode}"
+        );
+        let d = &result["diagnostics"][0];
+        assert_eq!(d["range"]["start"]["line"], 1);
+        assert_eq!(d["range"]["start"]["character"], 14);
+        let mut expected = original.clone();
+        for (reference, digest) in pinned {
+            let quoted = format!("\"{reference}\"");
+            expected = expected.replacen(&quoted, &format!("\"{reference}@{digest}\""), 1);
+        }
+        assert_eq!(result["text"].as_str().expect("text"), expected, "{mode}");
+        let left = if mode == "pin-all" { 1 } else { 2 };
+        assert_eq!(
+            codes(&result["after"]),
+            vec!["unpinned-image"; left],
+            "{mode}"
+        );
+    }
 }

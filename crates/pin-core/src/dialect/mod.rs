@@ -8,6 +8,7 @@ pub mod arm;
 pub mod azure;
 pub mod bicep;
 pub mod compose;
+pub mod devcontainer;
 pub mod dockerfile;
 pub mod github;
 pub mod gitlab;
@@ -47,6 +48,8 @@ pub enum Dialect {
     HelmTemplate,
     /// Dockerfiles and Containerfiles (read by [`crate::dockerfile`]).
     Dockerfile,
+    /// Dev container definitions (`devcontainer.json`, JSON with comments).
+    Devcontainer,
 }
 
 impl Dialect {
@@ -64,6 +67,17 @@ impl Dialect {
             Dialect::Kustomize => "Kustomize",
             Dialect::HelmTemplate => "Helm template",
             Dialect::Dockerfile => "Dockerfile",
+            Dialect::Devcontainer => "dev container",
+        }
+    }
+}
+
+impl Dialect {
+    /// What starts a line comment (a `pin-lint: ignore` comment is written after it).
+    pub fn line_comment(self) -> &'static str {
+        match self {
+            Dialect::Devcontainer | Dialect::Bicep => "//",
+            _ => "#",
         }
     }
 }
@@ -127,7 +141,11 @@ pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Refer
             Dialect::Compose => compose::extract(&mut out, root),
             Dialect::Kubernetes => kubernetes::extract(&mut out, root),
             Dialect::Kustomize => kubernetes::extract_kustomization(&mut out, root),
-            Dialect::Bicep | Dialect::Terraform | Dialect::HelmTemplate | Dialect::Dockerfile => {}
+            Dialect::Bicep
+            | Dialect::Terraform
+            | Dialect::HelmTemplate
+            | Dialect::Dockerfile
+            | Dialect::Devcontainer => {}
         }
     }
     let mut refs = out.refs;
@@ -137,13 +155,16 @@ pub fn extract(dialect: Dialect, src: &str, documents: &[Node<'_>]) -> Vec<Refer
 }
 
 /// The dialect of a file that is not read as YAML (Bicep, Terraform, Helm templates,
-/// Dockerfiles), chosen by its path and, for Helm templates, its text.
+/// Dockerfiles, dev container definitions), chosen by its path and, for Helm templates, its
+/// text.
 pub fn detect_text(path: &str, text: &str) -> Option<Dialect> {
     let lower = path.to_ascii_lowercase();
     if lower.ends_with(".bicep") {
         Some(Dialect::Bicep)
     } else if lower.ends_with(".tf") {
         Some(Dialect::Terraform)
+    } else if devcontainer::is_devcontainer_path(path) {
+        Some(Dialect::Devcontainer)
     } else if helm::is_template(path, text) {
         Some(Dialect::HelmTemplate)
     } else if dockerfile::is_dockerfile(path) {
@@ -173,6 +194,10 @@ pub fn extract_text(dialect: Dialect, src: &str) -> TextRead<'_> {
         Dialect::Dockerfile => {
             let read = dockerfile::extract(src);
             ((read.references, read.comments), read.syntax_error)
+        }
+        Dialect::Devcontainer => {
+            let (references, comments, error) = devcontainer::extract(src);
+            ((references, comments), error)
         }
         _ => ((Vec::new(), Vec::new()), None),
     };

@@ -7,12 +7,13 @@ pub static RULE: RuleSpec = RuleSpec {
     id: "yaml-syntax",
     default_severity: Severity::Error,
     needs_registry: false,
-    summary: "The file could not be parsed (invalid YAML or UTF-8, a Dockerfile heredoc left open); position of the error",
+    summary: "The file could not be parsed (invalid YAML, JSONC or UTF-8, a Dockerfile heredoc left open); position of the error",
     doc: "\
 ## What it flags
 A YAML syntax error, at the position the parser stopped; text that is not UTF-8, at the first
 bad byte; in a Dockerfile, a heredoc that no terminator line closes (at its `<<`) or an invalid
-`# escape=` directive. The message names what the file was read as (`invalid YAML: …`,
+`# escape=` directive; in a dev container definition, a JSONC error (an unterminated comment
+or string, a missing `,`). The message names what the file was read as (`invalid YAML: …`,
 `invalid Dockerfile: …`).
 
 ## Why it matters
@@ -41,6 +42,7 @@ fn check(cx: &Context<'_>) -> Vec<Finding> {
 fn language(dialect: Option<Dialect>) -> &'static str {
     match dialect {
         Some(d @ (Dialect::Bicep | Dialect::Terraform | Dialect::Dockerfile)) => d.name(),
+        Some(Dialect::Devcontainer) => "JSONC",
         _ => "YAML",
     }
 }
