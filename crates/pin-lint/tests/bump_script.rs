@@ -1,7 +1,7 @@
 //! The nightly job: `scripts/pin-bump` against a real git repository with a bare remote
 //! (night 1 creates the bot branch with one commit, night 2 force-updates it, an unchanged
-//! night pushes nothing, `--dry-run` prints the PR command), and the two pipeline templates
-//! that call it: valid YAML, no unpinned image, `pin-lint check` clean.
+//! night pushes nothing, `--dry-run` prints the PR command), and the pipelines, templates and
+//! action that call it: valid YAML, no unpinned image, `pin-lint check` clean.
 
 mod support;
 
@@ -330,16 +330,24 @@ fn pin_bump_refuses_bad_options() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--provider must be azure or github"));
 }
 
-const TEMPLATES: [&str; 2] = [
+/// Every file another repository can consume or copy: the nightly job and the gate for both
+/// CI systems, their templates and the composite action.
+const TEMPLATES: [&str; 8] = [
     "eng/pipelines/pin-bump.yml",
+    "eng/pipelines/pin-lint.yml",
+    "eng/pipelines/templates/install-pin-lint.yml",
+    "eng/pipelines/templates/pin-bump.yml",
+    "eng/pipelines/templates/pin-lint-check.yml",
     ".github/workflows/pin-bump.yml",
+    ".github/workflows/pin-lint.yml",
+    "action.yml",
 ];
 
 #[test]
 fn pipeline_templates_are_valid_yaml_pinned_and_pass_check() {
+    let read = |file: &str| std::fs::read_to_string(workspace().join(file)).expect("read");
     for template in TEMPLATES {
-        let path = workspace().join(template);
-        let text = std::fs::read_to_string(&path).expect("template exists");
+        let text = read(template);
         let analysis = pin_core::Analysis::new(template, text.clone());
         assert!(
             analysis.syntax_error.is_none(),
@@ -357,16 +365,33 @@ fn pipeline_templates_are_valid_yaml_pinned_and_pass_check() {
                 r.text
             );
         }
+    }
+    // The bump job's logic is the script, called from the job template and from the action.
+    for caller in ["eng/pipelines/templates/pin-bump.yml", "action.yml"] {
         assert!(
-            text.contains("scripts/pin-bump"),
-            "{template} must call the script"
+            read(caller).contains("/scripts/pin-bump\""),
+            "{caller} must call the script"
         );
     }
-    let azure = std::fs::read_to_string(workspace().join(TEMPLATES[0])).expect("read");
+    let azure = read("eng/pipelines/pin-bump.yml");
     assert!(azure.contains("always: true") && azure.contains("cron:"));
-    assert!(azure.contains("--provider azure"));
-    let github = std::fs::read_to_string(workspace().join(TEMPLATES[1])).expect("read");
-    assert!(github.contains("schedule:") && github.contains("--provider github"));
+    assert!(
+        azure.contains("- template: templates/pin-bump.yml") && azure.contains("provider: azure")
+    );
+    let gate = read("eng/pipelines/pin-lint.yml");
+    assert!(gate.contains("- template: templates/pin-lint-check.yml"));
+    let github = read(".github/workflows/pin-bump.yml");
+    assert!(
+        github.contains("schedule:")
+            && github.contains("uses: ./")
+            && github.contains("command: bump")
+    );
+    let github = read(".github/workflows/pin-lint.yml");
+    assert!(
+        github.contains("pull_request:")
+            && github.contains("uses: ./")
+            && github.contains("command: check")
+    );
 
     let out = support::pin_lint()
         .env_remove("GITHUB_ACTIONS")
@@ -382,5 +407,9 @@ fn pipeline_templates_are_valid_yaml_pinned_and_pass_check() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("No problems found in 2 files."));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("No problems found in 8 files."),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
