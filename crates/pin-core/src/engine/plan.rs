@@ -247,35 +247,24 @@ fn add_image(
     written: &str,
     need: Need,
 ) {
+    let demand = |query: Query, purpose: Purpose| Demand {
+        query,
+        written: written.to_string(),
+        purpose,
+    };
     if let Some(purpose) = need.tag {
         let query = Query::Tag {
             key: Facts::tag_key(image),
             image: image.clone(),
         };
-        let written = written.to_string();
-        out.add(
-            index,
-            Demand {
-                query,
-                written,
-                purpose,
-            },
-        );
+        out.add(index, demand(query, purpose));
     }
     if let (Some(purpose), Some(key)) = (need.digest, Facts::digest_key(image)) {
         let query = Query::Digest {
             key,
             image: image.clone(),
         };
-        let written = written.to_string();
-        out.add(
-            index,
-            Demand {
-                query,
-                written,
-                purpose,
-            },
-        );
+        out.add(index, demand(query, purpose));
     }
 }
 
