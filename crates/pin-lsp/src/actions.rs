@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use pin_core::{Analysis, Applicability, Edit, Finding, SourceFile};
+use pin_core::engine::fix::applies;
+use pin_core::{Analysis, Edit, Finding, Settings, SourceFile};
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, DocumentChanges, OneOf,
     OptionalVersionedTextDocumentIdentifier, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
@@ -71,27 +72,6 @@ pub fn text_edits(source: &SourceFile, edits: &[Edit], enc: Encoding) -> Vec<Tex
         .collect()
 }
 
-/// Every safe fix of the file as one set of edits (what `pin-lint --fix` would write), or
-/// `None` when there is none. Overlapping fixes are refused by pin-core and give `None`.
-pub fn fix_all_edits(source: &SourceFile, findings: &[Finding]) -> Option<Vec<Edit>> {
-    let edits: Vec<Edit> = findings
-        .iter()
-        .filter_map(|f| f.fix.as_ref())
-        .filter(|fix| fix.applicability == Applicability::Safe)
-        .flat_map(|fix| fix.edits.iter().cloned())
-        .collect();
-    if edits.is_empty() {
-        return None;
-    }
-    match pin_core::fix::apply(source.text(), &edits) {
-        Ok(_) => Some(edits),
-        Err(err) => {
-            tracing::warn!("fixes overlap, not offering them together: {err}");
-            None
-        }
-    }
-}
-
 /// The edit that silences `rule` on the finding's line: extends an own-line
 /// `# pin-lint: ignore[…]` comment right above, or inserts one with the line's indentation
 /// (and the file's line break) above it, in the file's comment syntax (`//` in JSONC).
@@ -140,6 +120,11 @@ pub struct ActionInput<'a> {
     pub analysis: &'a Analysis,
     /// Its findings with the facts known now.
     pub findings: &'a [Finding],
+    /// Its settings (whether a fix applies is the engine's decision under them).
+    pub settings: &'a Settings,
+    /// The edits of every fix the engine applies to the file, checked to converge
+    /// (`Session::fix_edits`), when there are any and they were asked for.
+    pub fix_all: Option<&'a [Edit]>,
     /// Requested byte range.
     pub range: Range<usize>,
     /// Negotiated encoding.
@@ -148,6 +133,17 @@ pub struct ActionInput<'a> {
     pub document_changes: bool,
     /// The client's `context.only` filter, if any.
     pub only: Option<&'a [CodeActionKind]>,
+}
+
+/// Whether the client's `context.only` filter (`None`: no filter) lets actions of `kind`
+/// through.
+pub fn wanted(only: Option<&[CodeActionKind]>, kind: &CodeActionKind) -> bool {
+    match only {
+        None => true,
+        Some(only) => only.iter().any(|o| {
+            kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str()))
+        }),
+    }
 }
 
 /// Quick fixes for the findings touching the range ("Pin to …", "Bump to …", suppress), and
@@ -164,12 +160,7 @@ pub fn code_actions(input: &ActionInput<'_>) -> Vec<CodeActionOrCommand> {
             input.document_changes,
         )
     };
-    let wanted = |kind: &CodeActionKind| match input.only {
-        None => true,
-        Some(only) => only.iter().any(|o| {
-            kind.as_str() == o.as_str() || kind.as_str().starts_with(&format!("{}.", o.as_str()))
-        }),
-    };
+    let wanted = |kind: &CodeActionKind| wanted(input.only, kind);
     let mut out = Vec::new();
     let touching = input
         .findings
@@ -185,7 +176,7 @@ pub fn code_actions(input: &ActionInput<'_>) -> Vec<CodeActionOrCommand> {
                     kind: Some(CodeActionKind::QUICKFIX),
                     diagnostics: Some(vec![diagnostic.clone()]),
                     edit: Some(edit_for(&fix.edits)),
-                    is_preferred: Some(fix.applicability == Applicability::Safe),
+                    is_preferred: Some(applies(finding, input.settings)),
                     ..CodeAction::default()
                 }));
             }
@@ -201,11 +192,11 @@ pub fn code_actions(input: &ActionInput<'_>) -> Vec<CodeActionOrCommand> {
         out.extend(suppressions);
     }
     if wanted(&FIX_ALL_KIND) {
-        if let Some(edits) = fix_all_edits(source, input.findings) {
+        if let Some(edits) = input.fix_all {
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: PIN_ALL_TITLE.to_string(),
                 kind: Some(FIX_ALL_KIND),
-                edit: Some(edit_for(&edits)),
+                edit: Some(edit_for(edits)),
                 ..CodeAction::default()
             }));
         }

@@ -1,262 +1,173 @@
-//! Facts for the analyzer: catalogs answered at once, registry answers from background lookups.
+//! Executing the engine's lookups in the editor: catalogs answer at once, registries in the
+//! background, and answers are cached.
+//!
+//! What a document needs looked up is not decided here: it is the engine's
+//! [`pin_core::engine::file_queries`] (with [`PlanOptions::context`], so hovers can show the
+//! digests of references no rule asks about), and the facts a document is judged with are
+//! the engine's [`engine::facts_for`] over those queries, as in `pin-lint check`. This module
+//! only answers the queries: from the catalogs, else from the cache of earlier answers
+//! ([`Answer`]s, keyed by [`QueryKey`]), else (online) by handing them back as [`Lookup`]s.
 //!
 //! The editor never waits for the network (HOUSE-RULES 10): a lint run takes whatever is known
-//! now (catalog entries and earlier registry answers) and hands the missing keys back as
-//! [`Lookup`]s, which the session resolves in a background task. When the answers arrive they
-//! are cached here and the documents that were waiting for them are linted again, at whatever
-//! version they have reached by then.
+//! now and the session resolves the missing lookups in a background task. When the answers
+//! arrive they are cached here and the documents that were waiting for them are linted again,
+//! at whatever version they have reached by then.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use pin_core::template::FileExtras;
-use pin_core::{Analysis, Facts, ImageRef, Kind, TagFact};
-use pin_resolve::{Answer, Catalog, ImageName, Query, ResolveError, Source};
+use pin_core::engine::{self, Answer, Answers, FactScope, FileQueries, PlanOptions, QueryKey};
+use pin_core::Facts;
+use pin_resolve::{Catalog, Query, ResolveError};
 use pin_vm_resolve::VmCatalog;
 use tower_lsp_server::ls_types::Uri;
 
 /// How long a failed lookup is answered from the cache before it is tried again.
 const RETRY_FAILED_AFTER: Duration = Duration::from_secs(60);
 
-/// One registry question, with the pin-core fact key its answer is stored under.
+/// The server's plan options: registries may be asked when online, and hovers want the
+/// context lookups too.
+pub fn plan_options(online: bool) -> PlanOptions {
+    PlanOptions {
+        online,
+        context: true,
+    }
+}
+
+/// One registry question: the engine's lookup, as the resolver asks it.
 #[derive(Debug, Clone)]
 pub struct Lookup {
-    /// `Facts::tag_key` or `Facts::digest_key` of the reference.
-    pub key: String,
+    /// The engine's key the answer is stored under.
+    pub key: QueryKey,
     /// What to ask the resolver.
     pub query: Query,
 }
 
+impl Lookup {
+    /// The registry question for a planned lookup; `None` for a VM image (the editor asks no
+    /// Azure API: VM versions change rarely and the CLI's `--fix` is where they are bumped).
+    fn of(query: &engine::Query) -> Option<Lookup> {
+        Some(Lookup {
+            key: query.key(),
+            query: Query::for_planned(query)?,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
-enum Entry<T> {
-    Known(T),
-    Failed(String, Instant),
+enum Entry {
+    Known(Answer, Instant),
     Pending,
 }
 
 #[derive(Default)]
 struct Inner {
     generation: u64,
-    tags: HashMap<String, Entry<TagFact>>,
-    digests: HashMap<String, Entry<bool>>,
-    waiters: HashMap<String, HashSet<Uri>>,
+    answers: HashMap<QueryKey, Entry>,
+    waiters: HashMap<QueryKey, HashSet<Uri>>,
 }
 
-/// Registry answers of this session, keyed like pin-core's [`Facts`].
+/// Registry answers of this session, keyed like the engine's lookups.
 #[derive(Default)]
 pub struct FactCache {
     inner: Mutex<Inner>,
 }
 
-/// A description of where a catalog answer came from, for hovers.
-fn catalog_source(catalog: &Catalog) -> String {
-    let name = catalog.path().file_name().map_or_else(
-        || catalog.path().display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    format!("catalog {name}")
+/// What the catalogs say about a lookup: container lookups from the digest catalogs, VM
+/// versions from the VM catalogs (the same answers the CLI's batch takes from them).
+fn catalog_answer(
+    query: &engine::Query,
+    catalogs: &[Catalog],
+    vm_catalogs: &[VmCatalog],
+) -> Option<Answer> {
+    match query {
+        engine::Query::VmVersions { key } => pin_vm_resolve::catalog_answer(key, vm_catalogs),
+        _ => pin_resolve::engine::catalog_answer(catalogs, query),
+    }
 }
 
-/// A registry question a file raises, before looking at any cache.
-enum Want {
-    Tag {
-        key: String,
-        name: ImageName,
-    },
-    Digest {
-        key: String,
-        name: ImageName,
-        digest: String,
-    },
+/// What a lint run knows about one document's lookups.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// The facts its findings and fixes are computed from ([`engine::facts_for`] over the
+    /// rules' lookups, as `pin-lint check` computes them).
+    pub facts: Facts,
+    /// Every fact known about its lookups, the context ones included: what hovers show.
+    pub shown: Facts,
+    /// The references whose failed lookups a fix depends on
+    /// ([`FileQueries::unresolved`]): while any is left, no fix of the file is offered.
+    pub unresolved: Vec<String>,
 }
 
-/// The distinct questions of a file: the tag of every tagged (or untagged, unpinned) container
-/// reference, and the existence of every pinned digest; the same for the images the template
-/// layer says its expressions (and the fragments they complete) produce.
-fn wants(analysis: &Analysis, extras: Option<&FileExtras>) -> Vec<Want> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for r in &analysis.references {
-        if let Some(image) = r.image.as_ref().filter(|_| r.kind == Kind::Container) {
-            want(image, &mut seen, &mut out);
+impl FileFacts {
+    fn of(queries: &FileQueries, answers: &Answers) -> FileFacts {
+        FileFacts {
+            facts: answers.facts_for(queries),
+            shown: engine::facts_for(queries, FactScope::All, |k| answers.get(k)),
+            unresolved: queries.unresolved(|k| answers.get(k)),
         }
     }
-    // Images the template layer says the file's expressions produce, and images that reach
-    // its use sites from elsewhere (for their hovers).
-    let templated = extras.into_iter().flat_map(|e| {
-        let produced = e.dynamic.iter().flat_map(|d| &d.images).map(|c| &*c.image);
-        let incoming = e.uses.iter().flat_map(|u| &u.images).map(|i| &*i.image);
-        produced.chain(incoming)
-    });
-    for text in templated {
-        if let Ok(image) = ImageRef::parse(text) {
-            want(&image, &mut seen, &mut out);
-        }
-    }
-    out
-}
-
-fn want(image: &ImageRef, seen: &mut HashSet<String>, out: &mut Vec<Want>) {
-    let Ok(name) = ImageName::parse(image.as_str()) else {
-        return;
-    };
-    if image.tag.is_some() || image.digest.is_none() {
-        let key = Facts::tag_key(image);
-        if seen.insert(key.clone()) {
-            out.push(Want::Tag {
-                key,
-                name: name.clone(),
-            });
-        }
-    }
-    if let (Some(key), Some(digest)) = (Facts::digest_key(image), image.digest_str()) {
-        if seen.insert(key.clone()) {
-            out.push(Want::Digest {
-                key,
-                name,
-                digest: digest.to_string(),
-            });
-        }
-    }
-}
-
-/// Versions of the document's VM images from the VM catalogs. The editor asks no Azure API:
-/// VM versions change rarely and the CLI's `--fix` (online) is where they are bumped.
-pub fn vm_facts(analysis: &Analysis, catalogs: &[VmCatalog], facts: &mut Facts) {
-    if catalogs.is_empty() {
-        return;
-    }
-    for vm in analysis
-        .references
-        .iter()
-        .filter_map(|r| r.vm_image.as_ref())
-    {
-        pin_vm_resolve::answer_from_catalogs(facts, &vm.key, catalogs);
-    }
-}
-
-fn catalog_tag(catalogs: &[Catalog], name: &ImageName) -> Option<TagFact> {
-    catalogs.iter().find_map(|c| {
-        c.lookup_tag(name).map(|digest| TagFact {
-            digest: digest.to_string(),
-            platforms: Vec::new(),
-            source: catalog_source(c),
-        })
-    })
 }
 
 impl FactCache {
-    /// Facts for `analysis` (and the images `extras` says its expressions produce): catalog
-    /// entries and cached answers. When `online`, the keys nobody has asked about yet are
-    /// marked pending (with `uri` waiting for them) and returned as lookups to start; keys
-    /// already pending just get `uri` added to their waiters.
+    /// Facts for a document whose lookups are `queries`: catalog entries and cached answers.
+    /// When `online`, the registry lookups nobody has asked yet are marked pending (with
+    /// `uri` waiting for them) and returned to start; lookups already pending just get `uri`
+    /// added to their waiters. A failed lookup is asked again after a while.
     pub fn facts_for(
         &self,
-        analysis: &Analysis,
-        extras: Option<&FileExtras>,
+        queries: &FileQueries,
         catalogs: &[Catalog],
+        vm_catalogs: &[VmCatalog],
         online: bool,
         uri: &Uri,
-    ) -> (Facts, Vec<Lookup>) {
-        let mut facts = Facts::none();
+    ) -> (FileFacts, Vec<Lookup>) {
+        let mut answers = Answers::default();
         let mut lookups = Vec::new();
         let mut guard = self.lock();
         let inner = &mut *guard;
-        if catalogs.is_empty() && !online && inner.tags.is_empty() && inner.digests.is_empty() {
-            // Offline without catalogs: nothing can be known, skip parsing the references.
-            return (facts, lookups);
+        if catalogs.is_empty() && vm_catalogs.is_empty() && !online && inner.answers.is_empty() {
+            // Offline without catalogs: nothing can be known.
+            return (FileFacts::default(), lookups);
         }
-        for want in wants(analysis, extras) {
-            match want {
-                Want::Tag { key, name } => {
-                    if let Some(fact) = catalog_tag(catalogs, &name) {
-                        facts.insert_tag(key, fact);
-                        continue;
-                    }
-                    match inner.tags.get(&key) {
-                        Some(Entry::Known(fact)) => facts.insert_tag(key, fact.clone()),
-                        Some(Entry::Failed(msg, at))
-                            if !online || at.elapsed() < RETRY_FAILED_AFTER =>
-                        {
-                            facts.insert_failure(key, msg.clone());
-                        }
-                        Some(Entry::Pending) => {
-                            inner.waiters.entry(key).or_default().insert(uri.clone());
-                        }
-                        _ if online => {
-                            inner.tags.insert(key.clone(), Entry::Pending);
-                            inner
-                                .waiters
-                                .entry(key.clone())
-                                .or_default()
-                                .insert(uri.clone());
-                            lookups.push(Lookup {
-                                key,
-                                query: Query::Tag { name },
-                            });
-                        }
-                        _ => {}
-                    }
+        for demand in &queries.demands {
+            let key = demand.query.key();
+            if let Some(answer) = catalog_answer(&demand.query, catalogs, vm_catalogs) {
+                answers.insert(key, answer);
+                continue;
+            }
+            match inner.answers.get(&key) {
+                Some(Entry::Known(answer, at))
+                    if !online || answer.error().is_none() || at.elapsed() < RETRY_FAILED_AFTER =>
+                {
+                    answers.insert(key, answer.clone());
                 }
-                Want::Digest { key, name, digest } => {
-                    if catalogs.iter().any(|c| c.knows_digest(&name, &digest)) {
-                        facts.insert_digest(key, true);
-                        continue;
-                    }
-                    match inner.digests.get(&key) {
-                        Some(Entry::Known(exists)) => facts.insert_digest(key, *exists),
-                        Some(Entry::Failed(msg, at))
-                            if !online || at.elapsed() < RETRY_FAILED_AFTER =>
-                        {
-                            facts.insert_failure(key, msg.clone());
-                        }
-                        Some(Entry::Pending) => {
-                            inner.waiters.entry(key).or_default().insert(uri.clone());
-                        }
-                        _ if online => {
-                            inner.digests.insert(key.clone(), Entry::Pending);
-                            inner
-                                .waiters
-                                .entry(key.clone())
-                                .or_default()
-                                .insert(uri.clone());
-                            lookups.push(Lookup {
-                                key,
-                                query: Query::Digest { name },
-                            });
-                        }
-                        _ => {}
-                    }
+                Some(Entry::Pending) => {
+                    inner.waiters.entry(key).or_default().insert(uri.clone());
                 }
+                _ if online => {
+                    let Some(lookup) = Lookup::of(&demand.query) else {
+                        continue;
+                    };
+                    inner.answers.insert(key.clone(), Entry::Pending);
+                    inner.waiters.entry(key).or_default().insert(uri.clone());
+                    lookups.push(lookup);
+                }
+                _ => {}
             }
         }
-        (facts, lookups)
+        (FileFacts::of(queries, &answers), lookups)
     }
 
-    /// Every registry question of `analysis` (and `extras`) that the catalogs do not answer, whatever the
-    /// cache holds (for commands that want fresh answers and wait for them).
-    pub fn all_lookups(
-        analysis: &Analysis,
-        extras: Option<&FileExtras>,
-        catalogs: &[Catalog],
-    ) -> Vec<Lookup> {
-        wants(analysis, extras)
-            .into_iter()
-            .filter_map(|want| match want {
-                Want::Tag { key, name } => {
-                    catalog_tag(catalogs, &name).is_none().then_some(Lookup {
-                        key,
-                        query: Query::Tag { name },
-                    })
-                }
-                Want::Digest { key, name, digest } => {
-                    (!catalogs.iter().any(|c| c.knows_digest(&name, &digest))).then_some(Lookup {
-                        key,
-                        query: Query::Digest { name },
-                    })
-                }
-            })
+    /// Every registry lookup of `queries` that the catalogs do not answer, whatever the cache
+    /// holds (for commands that want fresh answers and wait for them).
+    pub fn all_lookups(queries: &FileQueries, catalogs: &[Catalog]) -> Vec<Lookup> {
+        queries
+            .demands
+            .iter()
+            .filter(|d| pin_resolve::engine::catalog_answer(catalogs, &d.query).is_none())
+            .filter_map(|d| Lookup::of(&d.query))
             .collect()
     }
 
@@ -265,52 +176,32 @@ impl FactCache {
         self.lock().generation
     }
 
-    /// Store answers; returns the documents waiting for them. Answers from an older generation
-    /// (the settings changed meanwhile) are dropped.
+    /// Store answers (as the engine's [`Answer`]s, the way the CLI records them); returns the
+    /// documents waiting for them. Answers from an older generation (the settings changed
+    /// meanwhile) are dropped.
     pub fn record(
         &self,
         generation: u64,
         lookups: &[Lookup],
-        answers: Vec<(Query, Result<Answer, ResolveError>)>,
+        answers: Vec<(Query, Result<pin_resolve::Answer, ResolveError>)>,
     ) -> HashSet<Uri> {
         let mut inner = self.lock();
         if inner.generation != generation {
             return HashSet::new();
         }
         let mut wake = HashSet::new();
-        for (lookup, (_, answer)) in lookups.iter().zip(answers) {
-            match (answer, &lookup.query) {
-                (Ok(Answer::Tag(resolved)), _) => {
-                    let source = match &resolved.source {
-                        Source::Catalog(path) => format!("catalog {}", path.display()),
-                        Source::DiskCache => "digest cache".to_string(),
-                        Source::Registry => {
-                            format!("registry {}", lookup.query.name().registry)
-                        }
-                    };
-                    let fact = TagFact {
-                        digest: resolved.digest,
-                        platforms: resolved.platforms,
-                        source,
-                    };
-                    inner.tags.insert(lookup.key.clone(), Entry::Known(fact));
-                }
-                (Ok(Answer::Exists(exists)), _) => {
-                    inner
-                        .digests
-                        .insert(lookup.key.clone(), Entry::Known(exists));
-                }
-                (Err(err), Query::Tag { .. }) => {
-                    tracing::info!("lookup of {} failed: {err}", lookup.key);
-                    let failed = Entry::Failed(err.to_string(), Instant::now());
-                    inner.tags.insert(lookup.key.clone(), failed);
-                }
-                (Err(err), Query::Digest { .. }) => {
-                    tracing::info!("lookup of {} failed: {err}", lookup.key);
-                    let failed = Entry::Failed(err.to_string(), Instant::now());
-                    inner.digests.insert(lookup.key.clone(), failed);
-                }
+        for (lookup, (_, result)) in lookups.iter().zip(answers) {
+            let answer = pin_resolve::engine::answer(&lookup.query, result);
+            if let Some(error) = answer.error() {
+                tracing::info!(
+                    "lookup of {} failed: {}",
+                    lookup.key.as_str(),
+                    error.message
+                );
             }
+            inner
+                .answers
+                .insert(lookup.key.clone(), Entry::Known(answer, Instant::now()));
             if let Some(uris) = inner.waiters.remove(&lookup.key) {
                 wake.extend(uris);
             }
@@ -338,9 +229,17 @@ impl FactCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pin_core::engine::file_queries;
+    use pin_core::template::FileExtras;
+    use pin_core::{Analysis, Settings};
+    use pin_resolve::Source;
 
     fn uri() -> Uri {
         "file:///ws/a.yml".parse().expect("uri")
+    }
+
+    fn queries(analysis: &Analysis, extras: Option<&FileExtras>, online: bool) -> FileQueries {
+        file_queries(analysis, extras, &Settings::default(), plan_options(online))
     }
 
     #[test]
@@ -351,49 +250,61 @@ mod tests {
         let digest = format!("sha256:{}", "a".repeat(64));
         let catalog = Catalog::parse("c.tsv", &format!("mcr.microsoft.com/x/y:1\t{digest}\n"))
             .expect("catalog");
+        let catalogs = std::slice::from_ref(&catalog);
         let cache = FactCache::default();
 
-        let (facts, lookups) = cache.facts_for(
-            &analysis,
-            None,
-            std::slice::from_ref(&catalog),
-            false,
-            &uri(),
-        );
-        assert_eq!(facts.tag_count(), 1);
+        let offline = queries(&analysis, None, false);
+        let (known, lookups) = cache.facts_for(&offline, catalogs, &[], false, &uri());
+        assert_eq!(known.facts.tag_count(), 1);
+        assert_eq!(known.shown.tag_count(), 1);
+        assert!(known.unresolved.is_empty());
         assert!(lookups.is_empty(), "offline: no lookups");
 
-        let (_, lookups) = cache.facts_for(
-            &analysis,
-            None,
-            std::slice::from_ref(&catalog),
-            true,
-            &uri(),
-        );
+        let online = queries(&analysis, None, true);
+        let (_, lookups) = cache.facts_for(&online, catalogs, &[], true, &uri());
         // Both alpine spellings share one normalised key.
         assert_eq!(lookups.len(), 1, "{lookups:?}");
-        let (_, again) = cache.facts_for(
-            &analysis,
-            None,
-            std::slice::from_ref(&catalog),
-            true,
-            &uri(),
-        );
+        let (_, again) = cache.facts_for(&online, catalogs, &[], true, &uri());
         assert!(again.is_empty(), "pending keys are not asked twice");
 
         let gen = cache.generation();
-        let answer = Answer::Tag(pin_resolve::Resolved {
+        let answer = pin_resolve::Answer::Tag(pin_resolve::Resolved {
             digest: digest.clone(),
             source: Source::Registry,
             platforms: vec!["linux/amd64".into()],
         });
         let wake = cache.record(gen, &lookups, vec![(lookups[0].query.clone(), Ok(answer))]);
         assert_eq!(wake.len(), 1);
-        let (facts, _) = cache.facts_for(&analysis, None, &[catalog], true, &uri());
-        assert_eq!(facts.tag_count(), 2);
+        let (known, _) = cache.facts_for(&online, catalogs, &[], true, &uri());
+        assert_eq!(known.facts.tag_count(), 2);
 
         cache.clear();
         assert!(cache.record(gen, &lookups, Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_failed_lookup_a_fix_depends_on_leaves_the_file_unresolved() {
+        let text = "resources:\n  containers:\n  - container: a\n    image: alpine:3.20\n";
+        let analysis = Analysis::new("azure-pipelines.yml", text.to_string());
+        let cache = FactCache::default();
+        let online = queries(&analysis, None, true);
+        let (_, lookups) = cache.facts_for(&online, &[], &[], true, &uri());
+        assert_eq!(lookups.len(), 1, "{lookups:?}");
+        let error = ResolveError::Network {
+            registry: "registry-1.docker.io".into(),
+            msg: "connection refused".into(),
+        };
+        let gen = cache.generation();
+        cache.record(gen, &lookups, vec![(lookups[0].query.clone(), Err(error))]);
+        let (known, again) = cache.facts_for(&online, &[], &[], true, &uri());
+        assert!(again.is_empty(), "a failure is not asked again at once");
+        assert_eq!(known.unresolved, ["alpine:3.20"]);
+        let key = lookups[0].key.as_str();
+        assert!(
+            known.facts.failure(key).is_some(),
+            "{key}: {:?}",
+            known.facts
+        );
     }
 
     #[test]
@@ -410,8 +321,8 @@ mod tests {
         );
         let extras = layer.file("job.yml").expect("extras of job.yml");
         let analysis = &analyses[1].1;
-        let without = FactCache::all_lookups(analysis, None, &[]);
-        let with = FactCache::all_lookups(analysis, Some(extras), &[]);
+        let without = FactCache::all_lookups(&queries(analysis, None, true), &[]);
+        let with = FactCache::all_lookups(&queries(analysis, Some(extras), true), &[]);
         assert!(without.is_empty(), "{without:?}");
         let keys: Vec<&str> = with.iter().map(|l| l.key.as_str()).collect();
         assert_eq!(keys, ["mcr.microsoft.com/x/y:2.0"], "{with:?}");

@@ -26,6 +26,7 @@ use crate::session::{analyzer_path, ClientInfo, Linted, Session, SetLogLevel, Sn
 use crate::settings::ClientSettings;
 use crate::transport::Outbox;
 use crate::workspace::is_pipeline_file;
+use pin_core::Edit;
 
 /// `workspace/executeCommand`: apply every safe fix of one file (argument: its URI, as a
 /// string or `{ "uri": … }`).
@@ -154,15 +155,24 @@ impl Backend {
             .ok_or_else(|| Error::invalid_params(format!("document not open: {}", uri.as_str())))
     }
 
+    /// A snapshot's fix edits with the facts known now ([`Session::fix_edits`]), computed
+    /// off the async workers.
+    async fn fix_edits(&self, snapshot: &Arc<Snapshot>) -> Result<Option<Vec<Edit>>> {
+        self.off_workers(snapshot, |session, snapshot| {
+            let linted = session.findings(snapshot);
+            session.fix_edits(snapshot, &linted)
+        })
+        .await
+    }
+
     async fn pin_all_in_file(&self, uri: Uri) -> Result<Value> {
         let snapshot = self.snapshot_or_err(&uri)?;
         let before = self.view(&snapshot).await?;
-        self.session.resolve_now(&[&before]).await;
-        let linted = self.linted(&snapshot).await?;
-        let source = &linted.view.analysis.source;
-        let Some(edits) = actions::fix_all_edits(source, &linted.findings) else {
+        self.session.resolve_now(&[(&before, &uri)]).await;
+        let Some(edits) = self.fix_edits(&snapshot).await? else {
             return Ok(json!({ "applied": false, "edits": 0 }));
         };
+        let source = &snapshot.source;
         let info = self.session.info();
         let count = edits.len();
         let edit = actions::workspace_edit(
@@ -204,20 +214,22 @@ impl Backend {
         for snapshot in &snapshots {
             views.push(self.view(snapshot).await?);
         }
-        let views: Vec<&crate::templates::View> = views.iter().collect();
+        let views: Vec<_> = views
+            .iter()
+            .zip(&snapshots)
+            .map(|(v, s)| (v, &s.uri))
+            .collect();
         session.resolve_now(&views).await;
         let info = session.info();
         let mut files = Vec::new();
         let mut count = 0;
         for snapshot in &snapshots {
-            let linted = self.linted(snapshot).await?;
-            let source = &linted.view.analysis.source;
-            if let Some(edits) = actions::fix_all_edits(source, &linted.findings) {
+            if let Some(edits) = self.fix_edits(snapshot).await? {
                 count += edits.len();
                 files.push(FileEdits {
                     uri: snapshot.uri.clone(),
                     version: (snapshot.version >= 0).then_some(snapshot.version),
-                    edits: actions::text_edits(source, &edits, info.encoding),
+                    edits: actions::text_edits(&snapshot.source, &edits, info.encoding),
                 });
             }
         }
@@ -477,7 +489,7 @@ impl LanguageServer for Backend {
         let analysis = &linted.view.analysis;
         let Some(reference) = hover::reference_at(analysis, offset) else {
             let place = linted.view.extras().and_then(|extras| {
-                hover::template_place(analysis.source.text(), extras, offset, &linted.facts)
+                hover::template_place(analysis.source.text(), extras, offset, &linted.facts.shown)
             });
             return Ok(place.map(|(value, span)| Hover {
                 contents: HoverContents::Markup(MarkupContent {
@@ -493,7 +505,7 @@ impl LanguageServer for Backend {
                 kind: MarkupKind::Markdown,
                 value: hover::markdown(
                     reference,
-                    &linted.facts,
+                    &linted.facts.shown,
                     &linted.findings,
                     online,
                     linted.view.extras(),
@@ -514,16 +526,28 @@ impl LanguageServer for Backend {
         };
         let info = self.session.info();
         let range = positions::byte_range(&snapshot.source, params.range, info.encoding);
-        let linted = self.linted(&snapshot).await?;
+        let only = params.context.only;
+        let fix_all_wanted = actions::wanted(only.as_deref(), &actions::FIX_ALL_KIND);
+        let (linted, fix_all) = self
+            .off_workers(&snapshot, move |session, snapshot| {
+                let linted = session.findings(snapshot);
+                let fix_all = fix_all_wanted
+                    .then(|| session.fix_edits(snapshot, &linted))
+                    .flatten();
+                (linted, fix_all)
+            })
+            .await?;
         let actions = actions::code_actions(&ActionInput {
             uri: &uri,
             version: snapshot.version,
             analysis: &linted.view.analysis,
             findings: &linted.findings,
+            settings: &linted.settings,
+            fix_all: fix_all.as_deref(),
             range,
             encoding: info.encoding,
             document_changes: info.document_changes,
-            only: params.context.only.as_deref(),
+            only: only.as_deref(),
         });
         Ok(Some(actions))
     }

@@ -16,14 +16,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-use pin_core::{Analysis, Facts, Finding, SourceFile};
+use pin_core::engine::{self, FixRequest, Status};
+use pin_core::{Analysis, Edit, Finding, Settings, SourceFile};
 use pin_resolve::{Catalog, Resolver, ResolverOptions};
 use pin_vm_resolve::VmCatalog;
 use tower_lsp_server::ls_types::{Diagnostic, Uri};
 use tower_lsp_server::Client;
 
 use crate::diagnostics::{publication, to_diagnostic};
-use crate::lookup::{FactCache, Lookup};
+use crate::lookup::{FactCache, FileFacts, Lookup};
 use crate::positions::Encoding;
 use crate::settings::{ClientSettings, ConfigCache};
 use crate::templates::{self, Hints, LayerFile, TemplateCache, View};
@@ -91,8 +92,11 @@ impl Snapshot {
 
 /// A snapshot's findings with the facts known now, and the view they come from.
 pub struct Linted {
-    /// The facts used.
-    pub facts: Facts,
+    /// The facts known now: those the findings come from, those hovers show, and what a fix
+    /// would wait for.
+    pub facts: FileFacts,
+    /// The settings of the `pin-lint.toml` that governs the document.
+    pub settings: Settings,
     /// The findings (none for a file its `pin-lint.toml` excludes).
     pub findings: Vec<Finding>,
     /// The document as the rules saw it.
@@ -389,16 +393,17 @@ impl Session {
             .collect()
     }
 
-    /// Facts for the view of the document `uri`: what is known now; missing registry
-    /// answers are looked up in the background (and the document linted again when they
-    /// arrive).
-    pub fn facts(self: &Arc<Self>, view: &View, uri: &Uri) -> Facts {
+    /// Facts for the view of the document `uri` under `settings`: the answers known now to
+    /// the lookups the engine plans for it ([`pin_core::engine::file_queries`]); missing
+    /// registry answers are looked up in the background (and the document linted again when
+    /// they arrive).
+    pub fn facts(self: &Arc<Self>, view: &View, settings: &Settings, uri: &Uri) -> FileFacts {
         let config = self.config();
         let online = config.resolver.is_some();
-        let (mut facts, lookups) =
+        let queries = view.queries(settings, online);
+        let (facts, lookups) =
             self.facts
-                .facts_for(&view.analysis, view.extras(), &config.catalogs, online, uri);
-        crate::lookup::vm_facts(&view.analysis, &config.vm_catalogs, &mut facts);
+                .facts_for(&queries, &config.catalogs, &config.vm_catalogs, online, uri);
         if let (Some(resolver), false) = (config.resolver.clone(), lookups.is_empty()) {
             self.spawn_lookups(resolver, lookups);
         }
@@ -432,20 +437,66 @@ impl Session {
         let (settings, included) = self.configs.settings_for(&snapshot.uri);
         if !included {
             return then(Linted {
-                facts: Facts::none(),
+                facts: FileFacts::default(),
+                settings,
                 findings: Vec::new(),
                 view: View::plain(snapshot.analysis().clone()),
             });
         }
         self.view_then(snapshot, |view| {
-            let facts = self.facts(&view, &snapshot.uri);
-            let findings = view.findings(&settings, &facts);
+            let facts = self.facts(&view, &settings, &snapshot.uri);
+            let findings = view.findings(&settings, &facts.facts);
             then(Linted {
                 facts,
+                settings,
                 findings,
                 view,
             })
         })
+    }
+
+    /// The edits of the document's fixes as `pin-lint --fix` applies them: the engine
+    /// chooses and applies them ([`engine::fix::prepare`]: none while a lookup they depend on
+    /// has failed or the document does not parse), then the fixed text, judged with the
+    /// workspace as a lint run would judge it, must parse and need no further fix
+    /// ([`engine::fix::verify`]). `None` when there is nothing to fix or the fixes do not
+    /// hold. Blocking (the template layer may run).
+    pub fn fix_edits(&self, snapshot: &Snapshot, linted: &Linted) -> Option<Vec<Edit>> {
+        let file = engine::File {
+            path: snapshot.path.clone(),
+            analysis: Analysis::clone(&linted.view.analysis),
+        };
+        let request = FixRequest {
+            file: 0,
+            findings: &linted.findings,
+            settings: &linted.settings,
+            facts: &linted.facts.facts,
+            unresolved: &linted.facts.unresolved,
+        };
+        let fix = match engine::fix::prepare(&file, linted.view.extras(), &request) {
+            (Some(Status::Fixed), Some(fix)) => fix,
+            (Some(Status::Skipped(why) | Status::Failed(why)), _) => {
+                tracing::info!("{}: {why}", snapshot.uri.as_str());
+                return None;
+            }
+            _ => return None,
+        };
+        let after = Snapshot::new(
+            snapshot.uri.clone(),
+            snapshot.version,
+            SourceFile::new(fix.text),
+        );
+        let verdict = self.view_then(&after, |view| {
+            let findings = view.findings(&linted.settings, &linted.facts.facts);
+            engine::fix::verify(&view.analysis, &findings, &linted.settings)
+        });
+        match verdict {
+            Ok(()) => Some(fix.edits),
+            Err(why) => {
+                tracing::warn!("{}: {why}", snapshot.uri.as_str());
+                None
+            }
+        }
     }
 
     /// The folder template-layer names are relative to: the workspace folder when there is
@@ -575,19 +626,28 @@ impl Session {
         });
     }
 
-    /// Resolve every registry question of `views` now and wait for the answers (for
-    /// commands, which may take their time; lint runs never do this).
-    pub async fn resolve_now(self: &Arc<Self>, views: &[&View]) {
+    /// Resolve every registry lookup the engine plans for `views` (each with the document it
+    /// shows) now and wait for the answers (for commands, which may take their time; lint
+    /// runs never do this). Documents their `pin-lint.toml` excludes are left out.
+    pub async fn resolve_now(self: &Arc<Self>, views: &[(&View, &Uri)]) {
         let config = self.config();
         let Some(resolver) = config.resolver.clone() else {
             return;
         };
         let mut seen = std::collections::HashSet::new();
-        let lookups: Vec<Lookup> = views
-            .iter()
-            .flat_map(|v| FactCache::all_lookups(&v.analysis, v.extras(), &config.catalogs))
-            .filter(|l| seen.insert(l.key.clone()))
-            .collect();
+        let mut lookups: Vec<Lookup> = Vec::new();
+        for (view, uri) in views {
+            let (settings, included) = self.configs.settings_for(uri);
+            if !included {
+                continue;
+            }
+            let queries = view.queries(&settings, true);
+            lookups.extend(
+                FactCache::all_lookups(&queries, &config.catalogs)
+                    .into_iter()
+                    .filter(|l| seen.insert(l.key.clone())),
+            );
+        }
         if lookups.is_empty() {
             return;
         }

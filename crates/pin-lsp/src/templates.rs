@@ -20,6 +20,7 @@ use std::hash::{Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use pin_core::dialect::Dialect;
+use pin_core::engine::FileQueries;
 use pin_core::template::repo::{Input, Repository};
 use pin_core::template::{self, FileExtras, TemplateAnalysis};
 use pin_core::yaml::Yaml;
@@ -376,6 +377,17 @@ impl View {
         facts: &pin_core::Facts,
     ) -> Vec<pin_core::Finding> {
         pin_core::engine::findings(&self.analysis, self.extras(), settings, facts)
+    }
+
+    /// The lookups the engine plans for this document under `settings`
+    /// ([`pin_core::engine::file_queries`], with the server's [`crate::lookup::plan_options`]).
+    pub fn queries(&self, settings: &pin_core::Settings, online: bool) -> FileQueries {
+        pin_core::engine::file_queries(
+            &self.analysis,
+            self.extras(),
+            settings,
+            crate::lookup::plan_options(online),
+        )
     }
 }
 

@@ -261,9 +261,16 @@ fn node_client_against_a_real_registry() {
     let r = run_client(&plan);
     let steps = r["results"].as_array().expect("results");
     let first = codes(&steps[1]);
+    // The removed tag is a `missing-tag` finding, as in `pin-lint check --online`: the
+    // editor records the registry's answers the way the CLI does.
     assert_eq!(
         first,
-        ["unpinned-image", "stale-digest", "missing-digest"],
+        [
+            "unpinned-image",
+            "stale-digest",
+            "missing-digest",
+            "missing-tag"
+        ],
         "registry log:\n{}",
         registry.log()
     );

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{File, Workspace};
+use crate::analyze::Analysis;
 use crate::facts::Facts;
 use crate::finding::Finding;
 use crate::fix::{Applicability, Edit};
@@ -218,10 +219,10 @@ fn image_name(image: &ImageRef) -> String {
 }
 
 /// Why a fixed file must not be written: it no longer parses, or fixing it again would
-/// change it again. `after` is the fixed file in the set with every fix applied, `findings`
-/// its findings there.
-pub fn verify(after: &File, findings: &[Finding], settings: &Settings) -> Result<(), String> {
-    if let Some(e) = &after.analysis.syntax_error {
+/// change it again. `after` is the fixed file's analysis in the set with every fix applied
+/// (template layer included), `findings` its findings there.
+pub fn verify(after: &Analysis, findings: &[Finding], settings: &Settings) -> Result<(), String> {
+    if let Some(e) = &after.syntax_error {
         return Err(format!(
             "not fixed: the fixed file would not parse ({})",
             e.message
@@ -253,6 +254,39 @@ pub struct FixRequest<'a> {
     pub unresolved: &'a [String],
 }
 
+/// The first step of [`fix`] for one file (`file` with the layer's references, `extras` what
+/// the layer adds to it): skipped when a lookup its fixes depend on failed or when it does not
+/// parse, failed when its fixes overlap, else its fixes applied ([`plan_file`]); `(None,
+/// None)` when there is nothing to fix. A front end that checks the fixed text itself (the
+/// language server, with its own view of the workspace) then calls [`verify`].
+pub fn prepare(
+    file: &File,
+    extras: Option<&FileExtras>,
+    r: &FixRequest<'_>,
+) -> (Option<Status>, Option<FileFix>) {
+    if !r.unresolved.is_empty() {
+        let status = Status::Skipped(format!(
+            "left untouched: could not resolve {}",
+            r.unresolved.join(", ")
+        ));
+        return (Some(status), None);
+    }
+    if let Some(error) = &file.analysis.syntax_error {
+        let status = r.findings.iter().any(|f| applies(f, r.settings)).then(|| {
+            Status::Skipped(format!(
+                "left untouched: the file does not parse ({})",
+                error.message
+            ))
+        });
+        return (status, None);
+    }
+    match plan_file(file, extras, r.findings, r.settings, r.facts) {
+        Ok(Some(fix)) => (Some(Status::Fixed), Some(fix)),
+        Ok(None) => (None, None),
+        Err(reason) => (Some(Status::Failed(reason)), None),
+    }
+}
+
 /// The outcome of [`fix`].
 #[derive(Debug)]
 pub struct FixOutcome {
@@ -269,33 +303,13 @@ pub struct FixOutcome {
 /// fixes applied, and the whole set is analysed again to check that each fixed file still
 /// parses and converges (a file that does not fails and keeps its text).
 pub fn fix(ws: &Workspace, requests: &[FixRequest<'_>]) -> FixOutcome {
-    let mut files = Vec::with_capacity(requests.len());
-    for r in requests {
-        let file = &ws.files[r.file];
-        if !r.unresolved.is_empty() {
-            let status = Status::Skipped(format!(
-                "left untouched: could not resolve {}",
-                r.unresolved.join(", ")
-            ));
-            files.push((r.file, Some(status), None));
-            continue;
-        }
-        if let Some(error) = &file.analysis.syntax_error {
-            let status = r.findings.iter().any(|f| applies(f, r.settings)).then(|| {
-                Status::Skipped(format!(
-                    "left untouched: the file does not parse ({})",
-                    error.message
-                ))
-            });
-            files.push((r.file, status, None));
-            continue;
-        }
-        match plan_file(file, ws.extras(r.file), r.findings, r.settings, r.facts) {
-            Ok(Some(fix)) => files.push((r.file, Some(Status::Fixed), Some(fix))),
-            Ok(None) => files.push((r.file, None, None)),
-            Err(reason) => files.push((r.file, Some(Status::Failed(reason)), None)),
-        }
-    }
+    let mut files: Vec<_> = requests
+        .iter()
+        .map(|r| {
+            let (status, fix) = prepare(&ws.files[r.file], ws.extras(r.file), r);
+            (r.file, status, fix)
+        })
+        .collect();
     if files.iter().all(|(_, _, fix)| fix.is_none()) {
         return FixOutcome { files, after: None };
     }
@@ -315,7 +329,7 @@ pub fn fix(ws: &Workspace, requests: &[FixRequest<'_>]) -> FixOutcome {
             continue;
         }
         let findings = after.findings(r.file, r.settings, r.facts);
-        if let Err(reason) = verify(&after.files[r.file], &findings, r.settings) {
+        if let Err(reason) = verify(&after.files[r.file].analysis, &findings, r.settings) {
             *entry = (r.file, Some(Status::Failed(reason)), None);
             reverted = true;
         }

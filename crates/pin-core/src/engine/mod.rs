@@ -17,7 +17,7 @@
 //! same functions here, so the editor and CI cannot disagree on what to look up, what a
 //! file's findings are, or how a fix is applied and checked.
 //!
-//! Per-file steps ([`file_queries`], [`findings`], [`fix::plan_file`], [`fix::verify`]) take
+//! Per-file steps ([`file_queries`], [`findings`], [`fix::prepare`], [`fix::verify`]) take
 //! one file and are independent of each other, so a front end may run them in parallel; only
 //! the template layer ([`Workspace::new`], [`Workspace::with_texts`]) reads the whole set.
 
