@@ -59,6 +59,39 @@ impl ReadYaml {
     }
 }
 
+/// A finding on a reference a `[[hold]]` keeps back loses its fix (so no front end pins or
+/// bumps it) and says that it is held, when it is about what a fix would change. `image` is
+/// the reference the finding sits on; for a finding elsewhere (a pinned template fragment),
+/// the reference the finding names.
+fn hold_back(f: &mut Finding, image: Option<&ImageRef>, settings: &Settings) {
+    let parsed;
+    let image = match image {
+        Some(image) => image,
+        None => match f.reference.as_deref().map(ImageRef::parse) {
+            Some(Ok(image)) => {
+                parsed = image;
+                &parsed
+            }
+            _ => return,
+        },
+    };
+    let Some(hold) = settings.hold_for(image) else {
+        return;
+    };
+    let changes = matches!(
+        f.rule.id(),
+        "unpinned-image" | "stale-digest" | "missing-digest"
+    );
+    if f.fix.take().is_some() || changes {
+        f.message = format!(
+            "{}; held by `[[hold]]` `{}`: {}",
+            f.message,
+            hold.pattern,
+            hold.describe()
+        );
+    }
+}
+
 /// One file after parsing and dialect extraction (before rules).
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -186,6 +219,12 @@ impl Analysis {
             }
         }
         complete(&mut raw);
+        if !settings.holds.is_empty() {
+            for f in &mut raw {
+                let image = images.get(&(f.span.start, f.span.end)).copied().flatten();
+                hold_back(f, image, settings);
+            }
+        }
         let (mut out, usage) = self.suppressions.apply(&self.source, raw);
         out.extend(unused_suppression::report(self, settings, facts, &usage));
         out.sort_by(|a, b| (a.span.start, a.rule.id()).cmp(&(b.span.start, b.rule.id())));

@@ -24,7 +24,7 @@ use toml::Spanned;
 
 use crate::finding::Severity;
 use crate::rules::{edit_distance, Rule};
-use crate::settings::{Policy, Settings, TagPolicy};
+use crate::settings::{Date, Hold, Policy, Settings, TagPolicy};
 use crate::source::SourceFile;
 use crate::vm_images::{Provider, VmSettings};
 
@@ -53,7 +53,9 @@ pub const KEYS: &[&str] = &[
     "not-retired-vm-images",
     "floating-vm-map",
     "bump",
+    "hold",
 ];
+const HOLD_KEYS: &[&str] = &["image", "reason", "until"];
 const POLICY_KEYS: &[&str] = &["match", "rules", "severity", "require-digest", "allow-tags"];
 const CACHE_KEYS: &[&str] = &["dir", "ttl"];
 const BUMP_KEYS: &[&str] = &["provider", "ci", "validate", "branch"];
@@ -95,6 +97,11 @@ pub struct Config {
     pub vm: VmSettings,
     /// `[bump]`: settings of the nightly job (`scripts/pin-bump`), not of the analyzer.
     pub bump: BumpConfig,
+    /// `[[hold]]` entries, in file order (their spans point into [`Config::text`]).
+    pub holds: Vec<Hold>,
+    /// The file's text, for findings placed in it (`expired-hold`, `unused-hold`); empty
+    /// for the defaults.
+    pub text: String,
 }
 
 /// `[bump]`: how the nightly job opens its pull request and which validation runs it
@@ -229,6 +236,7 @@ impl Config {
         })?;
         let mut config = Config {
             path: path.map(Path::to_path_buf),
+            text: text.to_string(),
             ..Config::default()
         };
         config
@@ -282,6 +290,7 @@ impl Config {
                 }
                 "floating-vm-map" => floating_vm_map(value, &mut self.vm)?,
                 "bump" => self.bump = bump(value)?,
+                "hold" => self.holds = array(value)?.iter().map(hold).collect::<Parsed<_>>()?,
                 other => return Err(unknown_key(key.span(), other, KEYS, "")),
             }
         }
@@ -299,6 +308,8 @@ impl Config {
             allowed_registries: self.allowed_registries.clone(),
             report_unused_ignores: self.report_unused_ignores.unwrap_or(false),
             vm: self.vm.clone(),
+            holds: self.holds.clone(),
+            today: None,
         }
     }
 
@@ -341,6 +352,7 @@ impl PartialEq for Config {
             && self.registry == other.registry
             && self.vm == other.vm
             && self.bump == other.bump
+            && self.holds == other.holds
     }
 }
 
@@ -581,6 +593,65 @@ fn mirrors(value: &Spanned<DeValue<'_>>) -> Parsed<BTreeMap<String, String>> {
         out.insert(key.get_ref().to_string(), to.to_string());
     }
     Ok(out)
+}
+
+/// One `[[hold]]`: `image` and `reason` are required, `until` is a date (`2026-12-31`, as a
+/// TOML date or a string).
+fn hold(value: &Spanned<DeValue<'_>>) -> Parsed<Hold> {
+    let entries = table(value)?;
+    let mut image = None;
+    let mut reason = None;
+    let mut until = None;
+    for (key, value) in in_file_order(entries) {
+        match key.get_ref().as_ref() {
+            "image" => image = Some((string(value)?, value.span())),
+            "reason" => {
+                let text = string(value)?;
+                if text.trim().is_empty() {
+                    return Err(Problem::new(value.span(), "the hold's `reason` is empty")
+                        .suggest(Some(
+                            "say why the image is held, e.g. a tracking link".into(),
+                        )));
+                }
+                reason = Some(text);
+            }
+            "until" => until = Some(date(value)?),
+            other => return Err(unknown_key(key.span(), other, HOLD_KEYS, "[[hold]]")),
+        }
+    }
+    let Some((pattern, span)) = image else {
+        return Err(Problem::new(
+            value.span(),
+            "a `[[hold]]` needs `image = \"<reference or glob>\"`",
+        ));
+    };
+    let Some(reason) = reason else {
+        return Err(Problem::new(
+            value.span(),
+            format!("the `[[hold]]` of `{pattern}` needs `reason = \"…\"`"),
+        )
+        .suggest(Some(
+            "say why the image is held, e.g. a tracking link".into(),
+        )));
+    };
+    let mut hold =
+        Hold::new(pattern, reason, until).map_err(|e| Problem::new(span.clone(), e.to_string()))?;
+    hold.span = span;
+    Ok(hold)
+}
+
+/// A date `YYYY-MM-DD`: a TOML local date or a string.
+fn date(value: &Spanned<DeValue<'_>>) -> Parsed<Date> {
+    let text = match value.get_ref() {
+        DeValue::String(text) => text.to_string(),
+        DeValue::Datetime(dt) => dt.to_string(),
+        _ => return Err(wrong_type(value, "a date such as `2026-12-31`")),
+    };
+    Date::parse(text.trim()).ok_or_else(|| {
+        Problem::new(value.span(), format!("invalid date `{text}`")).suggest(Some(
+            "write a date as `YYYY-MM-DD`, e.g. `2026-12-31`".into(),
+        ))
+    })
 }
 
 fn bump(value: &Spanned<DeValue<'_>>) -> Parsed<BumpConfig> {

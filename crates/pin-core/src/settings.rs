@@ -34,6 +34,12 @@ pub struct Settings {
     /// VM image labels: retired and floating tables, known pool images (defaults from
     /// [`crate::vm_images`]; `pin-lint.toml` keys in docs/vm-images.md).
     pub vm: crate::vm_images::VmSettings,
+    /// `[[hold]]` entries, in file order: references they match are never pinned or bumped.
+    pub holds: Vec<Hold>,
+    /// The date `expired-hold` judges `until` against. The front ends set it from the
+    /// `PIN_LINT_TODAY` environment variable (`YYYY-MM-DD`, for tests and reproducible runs)
+    /// or else the system clock (UTC); `None` = no hold is judged expired.
+    pub today: Option<Date>,
 }
 
 /// What a policy says about tag-only references of the images it matches.
@@ -131,7 +137,186 @@ impl fmt::Debug for Policy {
     }
 }
 
+/// A calendar date (`YYYY-MM-DD`, proleptic Gregorian), for a hold's `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    /// Year.
+    pub year: i32,
+    /// Month, 1–12.
+    pub month: u32,
+    /// Day of the month, 1–31.
+    pub day: u32,
+}
+
+impl Date {
+    /// Parse `YYYY-MM-DD`; `None` unless it is a date that exists (`2026-02-30` does not).
+    pub fn parse(text: &str) -> Option<Date> {
+        let bytes = text.as_bytes();
+        let shape = bytes.len() == 10
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+            && bytes
+                .iter()
+                .enumerate()
+                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        if !shape {
+            return None;
+        }
+        let date = Date {
+            year: text[..4].parse().ok()?,
+            month: text[5..7].parse().ok()?,
+            day: text[8..].parse().ok()?,
+        };
+        let leap = date.year % 4 == 0 && (date.year % 100 != 0 || date.year % 400 == 0);
+        let days = match date.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=days).contains(&date.day).then_some(date)
+    }
+
+    /// The date `days` days after 1970-01-01 (the civil-from-days algorithm), for turning the
+    /// system clock into today's date.
+    pub fn from_unix_days(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u32::try_from(month).unwrap_or(1),
+            day: u32::try_from(day).unwrap_or(1),
+        }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// A `[[hold]]` entry: container references it matches keep their current digest (an
+/// unpinned one stays unpinned) until the hold is removed, with the reason people gave.
+///
+/// `image` is a reference or a glob. With a tag (`…/prereqs:azurelinux-3.0-*`) it is matched
+/// against the reference without its digest; without one (`…/prereqs`, `ghcr.io/org/**`)
+/// against the image name, so every tag is held. Each is tried in the spellings a
+/// [`Policy`] is matched in (registry host as addressed, repository as written or canonical)
+/// and as written; `*` stays inside one path component, `**` crosses them.
+#[derive(Clone)]
+pub struct Hold {
+    /// `image` as written.
+    pub pattern: String,
+    matcher: GlobMatcher,
+    with_tag: bool,
+    /// `reason`: why (free text, such as a tracking link).
+    pub reason: String,
+    /// `until`: the last day the hold is meant to last; past it, `expired-hold` is reported
+    /// (the hold still holds until it is removed).
+    pub until: Option<Date>,
+    /// Byte span of the entry's `image` value in the configuration file's text.
+    pub span: std::ops::Range<usize>,
+}
+
+impl Hold {
+    /// A hold of the images matching `pattern`.
+    pub fn new(pattern: &str, reason: &str, until: Option<Date>) -> Result<Hold, PatternError> {
+        let with_tag = pattern.rsplit('/').next().unwrap_or(pattern).contains(':');
+        let matcher = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| PatternError {
+                pattern: pattern.to_string(),
+                reason: e.kind().to_string(),
+            })?
+            .compile_matcher();
+        Ok(Hold {
+            pattern: pattern.to_string(),
+            matcher,
+            with_tag,
+            reason: reason.to_string(),
+            until,
+            span: 0..0,
+        })
+    }
+
+    /// Does this hold keep `image` back?
+    pub fn matches(&self, image: &ImageRef) -> bool {
+        let host = image.registry_host();
+        let tag = match (self.with_tag, image.tag_str()) {
+            (false, _) => String::new(),
+            (true, Some(tag)) => format!(":{tag}"),
+            (true, None) => return false,
+        };
+        let written = image.without_digest().to_string();
+        let written = if self.with_tag {
+            written
+        } else {
+            written
+                .strip_suffix(&tag_suffix(image))
+                .map_or_else(|| written.clone(), str::to_string)
+        };
+        [
+            written,
+            format!("{host}/{}{tag}", image.repository_str()),
+            format!("{host}/{}{tag}", image.repository_path()),
+        ]
+        .iter()
+        .any(|candidate| self.matcher.is_match(candidate))
+    }
+
+    /// Whether `until` is before `today`.
+    pub fn expired(&self, today: Option<Date>) -> bool {
+        matches!((self.until, today), (Some(until), Some(today)) if until < today)
+    }
+
+    /// `reason`, and `until` when set: for messages and hovers.
+    pub fn describe(&self) -> String {
+        match self.until {
+            Some(until) => format!("{} (until {until})", self.reason),
+            None => self.reason.clone(),
+        }
+    }
+}
+
+fn tag_suffix(image: &ImageRef) -> String {
+    image.tag_str().map(|t| format!(":{t}")).unwrap_or_default()
+}
+
+impl PartialEq for Hold {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+            && self.reason == other.reason
+            && self.until == other.until
+            && self.span == other.span
+    }
+}
+
+impl fmt::Debug for Hold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hold")
+            .field("pattern", &self.pattern)
+            .field("reason", &self.reason)
+            .field("until", &self.until)
+            .finish()
+    }
+}
+
 impl Settings {
+    /// The first `[[hold]]` that keeps `image` back, if any.
+    pub fn hold_for(&self, image: &ImageRef) -> Option<&Hold> {
+        self.holds.iter().find(|h| h.matches(image))
+    }
+
     /// Does `rule` run at all (`select` / `ignore`)?
     pub fn is_selected(&self, rule: Rule) -> bool {
         (self.select.is_empty() || self.select.contains(&rule)) && !self.ignore.contains(&rule)

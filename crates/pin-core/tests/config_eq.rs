@@ -22,6 +22,11 @@ stale-digest = "error"
 [[policy]]
 match = "localhost/**"
 allow-tags = true
+
+[[hold]]
+image = "mcr.microsoft.com/a:1-*"
+reason = "breaks arm64"
+until = 2026-12-31
 "#;
 
 fn parse(text: &str) -> Config {
@@ -58,6 +63,12 @@ fn configurations_are_equal_only_when_every_setting_is() {
         ),
         ("stale-digest = \"error\"", "stale-digest = \"info\""),
         ("match = \"localhost/**\"", "match = \"127.0.0.1/**\""),
+        (
+            "image = \"mcr.microsoft.com/a:1-*\"",
+            "image = \"mcr.microsoft.com/a:2-*\"",
+        ),
+        ("reason = \"breaks arm64\"", "reason = \"breaks x64\""),
+        ("until = 2026-12-31", "until = 2027-01-01"),
     ];
     for (from, to) in changes {
         assert!(BASE.contains(from), "{from}");

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 use pin_core::engine::{self, FixRequest, Workspace};
-pub use pin_core::engine::{Change, Status, VmChange};
+pub use pin_core::engine::{Change, HeldBack, Status, VmChange};
 use pin_core::{Facts, Finding, Settings};
 use serde::Serialize;
 
@@ -37,6 +37,8 @@ pub struct FixRun {
     /// References whose tag the registry says no longer exists (`missing-tag`), as they
     /// remain after the fix, in file order.
     pub removed_tags: Vec<RemovedTag>,
+    /// References a `[[hold]]` kept back that a fix would have changed, in file order.
+    pub held_back: Vec<HeldBack>,
 }
 
 /// A reference to a tag the registry says no longer exists, for the PR body.
@@ -129,6 +131,10 @@ impl FixRun {
         if failed > 0 {
             let _ = write!(line, "; {failed} file{} could not be fixed", plural(failed));
         }
+        if !self.held_back.is_empty() {
+            let n = self.held_back.len();
+            let _ = write!(line, "; {n} reference{} held back", plural(n));
+        }
         line.push('.');
         line
     }
@@ -168,9 +174,18 @@ pub fn run(
         })
         .collect();
     let outcome = engine::fix(ws, &requests);
+    let held_back = ws
+        .files
+        .iter()
+        .enumerate()
+        .flat_map(|(i, file)| engine::holds::held_back(file, &settings[i], &facts[i]))
+        .collect();
     let mut status: Vec<Option<Status>> = vec![None; ws.files.len()];
     let mut texts: Vec<Option<String>> = vec![None; ws.files.len()];
-    let mut run = FixRun::default();
+    let mut run = FixRun {
+        held_back,
+        ..FixRun::default()
+    };
     let mut unwritten = false;
     for (i, file_status, fix) in outcome.files {
         status[i] = file_status;
@@ -327,6 +342,9 @@ pub fn summary_markdown(run: &FixRun) -> String {
         }
         out.push('\n');
     }
+    if !run.held_back.is_empty() {
+        held_markdown(&run.held_back, &mut out);
+    }
     let untouched: Vec<&(String, Status)> = run
         .files
         .iter()
@@ -389,6 +407,47 @@ fn vm_markdown(run: &FixRun, out: &mut String) {
     }
 }
 
+/// The "Held back" section: per held image and tag, the hold's reason and `until`, the
+/// digest it would have moved to, and where it is referenced.
+fn held_markdown(held: &[HeldBack], out: &mut String) {
+    let mut images: BTreeMap<String, Vec<&HeldBack>> = BTreeMap::new();
+    for h in held {
+        let name = match &h.tag {
+            Some(tag) => format!("{}:{tag}", h.image),
+            None => h.image.clone(),
+        };
+        images.entry(name).or_default().push(h);
+    }
+    out.push_str(
+        "## Held back\n\nA `[[hold]]` in `pin-lint.toml` keeps these images at their current \
+         digest; remove the hold to let them move.\n\n\
+         | Image | Reason | Until | Now | Would move to | References |\n|---|---|---|---|---|---|\n",
+    );
+    for (image, refs) in images {
+        let first = refs[0];
+        let now = first
+            .old_digest
+            .as_deref()
+            .map_or_else(|| "unpinned".to_string(), |d| format!("`{}`", short(d)));
+        let next = first
+            .new_digest
+            .as_deref()
+            .map_or_else(|| "unknown".to_string(), |d| format!("`{}`", short(d)));
+        let places: Vec<String> = refs
+            .iter()
+            .map(|h| format!("`{}:{}`", h.path, h.line))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{image}` | {} | {} | {now} | {next} | {} |",
+            first.reason.replace('|', "\\|").replace('\n', " "),
+            first.until.as_deref().unwrap_or("–"),
+            places.join(", ")
+        );
+    }
+    out.push('\n');
+}
+
 fn distinct_files<'a>(paths: impl Iterator<Item = &'a str>) -> usize {
     paths.collect::<std::collections::BTreeSet<_>>().len()
 }
@@ -430,11 +489,32 @@ pub fn summary_json<'a>(
                 }
             })
         }),
+        held_back: Seq(|| {
+            run.held_back.iter().map(|h| HeldEntry {
+                column: h.column,
+                image: &h.image,
+                line: h.line,
+                new_digest: h.new_digest.as_deref(),
+                old_digest: h.old_digest.as_deref(),
+                path: &h.path,
+                pattern: &h.pattern,
+                reason: &h.reason,
+                tag: h.tag.as_deref(),
+                until: h.until.as_deref(),
+            })
+        }),
         lookup_errors: Seq(|| {
             resolution.failures.iter().map(|f| LookupErrorEntry {
                 message: &f.message,
                 reference: &f.reference,
                 registry: &f.registry,
+            })
+        }),
+        removed_tags: Seq(|| {
+            run.removed_tags.iter().map(|r| RemovedEntry {
+                line: r.line,
+                path: &r.path,
+                reference: &r.reference,
             })
         }),
         totals: Totals {
@@ -443,7 +523,9 @@ pub fn summary_json<'a>(
             changed_references: run.changes.len() + run.vm_changes.len(),
             failed_files: files_with(|s| matches!(s, Status::Failed(_))),
             failed_lookups: resolution.failures.len(),
+            held_back: run.held_back.len(),
             pinned: run.count("pin"),
+            removed_tags: run.removed_tags.len(),
             repinned: run.count("repin"),
             skipped_files: files_with(|s| matches!(s, Status::Skipped(_))),
             vm_bumped: run.vm_count("bump"),
@@ -466,11 +548,13 @@ pub fn summary_json<'a>(
 // The summary's JSON shapes; fields in alphabetical order, the order of the output's keys.
 
 #[derive(Serialize)]
-struct Summary<C, F, L, V> {
+struct Summary<C, F, H, L, R, V> {
     changes: C,
     dry_run: bool,
     files: F,
+    held_back: H,
     lookup_errors: L,
+    removed_tags: R,
     totals: Totals,
     vm_changes: V,
 }
@@ -482,7 +566,9 @@ struct Totals {
     changed_references: usize,
     failed_files: usize,
     failed_lookups: usize,
+    held_back: usize,
     pinned: usize,
+    removed_tags: usize,
     repinned: usize,
     skipped_files: usize,
     vm_bumped: usize,
@@ -510,6 +596,27 @@ struct VmChangeEntry<'a> {
     new_version: &'a str,
     old_version: Option<&'a str>,
     path: &'a str,
+}
+
+#[derive(Serialize)]
+struct HeldEntry<'a> {
+    column: u32,
+    image: &'a str,
+    line: u32,
+    new_digest: Option<&'a str>,
+    old_digest: Option<&'a str>,
+    path: &'a str,
+    pattern: &'a str,
+    reason: &'a str,
+    tag: Option<&'a str>,
+    until: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct RemovedEntry<'a> {
+    line: u32,
+    path: &'a str,
+    reference: &'a str,
 }
 
 #[derive(Serialize)]

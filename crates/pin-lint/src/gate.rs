@@ -8,10 +8,13 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _, Result};
 use pin_core::config::{self, Config};
+use pin_core::engine::holds;
+use pin_core::settings::Date;
 use pin_core::Settings;
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::commands::check::rule_list;
+use crate::render::FileReport;
 use crate::walk::Input;
 
 /// The configurations in play for one run, and the settings each one gives with the flags.
@@ -32,6 +35,7 @@ struct Flags {
     select: Vec<pin_core::Rule>,
     ignore: Vec<pin_core::Rule>,
     report_unused_ignores: bool,
+    today: Option<Date>,
 }
 
 impl Configs {
@@ -42,6 +46,7 @@ impl Configs {
             select: rule_list(&args.select)?,
             ignore: rule_list(&args.ignore)?,
             report_unused_ignores: args.report_unused_ignores,
+            today: Some(today()?),
         };
         let mut configs = Configs {
             configs: Vec::new(),
@@ -124,7 +129,84 @@ impl Flags {
             settings.ignore = self.ignore.clone();
         }
         settings.report_unused_ignores |= self.report_unused_ignores;
+        settings.today = self.today;
         settings
+    }
+}
+
+/// The environment variable that sets today's date for `expired-hold` (`YYYY-MM-DD`), for
+/// tests and reproducible runs.
+pub const TODAY_VAR: &str = "PIN_LINT_TODAY";
+
+/// Today's date: [`TODAY_VAR`] when set, else the system clock in UTC.
+pub fn today() -> Result<Date> {
+    if let Some(value) = std::env::var_os(TODAY_VAR) {
+        let text = value.to_string_lossy();
+        return Date::parse(text.trim())
+            .with_context(|| format!("{TODAY_VAR} must be a date `YYYY-MM-DD`, not `{text}`"));
+    }
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(Date::from_unix_days(
+        i64::try_from(seconds / 86_400).unwrap_or(0),
+    ))
+}
+
+impl Configs {
+    /// The findings about the `[[hold]]` entries of every configuration in play
+    /// (`expired-hold`, `unused-hold`), one report per configuration file that has any, placed
+    /// in that file. `files[i]` is the analysis (and template-layer extras) of `inputs[i]`.
+    /// Whether a hold is unused is judged only when the run saw every file the configuration
+    /// governs: no `--changed-since`, and a path on the command line is the configuration's
+    /// folder or a folder above it.
+    pub fn hold_reports(
+        &mut self,
+        args: &CheckArgs,
+        inputs: &[Input],
+        ws: &pin_core::engine::Workspace,
+    ) -> Result<Vec<FileReport>> {
+        let mut used: Vec<Vec<bool>> = self
+            .configs
+            .iter()
+            .map(|(c, _)| vec![false; c.holds.len()])
+            .collect();
+        if self.configs.iter().all(|(c, _)| c.holds.is_empty()) {
+            return Ok(Vec::new());
+        }
+        for (i, input) in inputs.iter().enumerate() {
+            let c = self.index_for(&input.path)?;
+            if self.configs[c].0.holds.is_empty() {
+                continue;
+            }
+            let images = holds::images(&ws.files[i].analysis, ws.extras(i));
+            holds::mark_used(&self.configs[c].0.holds, &images, &mut used[c]);
+        }
+        let roots: Vec<PathBuf> = args
+            .paths
+            .iter()
+            .filter(|p| p.is_dir())
+            .filter_map(|p| std::path::absolute(p).ok())
+            .collect();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut out = Vec::new();
+        for ((config, settings), used) in self.configs.iter().zip(&used) {
+            let whole = args.changed_since.is_none()
+                && config
+                    .root()
+                    .is_some_and(|root| roots.iter().any(|r| root.starts_with(r)));
+            let findings = holds::findings(config, settings, whole.then_some(used.as_slice()));
+            let Some(path) = config.path.as_ref().filter(|_| !findings.is_empty()) else {
+                continue;
+            };
+            let shown = path.strip_prefix(&cwd).unwrap_or(path);
+            out.push(FileReport {
+                path: shown.to_string_lossy().replace('\\', "/"),
+                analysis: holds::config_analysis(config),
+                findings,
+            });
+        }
+        Ok(out)
     }
 }
 

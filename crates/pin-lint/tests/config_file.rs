@@ -221,13 +221,21 @@ fn a_typo_is_rejected_with_file_line_and_suggestion() {
 #[test]
 fn the_shared_load_function_gives_the_settings_the_cli_uses() {
     for dir in [fixture(), fixture().join("pipelines/deep/nested")] {
-        let output = run_in(&dir, &["--show-settings"]);
+        // Today's date comes from the clock, or PIN_LINT_TODAY.
+        let output = support::pin_lint()
+            .args(["--show-settings"])
+            .env("PIN_LINT_TODAY", "2026-01-02")
+            .current_dir(&dir)
+            .output()
+            .expect("pin-lint runs");
         assert!(output.status.success());
         let printed = String::from_utf8(output.stdout).expect("UTF-8");
         let loaded: Config = config::load_for(&dir).expect("valid");
+        let mut settings = loaded.settings();
+        settings.today = pin_core::settings::Date::parse("2026-01-02");
         assert_eq!(
             printed,
-            format!("# configuration: {loaded}\n{:#?}\n", loaded.settings()),
+            format!("# configuration: {loaded}\n{settings:#?}\n"),
             "for {}",
             dir.display()
         );

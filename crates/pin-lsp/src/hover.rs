@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use pin_core::reference::ImageRef;
 use pin_core::template::{FileExtras, Incoming, Position, ResourceUses, UseSiteImages};
-use pin_core::{Analysis, Facts, Finding, Kind, Reference};
+use pin_core::{Analysis, Facts, Finding, Kind, Reference, Settings};
 
 use crate::diagnostics::rule_doc_url;
 
@@ -194,13 +194,15 @@ pub fn template_place(
     Some((out, r.span.clone()))
 }
 
-/// Markdown for a hover over `r`; `extras` are the template layer's results for its file.
+/// Markdown for a hover over `r`; `extras` are the template layer's results for its file,
+/// `settings` those of its `pin-lint.toml` (for the `[[hold]]` that keeps it back).
 pub fn markdown(
     r: &Reference,
     facts: &Facts,
     findings: &[Finding],
     online: bool,
     extras: Option<&FileExtras>,
+    settings: &Settings,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "**{}** `{}`\n", r.kind.as_str(), r.text);
@@ -255,6 +257,19 @@ pub fn markdown(
             Some(true) => row("pinned digest exists", "yes"),
             None => {}
         }
+        if let Some(hold) = settings.hold_for(image) {
+            let until = hold
+                .until
+                .map(|d| format!("; until {d}"))
+                .unwrap_or_default();
+            row(
+                "held",
+                &format!(
+                    "**held back** by `[[hold]]` `{}` in pin-lint.toml: {}{until}; not pinned or bumped while the hold is there",
+                    hold.pattern, hold.reason
+                ),
+            );
+        }
     } else if let Some(err) = &r.error {
         row("invalid", err);
     }
@@ -291,7 +306,7 @@ pub fn markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pin_core::{Settings, TagFact};
+    use pin_core::TagFact;
 
     #[test]
     fn hover_shows_parts_staleness_platforms_and_rule_summary() {
@@ -312,7 +327,7 @@ mod tests {
         let findings = analysis.findings(&Settings::default(), &facts);
         let at = text.find("x/y").expect("offset");
         let r = reference_at(&analysis, at).expect("reference");
-        let md = markdown(r, &facts, &findings, false, None);
+        let md = markdown(r, &facts, &findings, false, None, &Settings::default());
         for needle in [
             "`mcr.microsoft.com`",
             "`x/y`",
@@ -326,5 +341,41 @@ mod tests {
             assert!(md.contains(needle), "{needle} missing in:\n{md}");
         }
         assert!(reference_at(&analysis, 3).is_none());
+    }
+
+    #[test]
+    fn hover_on_a_held_reference_shows_the_hold_and_no_fix_is_offered() {
+        let old = format!("sha256:{}", "1".repeat(64));
+        let new = format!("sha256:{}", "2".repeat(64));
+        let text = format!("resources:\n  containers:\n  - container: a\n    image: mcr.microsoft.com/x/y:1@{old}\n");
+        let analysis = Analysis::new("azure-pipelines.yml", text.clone());
+        let image = analysis.references[0].image.clone().expect("image");
+        let mut facts = Facts::none();
+        facts.insert_tag(
+            Facts::tag_key(&image),
+            TagFact {
+                digest: new,
+                platforms: Vec::new(),
+                source: "registry mcr.microsoft.com".into(),
+            },
+        );
+        let config = pin_core::config::Config::parse(
+            "[[hold]]\nimage = \"mcr.microsoft.com/x/y:*\"\nreason = \"breaks arm64, see #12\"\nuntil = 2027-01-31\n",
+            None,
+        )
+        .expect("valid");
+        let settings = config.settings();
+        let findings = analysis.findings(&settings, &facts);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].fix.is_none(), "a held reference offers no bump");
+        assert!(pin_core::engine::fix::chosen_edits(&findings, &settings).is_empty());
+        let r = &analysis.references[0];
+        let md = markdown(r, &facts, &findings, false, None, &settings);
+        assert!(
+            md.contains("- held: **held back** by `[[hold]]` `mcr.microsoft.com/x/y:*` in pin-lint.toml: breaks arm64, see #12; until 2027-01-31;"),
+            "{md}"
+        );
+        let plain = markdown(r, &facts, &findings, false, None, &Settings::default());
+        assert!(!plain.contains("held"), "{plain}");
     }
 }

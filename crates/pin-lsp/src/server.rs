@@ -500,6 +500,7 @@ impl LanguageServer for Backend {
             }));
         };
         let online = self.session.config().resolver.is_some();
+        let (settings, _) = self.session.configs.settings_for(&at.text_document.uri);
         Ok(Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
@@ -509,6 +510,7 @@ impl LanguageServer for Backend {
                     &linted.findings,
                     online,
                     linted.view.extras(),
+                    &settings,
                 ),
             }),
             range: Some(positions::range(

@@ -80,8 +80,8 @@ pub struct FileFix {
 }
 
 /// Whether a fix applies this finding's fix: safe fixes, and the unsafe `:latest@…` pin of
-/// an untagged reference when the user opted in with `pin-untagged-as-latest`.
-// Holds (#14) are decided here too: a held reference's finding is not applied.
+/// an untagged reference when the user opted in with `pin-untagged-as-latest`. A finding on a
+/// reference a `[[hold]]` keeps back has no fix to apply ([`super::holds`]).
 pub fn applies(finding: &Finding, settings: &Settings) -> bool {
     finding.fix.as_ref().is_some_and(|fix| {
         fix.applicability == Applicability::Safe
@@ -211,7 +211,7 @@ fn vm_image_name(text: &str) -> String {
 }
 
 /// Registry and repository as written.
-fn image_name(image: &ImageRef) -> String {
+pub(crate) fn image_name(image: &ImageRef) -> String {
     match image.registry_str() {
         Some(registry) => format!("{registry}/{}", image.repository_str()),
         None => image.repository_str().to_string(),

@@ -23,10 +23,12 @@
 
 pub mod answer;
 pub mod fix;
+pub mod holds;
 pub mod plan;
 
 pub use answer::{facts_for, record, Answer, Answers, FactScope, LookupError};
 pub use fix::{fix, Change, FileFix, FixOutcome, FixRequest, Status, VmChange};
+pub use holds::HeldBack;
 pub use plan::{
     file_queries, Demand, FileQueries, Plan, PlanOptions, PlannedQuery, Purpose, Query, QueryKey,
 };

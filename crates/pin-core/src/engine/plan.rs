@@ -171,6 +171,21 @@ struct Need {
     digest: Option<Purpose>,
 }
 
+impl Need {
+    fn unblocked(self) -> Need {
+        let unblock = |p: Option<Purpose>| {
+            p.map(|p| match p {
+                Purpose::Rule { .. } => Purpose::Rule { blocks_fix: false },
+                Purpose::Context => Purpose::Context,
+            })
+        };
+        Need {
+            tag: unblock(self.tag),
+            digest: unblock(self.digest),
+        }
+    }
+}
+
 fn selected(settings: &Settings, id: &str) -> bool {
     Rule::from_id(id).is_some_and(|r| settings.is_selected(r))
 }
@@ -287,7 +302,12 @@ pub fn file_queries(
     for r in &analysis.references {
         match (r.kind, &r.image, &r.vm_image) {
             (Kind::Container, Some(image), _) => {
-                let need = need(r, image, settings, options.online);
+                let mut need = need(r, image, settings, options.online);
+                if settings.hold_for(image).is_some() {
+                    // Still asked (the summary shows what a held image would move to), but
+                    // no fix waits for the answer.
+                    need = need.unblocked();
+                }
                 add_image(&mut out, &mut index, image, &r.text, need);
             }
             (Kind::Vm, _, Some(vm)) => {

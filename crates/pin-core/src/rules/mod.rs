@@ -7,6 +7,7 @@
 mod digest_only_image;
 mod disallowed_registry;
 mod dynamic_image;
+mod expired_hold;
 mod floating_vm_image;
 mod invalid_image_reference;
 mod missing_digest;
@@ -19,6 +20,7 @@ mod unknown_container_alias;
 mod unknown_pool_image;
 mod unpinned_image;
 mod unpinned_vm_image;
+mod unused_hold;
 pub(crate) mod unused_suppression;
 mod yaml_syntax;
 
@@ -80,6 +82,8 @@ pub static RULES: &[&RuleSpec] = &[
     &stale_vm_image::RULE,
     &disallowed_registry::RULE,
     &unused_suppression::RULE,
+    &expired_hold::RULE,
+    &unused_hold::RULE,
     &unknown_container_alias::RULE,
     &template_expression::RULE,
 ];

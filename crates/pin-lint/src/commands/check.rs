@@ -78,6 +78,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     } else {
         None
     };
+    let held = configs.hold_reports(args, &inputs, &ws)?;
     let reports: Vec<FileReport> = ws
         .files
         .into_iter()
@@ -87,6 +88,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             analysis: file.analysis,
             findings,
         })
+        .chain(held)
         .collect();
     let failed = reports
         .iter()

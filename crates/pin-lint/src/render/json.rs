@@ -298,7 +298,23 @@ jobs:
                 ),
             ],
             diff: String::new(),
-            removed_tags: Vec::new(),
+            removed_tags: vec![crate::fix::RemovedTag {
+                path: "a.yml".to_string(),
+                line: 5,
+                reference: "ghcr.io/org/gone:1".to_string(),
+            }],
+            held_back: vec![crate::fix::HeldBack {
+                path: "a.yml".to_string(),
+                line: 7,
+                column: 12,
+                image: "ghcr.io/org/held".to_string(),
+                tag: Some("2".to_string()),
+                pattern: "ghcr.io/org/held:*".to_string(),
+                reason: "breaks arm64".to_string(),
+                until: None,
+                old_digest: Some("sha256:1".to_string()),
+                new_digest: Some("sha256:2".to_string()),
+            }],
         };
         let resolution = Resolution {
             failures: vec![Failure {
@@ -315,5 +331,10 @@ jobs:
         assert!(with_fix.contains("\"old_digest\": null"));
         assert!(with_fix.contains("\"reason\": \"lookup failed\""));
         assert!(with_fix.contains("\"failed_lookups\": 1"));
+        assert!(with_fix.contains("\"held_back\": 1,\n"), "{with_fix}");
+        assert!(with_fix.contains("\"removed_tags\": 1,\n"), "{with_fix}");
+        assert!(with_fix.contains("\"reference\": \"ghcr.io/org/gone:1\""));
+        assert!(with_fix.contains("\"pattern\": \"ghcr.io/org/held:*\""));
+        assert!(with_fix.contains("\"until\": null"));
     }
 }

@@ -10,12 +10,14 @@ pub use pin_test_support::shared_dir;
 
 /// The `pin-lint` binary under test, run as from a user's terminal: without the CI variables
 /// of the machine running the tests (`GITHUB_ACTIONS`, `TF_BUILD` choose the output format) and
-/// without its Azure credentials. A test that wants them sets them.
+/// without its Azure credentials, and with today's date from the clock (`PIN_LINT_TODAY`
+/// unset). A test that wants them sets them.
 pub fn pin_lint() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pin-lint"));
     cmd.env_remove("GITHUB_ACTIONS")
         .env_remove("TF_BUILD")
-        .env_remove("AZURE_ACCESS_TOKEN");
+        .env_remove("AZURE_ACCESS_TOKEN")
+        .env_remove("PIN_LINT_TODAY");
     cmd
 }
 
