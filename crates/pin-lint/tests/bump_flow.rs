@@ -371,3 +371,142 @@ fn validation_runs_per_provider() {
     );
     let _ = &flow.dir;
 }
+
+/// `pin-lint check --format json .` in the work tree with today's date set; the findings as
+/// `rule path:line message`.
+fn check_on(flow: &Flow, today: &str) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_pin-lint"))
+        .args(["check", "--format", "json", "."])
+        .current_dir(&flow.work)
+        .env("PIN_LINT_TODAY", today)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("TF_BUILD")
+        .output()
+        .expect("pin-lint runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{} {}",
+                f["rule"].as_str().unwrap_or_default(),
+                f["path"].as_str().unwrap_or_default(),
+                f["line"],
+                f["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn night_two_holds_back_the_image_that_broke_the_outer_loop() {
+    let flow = Flow::new();
+    let addr = flow.addr().to_owned();
+    let (a2, b2) = two_stale_images(&flow, &format!("ci = \"azure-pipelines\"\n{VALIDATE}"));
+    let b1 = {
+        let ci = std::fs::read_to_string(flow.work.join("eng/pipelines/ci.yml")).expect("read");
+        let at = ci.find("team/b:1@").expect("b pinned") + "team/b:1@".len();
+        ci[at..at + 71].to_string()
+    };
+    let azp = "gh|pr|comment|bot/pin-bump|--body|/azp run runtime-extra-platforms, runtime-coreclr outerloop";
+    let short = |d: &str| d[..19].to_string();
+
+    // Night 1: one PR, A and B one commit each, the outer loop requested.
+    flow.bump(&["--provider", "github"]);
+    let subjects = flow.remote_git(&["log", "--reverse", "--format=%s", "main..bot/pin-bump"]);
+    assert_eq!(
+        subjects,
+        format!("Bump {addr}/team/a:1\nBump {addr}/team/b:1")
+    );
+    assert_eq!(flow.calls()[2], azp, "{:#?}", flow.calls());
+
+    // The outer loop fails on B: a hold for B lands on the base branch.
+    let reason = "team/b:1 breaks the outer loop, https://github.com/org/repo/issues/9";
+    let toml = std::fs::read_to_string(flow.work.join("pin-lint.toml")).expect("read");
+    let held = format!(
+        "{toml}\n[[hold]]\nimage = \"{addr}/team/b:*\"\nreason = \"{reason}\"\nuntil = 2026-12-31\n"
+    );
+    flow.write("pin-lint.toml", &held);
+    flow.commit_and_push("Hold team/b back");
+    let main = flow.remote_git(&["rev-parse", "main"]);
+    flow.forget_calls();
+
+    // Night 2: the branch is force-updated with A's commit only, on the new base.
+    let night2 = flow.bump(&["--provider", "github"]);
+    let stderr = String::from_utf8_lossy(&night2.stderr);
+    assert!(stderr.contains("1 reference held back"), "{stderr}");
+    let series = flow.remote_git(&["log", "--reverse", "--format=%H %s", "main..bot/pin-bump"]);
+    let (sha_a, subject) = series.split_once(' ').expect("one commit");
+    assert_eq!(subject, format!("Bump {addr}/team/a:1"), "{series}");
+    assert_eq!(flow.remote_git(&["rev-parse", &format!("{sha_a}^")]), main);
+    let ci = flow.remote_git(&["show", "bot/pin-bump:eng/pipelines/ci.yml"]);
+    assert!(
+        ci.contains(&a2) && ci.contains(&b1) && !ci.contains(&b2),
+        "{ci:?}"
+    );
+
+    // The open PR is edited; the body lists B under "Held back" with its reason and the
+    // digest it would have moved to; the outer loop is requested again.
+    let calls = flow.calls();
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+    assert!(
+        calls[1].starts_with(
+            "gh|pr|edit|bot/pin-bump|--title|Bump pinned container image digests|--body-file|"
+        ),
+        "{calls:#?}"
+    );
+    assert_eq!(calls[2], azp);
+    let body = flow.body(2);
+    assert!(
+        body.contains(&format!(
+            "## Held back\n\nA `[[hold]]` in `pin-lint.toml` keeps these images at their current digest; remove the hold to let them move.\n\n| Image | Reason | Until | Now | Would move to | References |\n|---|---|---|---|---|---|\n| `{addr}/team/b:1` | {reason} | 2026-12-31 | `{}` | `{}` | `eng/pipelines/ci.yml:6` |\n",
+            short(&b1),
+            short(&b2)
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "- Bump {addr}/team/a:1: revert `{sha_a}` to drop this image\n"
+        )),
+        "{body}"
+    );
+    assert!(!body.contains(&format!("Bump {addr}/team/b:1")), "{body}");
+
+    // Until the hold's last day nothing is said about it; the day after, `expired-hold`.
+    assert_eq!(check_on(&flow, "2026-12-31"), Vec::<String>::new());
+    let line = held
+        .lines()
+        .position(|l| l.starts_with("image ="))
+        .expect("hold")
+        + 1;
+    assert_eq!(
+        check_on(&flow, "2027-01-01"),
+        [format!(
+            "expired-hold pin-lint.toml:{line} the hold of `{addr}/team/b:*` expired on 2026-12-31 ({reason}); it still holds: remove it or extend `until`"
+        )]
+    );
+
+    // A hold that matches nothing: `unused-hold`.
+    flow.write(
+        "pin-lint.toml",
+        &format!(
+            "{held}\n[[hold]]\nimage = \"{addr}/team/c:*\"\nreason = \"c is not used here\"\n"
+        ),
+    );
+    let unused_line = line + 5;
+    assert_eq!(
+        check_on(&flow, "2026-12-05"),
+        [format!(
+            "unused-hold pin-lint.toml:{unused_line} the hold of `{addr}/team/c:*` matches no image reference: correct the pattern or remove the hold"
+        )]
+    );
+}
