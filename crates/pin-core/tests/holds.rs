@@ -326,3 +326,32 @@ fn held_references_are_reported_without_a_fix_and_listed_with_their_new_digest()
     quiet.ignore = vec![pin_core::Rule::from_id("expired-hold").expect("rule")];
     assert_eq!(holds::findings(&config, &quiet, Some(&used)).len(), 1);
 }
+
+#[test]
+fn missing_tag_alone_still_asks_for_every_tag_online() {
+    let settings = pin_core::Settings {
+        select: vec![pin_core::Rule::from_id("missing-tag").expect("rule")],
+        ..pin_core::Settings::default()
+    };
+    let analysis = Analysis::new("azure-pipelines.yml", pipeline());
+    let queries = engine::file_queries(
+        &analysis,
+        None,
+        &settings,
+        PlanOptions {
+            online: true,
+            context: false,
+        },
+    );
+    let keys: Vec<&str> = queries.rule_demands().map(|d| d.query.key_str()).collect();
+    assert_eq!(
+        keys,
+        ["reg.io/team/a:1", "reg.io/team/b:1", "reg.io/team/c:1"]
+    );
+    assert!(queries
+        .rule_demands()
+        .all(|d| d.purpose == Purpose::Rule { blocks_fix: false }));
+    // Offline only a registry can say a tag is gone: nothing to ask.
+    let offline = engine::file_queries(&analysis, None, &settings, PlanOptions::default());
+    assert!(offline.demands.is_empty());
+}

@@ -53,6 +53,16 @@ fn a_deleted_tag_is_a_finding_and_the_file_is_still_fixed() {
         "{json:#}"
     );
     assert_eq!(json["fix"]["totals"]["failed_lookups"], 0, "{json:#}");
+    // The JSON summary lists the removed tags as the Markdown one does.
+    assert_eq!(json["fix"]["totals"]["removed_tags"], 2, "{json:#}");
+    assert_eq!(
+        json["fix"]["removed_tags"],
+        serde_json::json!([
+            {"line": 6, "path": "pipeline.yml", "reference": format!("{addr}/team/old:1")},
+            {"line": 8, "path": "pipeline.yml", "reference": format!("{addr}/team/never:1")},
+        ]),
+        "{json:#}"
+    );
     let after = std::fs::read_to_string(dir.path().join("pipeline.yml")).expect("read");
     assert_eq!(
         after,
@@ -80,6 +90,50 @@ fn a_deleted_tag_is_a_finding_and_the_file_is_still_fixed() {
         )),
         "{summary}"
     );
+}
+
+#[test]
+fn missing_tag_alone_still_looks_the_tags_up() {
+    let reg = Registry::start();
+    let addr = reg.addr.as_str();
+    let app = push_image(addr, "team/app", "1", &[ImageSpec::new("amd64", "app")]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A pinned reference (no other selected rule wants its tag) and an unpinned one.
+    std::fs::write(
+        dir.path().join("pipeline.yml"),
+        format!(
+            "resources:\n  containers:\n  - container: gone\n    image: {addr}/team/gone:1@{app}\n  - container: app\n    image: {addr}/team/app:1\n  - container: never\n    image: {addr}/team/never:2\n"
+        ),
+    )
+    .expect("write");
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--online",
+            "--select",
+            "missing-tag",
+            "--insecure-registry",
+            addr,
+            "--format",
+            "json",
+            ".",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found: Vec<(u64, &str)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap_or(0),
+                f["rule"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(4, "missing-tag"), (8, "missing-tag")], "{json:#}");
 }
 
 #[test]

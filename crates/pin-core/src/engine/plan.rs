@@ -199,7 +199,7 @@ fn need(r: &Reference, image: &ImageRef, settings: &Settings, online: bool) -> N
     let unpinned = selected(settings, "unpinned-image");
     let stale = selected(settings, "stale-digest");
     let missing = selected(settings, "missing-digest");
-    match r.state {
+    let need = match r.state {
         State::Unpinned if unpinned => {
             let fixable = image.tag.is_some() || settings.pin_untagged_as_latest;
             Need {
@@ -217,6 +217,14 @@ fn need(r: &Reference, image: &ImageRef, settings: &Settings, online: bool) -> N
             digest: rule(false),
         },
         _ => Need::default(),
+    };
+    // `missing-tag` judges any tagged reference with the registry's answer for its tag.
+    let missing_tag = online && image.tag.is_some() && selected(settings, "missing-tag");
+    Need {
+        tag: need
+            .tag
+            .or(missing_tag.then_some(Purpose::Rule { blocks_fix: false })),
+        ..need
     }
 }
 
