@@ -82,17 +82,22 @@ pub struct PatternError {
     pub reason: String,
 }
 
+/// An image glob of a policy or hold: `*` stays inside one path component, `**` crosses them.
+fn image_glob(pattern: &str) -> Result<GlobMatcher, PatternError> {
+    Ok(globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| PatternError {
+            pattern: pattern.to_string(),
+            reason: e.kind().to_string(),
+        })?
+        .compile_matcher())
+}
+
 impl Policy {
     /// A policy for images matching `pattern` with nothing set yet.
     pub fn new(pattern: &str) -> Result<Policy, PatternError> {
-        let matcher = globset::GlobBuilder::new(pattern)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| PatternError {
-                pattern: pattern.to_string(),
-                reason: e.kind().to_string(),
-            })?
-            .compile_matcher();
+        let matcher = image_glob(pattern)?;
         Ok(Policy {
             pattern: pattern.to_string(),
             matcher,
@@ -231,14 +236,7 @@ impl Hold {
     /// A hold of the images matching `pattern`.
     pub fn new(pattern: &str, reason: &str, until: Option<Date>) -> Result<Hold, PatternError> {
         let with_tag = pattern.rsplit('/').next().unwrap_or(pattern).contains(':');
-        let matcher = globset::GlobBuilder::new(pattern)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| PatternError {
-                pattern: pattern.to_string(),
-                reason: e.kind().to_string(),
-            })?
-            .compile_matcher();
+        let matcher = image_glob(pattern)?;
         Ok(Hold {
             pattern: pattern.to_string(),
             matcher,

@@ -375,20 +375,13 @@ fn validation_runs_per_provider() {
 /// `pin-lint check --format json .` in the work tree with today's date set; the findings as
 /// `rule path:line message`.
 fn check_on(flow: &Flow, today: &str) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_pin-lint"))
+    let out = support::pin_lint()
         .args(["check", "--format", "json", "."])
         .current_dir(&flow.work)
         .env("PIN_LINT_TODAY", today)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("TF_BUILD")
         .output()
         .expect("pin-lint runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     json["findings"]
         .as_array()

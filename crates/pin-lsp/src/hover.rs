@@ -308,8 +308,9 @@ mod tests {
     use super::*;
     use pin_core::TagFact;
 
-    #[test]
-    fn hover_shows_parts_staleness_platforms_and_rule_summary() {
+    /// `mcr.microsoft.com/x/y:1` pinned to digest `1…`, its tag now at `2…` on two
+    /// platforms: the file's text and analysis, the facts, and the two digests.
+    fn stale_pin() -> (String, Analysis, Facts, String, String) {
         let old = format!("sha256:{}", "1".repeat(64));
         let new = format!("sha256:{}", "2".repeat(64));
         let text = format!("resources:\n  containers:\n  - container: a\n    image: mcr.microsoft.com/x/y:1@{old}\n");
@@ -324,6 +325,12 @@ mod tests {
                 source: "registry mcr.microsoft.com".into(),
             },
         );
+        (text, analysis, facts, old, new)
+    }
+
+    #[test]
+    fn hover_shows_parts_staleness_platforms_and_rule_summary() {
+        let (text, analysis, facts, old, new) = stale_pin();
         let findings = analysis.findings(&Settings::default(), &facts);
         let at = text.find("x/y").expect("offset");
         let r = reference_at(&analysis, at).expect("reference");
@@ -345,20 +352,7 @@ mod tests {
 
     #[test]
     fn hover_on_a_held_reference_shows_the_hold_and_no_fix_is_offered() {
-        let old = format!("sha256:{}", "1".repeat(64));
-        let new = format!("sha256:{}", "2".repeat(64));
-        let text = format!("resources:\n  containers:\n  - container: a\n    image: mcr.microsoft.com/x/y:1@{old}\n");
-        let analysis = Analysis::new("azure-pipelines.yml", text.clone());
-        let image = analysis.references[0].image.clone().expect("image");
-        let mut facts = Facts::none();
-        facts.insert_tag(
-            Facts::tag_key(&image),
-            TagFact {
-                digest: new,
-                platforms: Vec::new(),
-                source: "registry mcr.microsoft.com".into(),
-            },
-        );
+        let (_, analysis, facts, _, _) = stale_pin();
         let config = pin_core::config::Config::parse(
             "[[hold]]\nimage = \"mcr.microsoft.com/x/y:*\"\nreason = \"breaks arm64, see #12\"\nuntil = 2027-01-31\n",
             None,
