@@ -57,6 +57,7 @@ impl Backend {
         match ClientSettings::from_json(value) {
             Ok(settings) => {
                 let problems = self.session.apply_settings(settings);
+                self.session.fetch_catalogs();
                 self.session.relint_all();
                 self.show_problems(problems).await;
             }
@@ -319,6 +320,7 @@ impl LanguageServer for Backend {
         for p in self.session.apply_settings(settings) {
             tracing::warn!("{p}");
         }
+        self.session.fetch_catalogs();
         tracing::info!(?info, roots = ?self.session.workspace.roots(), "initialize");
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -456,7 +458,9 @@ impl LanguageServer for Backend {
             }
         }
         let problems = if reload {
-            self.session.reload()
+            let problems = self.session.reload();
+            self.session.fetch_catalogs();
+            problems
         } else {
             Vec::new()
         };

@@ -127,6 +127,7 @@ struct Doc {
 }
 
 /// Settings in force and what was built from them.
+#[derive(Clone)]
 pub struct Config {
     /// What the client sent.
     pub client: ClientSettings,
@@ -135,8 +136,16 @@ pub struct Config {
     /// Loaded VM catalogs (`az vm image list` / `az sig image-version list` JSON), told apart
     /// from digest catalogs by their content as the CLI does.
     pub vm_catalogs: Vec<VmCatalog>,
-    /// Absolute catalog paths, to notice changes on disk.
+    /// Absolute catalog paths, to notice changes on disk (URLs are not among them).
     pub catalog_paths: Vec<PathBuf>,
+    /// Catalogs given as `https://` (or `http://`) URLs, fetched in the background
+    /// ([`Session::fetch_catalogs`]); once fetched they are in `catalogs` / `vm_catalogs`.
+    pub catalog_urls: Vec<String>,
+    /// The HTTP client settings of catalog fetches and registry lookups (insecure
+    /// registries, mirrors, timeout), without the catalogs.
+    pub http: ResolverOptions,
+    /// Whether registries are asked.
+    pub online: bool,
     /// The registry resolver, when online.
     pub resolver: Option<Resolver>,
 }
@@ -144,66 +153,105 @@ pub struct Config {
 impl Config {
     /// Load catalogs and build the resolver from the client settings and the registry keys of
     /// the workspace's `pin-lint.toml` (`file`): catalogs and insecure registries of both
-    /// are used; the client's `online` wins over the file's. Problems come back as messages.
+    /// are used; the client's `online` wins over the file's. Catalog files are read here;
+    /// catalog URLs are left in [`Config::catalog_urls`] for a background fetch. Problems
+    /// come back as messages.
     pub fn build(
         client: ClientSettings,
         root: Option<&Path>,
         file: Option<&pin_core::config::RegistryConfig>,
     ) -> (Config, Vec<String>) {
         let mut problems = Vec::new();
-        let mut catalog_paths = client.catalog_paths(root);
+        let mut locations = client.catalog_paths(root);
         let mut insecure = client.insecure_registries.clone();
         if let Some(file) = file {
-            catalog_paths.extend(file.catalogs.iter().cloned());
+            locations.extend(file.catalogs.iter().cloned());
             insecure.extend(file.insecure_registries.iter().cloned());
         }
         let online = client
             .online
             .or(file.and_then(|f| f.online))
             .unwrap_or(false);
-        let mirrors = file
-            .map(|f| f.mirrors.clone().into_iter().collect())
-            .unwrap_or_default();
-        let mut catalogs: Vec<Catalog> = Vec::new();
-        let mut vm_catalogs: Vec<VmCatalog> = Vec::new();
-        for path in &catalog_paths {
+        let defaults = ResolverOptions::default();
+        let http = ResolverOptions {
+            insecure_registries: insecure,
+            mirrors: file
+                .map(|f| f.mirrors.clone().into_iter().collect())
+                .unwrap_or_default(),
+            timeout: file.and_then(|f| f.timeout).unwrap_or(defaults.timeout),
+            ..defaults
+        };
+        let mut config = Config {
+            client,
+            catalogs: Vec::new(),
+            vm_catalogs: Vec::new(),
+            catalog_paths: Vec::new(),
+            catalog_urls: Vec::new(),
+            http,
+            online,
+            resolver: None,
+        };
+        for path in locations {
+            if let Some(url) = path.to_str().filter(|p| pin_resolve::is_catalog_url(p)) {
+                config.catalog_urls.push(url.to_string());
+                continue;
+            }
             // Read once; the content tells a VM catalog from a digest catalog.
-            let text = match std::fs::read_to_string(path) {
-                Ok(text) => text,
+            match std::fs::read_to_string(&path) {
+                Ok(text) => config.add_catalog(&path, &text, &mut problems),
                 Err(e) => {
                     let shown = path.display();
                     problems.push(format!("pin-lint: cannot load catalog: {shown}: {e}"));
-                    continue;
                 }
-            };
-            match pin_vm_resolve::sniff(&text) {
-                Some(vm) => vm_catalogs.push(vm.named(&path.display().to_string())),
-                None => match Catalog::parse(path, &text) {
-                    Ok(catalog) => catalogs.push(catalog),
-                    Err(e) => problems.push(format!("pin-lint: cannot load catalog: {e}")),
-                },
+            }
+            config.catalog_paths.push(path);
+        }
+        config.resolver = config.new_resolver(&mut problems);
+        (config, problems)
+    }
+
+    /// Add the catalog `text` read from `name` (a path or URL), a VM catalog or a digest
+    /// catalog by its content.
+    fn add_catalog(&mut self, name: &Path, text: &str, problems: &mut Vec<String>) {
+        match pin_vm_resolve::sniff(text) {
+            Some(vm) => self.vm_catalogs.push(vm.named(&name.display().to_string())),
+            None => match Catalog::parse(name, text) {
+                Ok(catalog) => self.catalogs.push(catalog),
+                Err(e) => problems.push(format!("pin-lint: cannot load catalog: {e}")),
+            },
+        }
+    }
+
+    /// The resolver over the current catalogs, when online.
+    fn new_resolver(&self, problems: &mut Vec<String>) -> Option<Resolver> {
+        if !self.online {
+            return None;
+        }
+        let options = ResolverOptions {
+            catalogs: self.catalogs.clone(),
+            ..self.http.clone()
+        };
+        Resolver::new(options)
+            .map_err(|e| problems.push(format!("pin-lint: registry lookups are off: {e}")))
+            .ok()
+    }
+
+    /// This configuration with the catalogs fetched from [`Config::catalog_urls`] added:
+    /// `fetched` holds each URL's text, or why it could not be fetched (reported, and the
+    /// catalog left out, as for a file that cannot be read).
+    pub fn with_fetched(
+        &self,
+        fetched: Vec<(String, Result<String, String>)>,
+    ) -> (Config, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut config = self.clone();
+        for (url, text) in fetched {
+            match text {
+                Ok(text) => config.add_catalog(Path::new(&url), &text, &mut problems),
+                Err(e) => problems.push(format!("pin-lint: cannot load catalog: {e}")),
             }
         }
-        let resolver = if online {
-            let options = ResolverOptions {
-                insecure_registries: insecure,
-                catalogs: catalogs.clone(),
-                mirrors,
-                ..ResolverOptions::default()
-            };
-            Resolver::new(options)
-                .map_err(|e| problems.push(format!("pin-lint: registry lookups are off: {e}")))
-                .ok()
-        } else {
-            None
-        };
-        let config = Config {
-            client,
-            catalogs,
-            vm_catalogs,
-            catalog_paths,
-            resolver,
-        };
+        config.resolver = config.new_resolver(&mut problems);
         (config, problems)
     }
 }
@@ -312,6 +360,42 @@ impl Session {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(config);
         self.facts.clear();
         problems
+    }
+
+    /// Fetch the catalogs the settings in force give as URLs, in the background, with the
+    /// HTTP client of the registry lookups; when they arrive (and the settings have not
+    /// changed meanwhile), install them and lint the open documents again. A catalog that
+    /// cannot be fetched is reported to the user and left out. Needs the async runtime.
+    pub fn fetch_catalogs(self: &Arc<Self>) {
+        let started = self.config();
+        if started.catalog_urls.is_empty() {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut fetched = Vec::with_capacity(started.catalog_urls.len());
+            for url in &started.catalog_urls {
+                let text = pin_resolve::fetch_catalog(url, &started.http)
+                    .await
+                    .map_err(|e| e.to_string());
+                fetched.push((url.clone(), text));
+            }
+            let (config, problems) = started.with_fetched(fetched);
+            {
+                let mut current = this
+                    .config
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !Arc::ptr_eq(&current, &started) {
+                    // Settings changed meanwhile; their own fetch is under way.
+                    return;
+                }
+                tracing::info!(catalogs = config.catalogs.len(), "catalog URLs fetched");
+                *current = Arc::new(config);
+            }
+            this.relint_all();
+            this.show_problems(problems).await;
+        });
     }
 
     /// Reload `pin-lint.toml` files, catalogs and the resolver with the current client

@@ -37,14 +37,17 @@ impl ClientSettings {
         serde_json::from_value(inner.clone())
     }
 
-    /// Catalog paths made absolute against `root` (when there is one).
+    /// Catalog paths made absolute against `root` (when there is one); a URL is kept as
+    /// written.
     pub fn catalog_paths(&self, root: Option<&Path>) -> Vec<PathBuf> {
         self.catalogs
             .iter()
             .map(|c| {
                 let p = PathBuf::from(c);
                 match root {
-                    Some(root) if p.is_relative() => root.join(p),
+                    Some(root) if p.is_relative() && !pin_resolve::is_catalog_url(c) => {
+                        root.join(p)
+                    }
                     _ => p,
                 }
             })

@@ -714,3 +714,72 @@ fn vm_catalogs_give_vm_images_their_versions() {
     assert_eq!(codes(&lsp.diagnostics_at(&uri, 2)), ["stale-vm-image"]);
     assert!(lsp.shutdown().success());
 }
+
+/// A catalog that `pin-lint.toml` gives as a URL is fetched in the background with the
+/// registry client (plain `http` only to an insecure registry) and then answers like a file;
+/// one that cannot be fetched is reported and left out.
+#[test]
+fn catalogs_by_url_are_fetched_in_the_background() {
+    let server = pin_test_support::files::FileServer::start(vec![(
+        "/digests.tsv".to_string(),
+        format!("alpine:3.20\t{DIGEST}\n").into_bytes(),
+    )]);
+    let addr = server.addr.as_str();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("root");
+    std::fs::create_dir_all(root.join(".git")).expect("mkdir .git");
+    std::fs::write(
+        root.join("pin-lint.toml"),
+        format!(
+            "catalogs = [\"http://{addr}/digests.tsv\", \"http://{addr}/missing.tsv\"]\ninsecure-registries = [\"{addr}\"]\n"
+        ),
+    )
+    .expect("toml");
+    let uri = file_uri(&root.join("azure-pipelines.yml"));
+    let text = "jobs:\n- job: a\n  container: alpine:3.20\n";
+    let mut lsp = Lsp::start();
+    lsp.initialize(&root, json!({}), Value::Null);
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    let d = lsp.diagnostics_at(&uri, 1);
+    assert_eq!(codes(&d), ["unpinned-image"]);
+    // The fetch ends with the one that failed being reported (not as a file path).
+    let shown = lsp.wait_for("a warning about the missing catalog", |m| {
+        m["method"] == "window/showMessage"
+    });
+    let message = shown["params"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("cannot load catalog")
+            && message.contains(&format!("http://{addr}/missing.tsv"))
+            && message.contains("404"),
+        "{message}"
+    );
+    assert!(
+        !lsp.stderr().contains("digests.tsv: No such file"),
+        "{}",
+        lsp.stderr()
+    );
+    let hover = lsp.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 16}}),
+    );
+    let md = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(
+        md.contains(DIGEST) && md.contains("catalog digests.tsv"),
+        "{md}"
+    );
+    let actions = lsp.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": d["diagnostics"][0]["range"],
+               "context": {"diagnostics": d["diagnostics"]}}),
+    );
+    assert!(
+        actions
+            .to_string()
+            .contains(&format!("Pin to {}", &DIGEST[..19])),
+        "{actions}"
+    );
+    assert!(lsp.shutdown().success());
+}

@@ -1,11 +1,13 @@
 //! Real components for the tests of pin-resolve, pin-lint and pin-lsp: a `docker-registry`
 //! process on loopback ([`Registry`]), OCI layouts written by hand and pushed with `skopeo`
 //! ([`push_image`]), a token endpoint for the registry's `auth.token` mode ([`token`]) and a
-//! proxy that injects faults in front of a registry ([`proxy`]).
+//! proxy that injects faults in front of a registry ([`proxy`]) and a server of fixed files
+//! ([`files::FileServer`], a producer's published catalog).
 //!
 //! Missing binaries fail loudly with what to install; nothing is skipped. A dev-dependency
 //! only (`publish = false`).
 
+pub mod files;
 pub mod layout;
 pub mod proxy;
 pub mod registry;
