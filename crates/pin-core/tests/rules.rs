@@ -550,3 +550,86 @@ stale-digest warning 9:16 `postgres:16@sha256:1111111111111111111111111111111111
 retired-vm-image error 17:14 `macos-12` hosted image `macos-12` was retired on 2024-12-03 (actions/runner-images announcement "The macOS 12 Actions runner image will begin deprecation on 10/7/24 and will be fully unsupported by 12/3/24"); use `macos-26`
   fix `Use `macos-26`` (unsafe): runs-on: macos-26
 "##;
+
+/// References of one kind or state never reach the rules meant for another: a VM image built
+/// from an expression is not a dynamic container image, a digest-only reference is not
+/// judged stale by the tag's digest, a custom `vmImage` is not a pool image and a hosted label
+/// in a pool demand is not an unknown pool image.
+#[test]
+fn rules_leave_references_of_other_kinds_alone() {
+    let pipeline = format!(
+        "\
+resources:
+  containers:
+  - container: digestonly
+    image: ghcr.io/team/app@{}
+  - container: dyn
+    image: $(containerImage)
+jobs:
+- job: a
+  pool:
+    vmImage: $(imageName)
+  container: dyn
+- job: b
+  pool:
+    vmImage: team-custom-vm
+- job: c
+  pool:
+    name: mdp
+    demands:
+    - ImageOverride -equals ubuntu-24.04
+- job: d
+  pool:
+    name: mdp
+    demands:
+    - ImageOverride -equals team-unknown
+",
+        digest('4')
+    );
+    let mut facts = Facts::none();
+    tag_fact(
+        &mut facts,
+        &format!("ghcr.io/team/app@{}", digest('4')),
+        &digest('b'),
+    );
+    let mut settings = Settings::default();
+    settings.vm.known_pool_images = Some(["team-known".to_string()].into_iter().collect());
+    settings.select = ["digest-only-image", "dynamic-image", "stale-digest", "unknown-pool-image"]
+        .into_iter()
+        .map(rule)
+        .collect();
+    check(
+        render("azure-pipelines.yml", &pipeline, &settings, &facts),
+        OTHER_KINDS,
+    );
+}
+
+const OTHER_KINDS: &str = r##"digest-only-image warning 4:12 `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` `ghcr.io/team/app@sha256:4444444444444444444444444444444444444444444444444444444444444444` is pinned without a tag; add the tag so it can be read and bumped
+dynamic-image warning 6:12 `$(containerImage)` `$(containerImage)` is built from an expression and cannot be pinned here; pin the values it is built from
+unknown-pool-image warning 24:29 `team-unknown` pool image `team-unknown` is not in `known-pool-images`
+"##;
+
+/// A gallery image whose name ends in `-latest` in an infrastructure file is a VM image id,
+/// not a hosted label: `floating-vm-image` leaves it alone.
+#[test]
+fn floating_labels_are_only_hosted_labels() {
+    let tf = r#"resource "azurerm_linux_virtual_machine" "gallery" {
+  source_image_id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/gal/images/runner-latest"
+}
+"#;
+    let analysis = Analysis::new("infra/main.tf", tf.to_string());
+    assert!(
+        analysis
+            .references
+            .iter()
+            .any(|r| r.text.ends_with("runner-latest")),
+        "{:?}",
+        analysis.references
+    );
+    check(
+        render("infra/main.tf", tf, &Settings::default(), &Facts::none()),
+        FLOATING_INFRA,
+    );
+}
+
+const FLOATING_INFRA: &str = "unpinned-vm-image error 2:22 `/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/gal/images/runner-latest` VM image `/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/gal/images/runner-latest` is not pinned to a version\n";

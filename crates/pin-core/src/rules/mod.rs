@@ -250,6 +250,9 @@ mod tests {
             ("ab", "ba", 2),
             ("flaw", "lawn", 2),
             ("a", "b", 1),
+            // A deletion after a match: only the cell above gives the distance.
+            ("ab", "a", 1),
+            ("stale-digests", "stale-digest", 1),
         ] {
             assert_eq!(edit_distance(a, b), d, "{a} -> {b}");
         }
