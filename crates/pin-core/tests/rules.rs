@@ -594,10 +594,15 @@ jobs:
     );
     let mut settings = Settings::default();
     settings.vm.known_pool_images = Some(["team-known".to_string()].into_iter().collect());
-    settings.select = ["digest-only-image", "dynamic-image", "stale-digest", "unknown-pool-image"]
-        .into_iter()
-        .map(rule)
-        .collect();
+    settings.select = [
+        "digest-only-image",
+        "dynamic-image",
+        "stale-digest",
+        "unknown-pool-image",
+    ]
+    .into_iter()
+    .map(rule)
+    .collect();
     check(
         render("azure-pipelines.yml", &pipeline, &settings, &facts),
         OTHER_KINDS,

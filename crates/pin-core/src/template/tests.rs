@@ -408,3 +408,107 @@ fn use_sites_list_the_images_that_reach_them_and_resources_their_users() {
         ]
     );
 }
+
+/// A fragment that carries its digest and becomes one image is kept current where the digest
+/// is written (a safe edit of exactly the digest); the expression it completes explains the
+/// image as stale.
+#[test]
+fn a_pinned_fragment_is_bumped_where_its_digest_is_written() {
+    let old = format!("sha256:{}", "11".repeat(32));
+    let new = format!("sha256:{}", "ab".repeat(32));
+    let matrix: &'static str = Box::leak(
+        format!("jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: ubuntu-22.04@{old}\n      registry: mcr\n")
+            .into_boxed_str(),
+    );
+    let setup = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n";
+    let files = [("matrix.yml", matrix), ("setup.yml", setup)];
+    let a = analyze(files);
+    let mut facts = Facts::default();
+    let image = ImageRef::parse("mcr.microsoft.com/prereqs:ubuntu-22.04").expect("valid");
+    facts.insert_tag(
+        Facts::tag_key(&image),
+        TagFact {
+            digest: new.clone(),
+            platforms: Vec::new(),
+            source: "test".to_string(),
+        },
+    );
+    let settings = Settings::default();
+    let analysis = Analysis::new("matrix.yml", matrix.to_string());
+    let findings = extras(&a, "matrix.yml").findings(&analysis, &settings, &facts);
+    let bump = findings
+        .iter()
+        .find(|f| {
+            f.fix
+                .as_ref()
+                .is_some_and(|x| x.applicability == Applicability::Safe)
+        })
+        .unwrap_or_else(|| panic!("a safe fix of the fragment: {findings:#?}"));
+    let fix = bump.fix.as_ref().expect("fix");
+    assert_eq!(fix.edits.len(), 1, "{fix:?}");
+    assert_eq!(&matrix[fix.edits[0].range.clone()], old, "{fix:?}");
+    let fixed = crate::fix::apply(matrix, &fix.edits).expect("applies");
+    assert!(
+        fixed.contains(&format!("image: ubuntu-22.04@{new}\n")),
+        "{fixed}"
+    );
+
+    let analysis = Analysis::new("setup.yml", setup.to_string());
+    let findings = extras(&a, "setup.yml").findings(&analysis, &settings, &facts);
+    let dynamic = findings
+        .iter()
+        .find(|f| f.rule.id() == "dynamic-image")
+        .expect("dynamic finding");
+    assert!(
+        dynamic
+            .message
+            .contains("(stale: tag now at sha256:abababababab)"),
+        "{}",
+        dynamic.message
+    );
+}
+
+/// The layer over per-file analyses (what the engine and the language server run) sees the
+/// same images as over the texts.
+#[test]
+fn the_layer_runs_over_analyses_as_over_texts() {
+    let files = [
+        (
+            "ci.yml",
+            "jobs:\n- template: job.yml\n  parameters:\n    image: '2.0'\n",
+        ),
+        (
+            "job.yml",
+            "parameters:\n  image: ''\njobs:\n- job: j\n  container: ${{ format('mcr.microsoft.com/x/y:{0}', parameters.image) }}\n",
+        ),
+    ];
+    let analyses: Vec<(&str, Analysis)> = files
+        .iter()
+        .map(|(p, t)| (*p, Analysis::new(p, t.to_string())))
+        .collect();
+    let layer = analyze_analyses(
+        analyses.iter().map(|(p, a)| (*p, a)),
+        Options { inventory: false },
+    );
+    let job = extras(&layer, "job.yml");
+    let images: Vec<&str> = job
+        .dynamic
+        .iter()
+        .flat_map(|d| d.images.iter().map(|c| c.image.as_str()))
+        .collect();
+    assert_eq!(images, ["mcr.microsoft.com/x/y:2.0"]);
+    let texts = run(&files);
+    assert_eq!(extras(&texts, "job.yml").dynamic.len(), job.dynamic.len());
+}
+
+/// Only a job's own `container:` is a use site, and only a literal image is an image that
+/// reaches it: not an expression, not a blank value, not a `container:` nested deeper in the
+/// job (a matrix variable).
+#[test]
+fn only_literal_images_of_a_jobs_own_container_reach_it() {
+    let a = run(&[(
+        "ci.yml",
+        "jobs:\n- job: a\n  container:\n    image: $(img)\n  steps:\n  - script: x\n- job: b\n  container:\n    image: ' '\n- job: c\n  container: mcr.microsoft.com/x/y:1\n  strategy:\n    matrix:\n      one:\n        container: mcr.microsoft.com/x/other:2\n",
+    )]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:1"]);
+}

@@ -1,0 +1,166 @@
+//! Edges of the dialects that the rule and corpus tests do not reach: which values are
+//! images, at which site, and the dialects' names.
+
+use pin_core::dialect::Dialect;
+use pin_core::model::Site;
+use pin_core::Analysis;
+
+/// `(text, site)` of every reference of `text` read as `path`.
+fn refs(path: &str, text: &str) -> Vec<(String, Site)> {
+    Analysis::new(path, text.to_string())
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.site))
+        .collect()
+}
+
+#[test]
+fn dialects_have_human_names() {
+    for (dialect, name) in [
+        (Dialect::AzurePipelines, "Azure Pipelines"),
+        (Dialect::GithubActions, "GitHub Actions"),
+        (Dialect::GitlabCi, "GitLab CI"),
+        (Dialect::Arm, "Azure Resource Manager"),
+        (Dialect::Bicep, "Bicep"),
+        (Dialect::Terraform, "Terraform"),
+        (Dialect::Compose, "Compose"),
+        (Dialect::Kubernetes, "Kubernetes"),
+        (Dialect::Kustomize, "Kustomize"),
+        (Dialect::HelmTemplate, "Helm template"),
+        (Dialect::Dockerfile, "Dockerfile"),
+        (Dialect::Devcontainer, "dev container"),
+    ] {
+        assert_eq!(dialect.name(), name);
+    }
+}
+
+/// A variable is an image only when it starts with a registry host: a repository path
+/// without one is left alone.
+#[test]
+fn azure_variables_are_images_only_after_a_registry_host() {
+    let text = "variables:\n  tool: team/tool:1\n  img: mcr.microsoft.com/x/y:2\n  built: mcr.microsoft.com/x/$(name):1\njobs:\n- job: a\n  steps:\n  - script: make\n";
+    let refs = refs("azure-pipelines.yml", text);
+    let texts: Vec<&str> = refs.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["mcr.microsoft.com/x/y:2", "mcr.microsoft.com/x/$(name):1"],
+        "{refs:?}"
+    );
+    assert!(refs.iter().all(|(_, s)| *s == Site::Variable), "{refs:?}");
+}
+
+/// `containers:` as an alias map (`extends.parameters.containers`) defines container
+/// resources like the `resources.containers` list.
+#[test]
+fn azure_container_alias_maps_define_resources() {
+    let text = "extends:\n  template: t.yml\n  parameters:\n    containers:\n      build:\n        image: mcr.microsoft.com/x/y:1\n      test:\n        image: mcr.microsoft.com/x/z:2\n";
+    assert_eq!(
+        refs("azure-pipelines.yml", text),
+        [
+            ("mcr.microsoft.com/x/y:1".to_string(), Site::Resource),
+            ("mcr.microsoft.com/x/z:2".to_string(), Site::Resource),
+        ]
+    );
+    let list =
+        "resources:\n  containers:\n  - container: build\n    image: mcr.microsoft.com/x/y:1\n";
+    assert_eq!(
+        refs("azure-pipelines.yml", list),
+        [("mcr.microsoft.com/x/y:1".to_string(), Site::Resource)]
+    );
+}
+
+/// A Helix queue string without parentheses is an image only under a key that names Helix
+/// queues (`helixQueues`, `helix_…`, a key with both `helix` and `queue`), not under any key
+/// that mentions Helix.
+#[test]
+fn bare_helix_queues_need_a_queue_key() {
+    let text = "jobs:\n- job: a\n  steps:\n  - template: send.yml\n    parameters:\n      helixTarget: ubuntu.2204.amd64.open@mcr.microsoft.com/x/y:1\n      helixQueues: ubuntu.2204.amd64.open@mcr.microsoft.com/x/z:1\n      myHelixQueue: ubuntu.2204.amd64.open@mcr.microsoft.com/x/w:1\n";
+    assert_eq!(
+        refs("azure-pipelines.yml", text),
+        [
+            ("mcr.microsoft.com/x/z:1".to_string(), Site::Helix),
+            ("mcr.microsoft.com/x/w:1".to_string(), Site::Helix),
+        ]
+    );
+}
+
+/// Which dialect a file is read as, from its name and content.
+#[test]
+fn dialects_are_told_apart_by_name_and_content() {
+    let services = "services:\n  web:\n    image: nginx:1.27\n";
+    let workflow = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n";
+    let action = "name: a\nruns:\n  using: docker\n  image: docker://alpine:3.20\n";
+    let described = "description: a\nruns:\n  using: docker\n  image: docker://alpine:3.20\n";
+    for (path, text, dialect) in [
+        ("docker-compose.yml", services, Some(Dialect::Compose)),
+        (
+            "docker-compose.override.yaml",
+            services,
+            Some(Dialect::Compose),
+        ),
+        ("compose.yaml", services, Some(Dialect::Compose)),
+        ("compose.prod.yml", services, Some(Dialect::Compose)),
+        ("deploy/compose.yml", "version: '3'\n", None),
+        (
+            ".github/workflows/ci.yml",
+            "jobs: {}\n",
+            Some(Dialect::GithubActions),
+        ),
+        ("action.yml", "name: a\n", Some(Dialect::GithubActions)),
+        ("action.yaml", "name: a\n", Some(Dialect::GithubActions)),
+        ("ci/workflow.yml", workflow, Some(Dialect::GithubActions)),
+        ("tools/act/thing.yml", action, Some(Dialect::GithubActions)),
+        (
+            "tools/act/other.yml",
+            described,
+            Some(Dialect::GithubActions),
+        ),
+        (
+            "ci/build.yml",
+            "jobs:\n- job: a\n",
+            Some(Dialect::AzurePipelines),
+        ),
+        ("ci/runs.yml", "runs: 3\n", Some(Dialect::AzurePipelines)),
+        (
+            ".gitlab-ci.yml",
+            "build:\n  image: alpine:3.20\n",
+            Some(Dialect::GitlabCi),
+        ),
+    ] {
+        let analysis = Analysis::new(path, text.to_string());
+        assert_eq!(analysis.dialect, dialect, "{path}");
+    }
+}
+
+/// In an ARM template a `[…]` string is an expression (a dynamic reference), `[[…` a literal
+/// that starts with `[`, and an unquoted value (a number) is no literal either.
+#[test]
+fn arm_expressions_are_dynamic() {
+    let vm = |version: &str| {
+        format!(
+            "{{\"type\": \"Microsoft.Compute/virtualMachines\", \"properties\": {{\"storageProfile\": {{\"imageReference\": {{\"publisher\": \"Canonical\", \"offer\": \"o\", \"sku\": \"s\", \"version\": {version}}}}}}}}}"
+        )
+    };
+    let text = format!(
+        "{{\n  \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n  \"resources\": [\n    {},\n    {},\n    {},\n    {}\n  ]\n}}\n",
+        vm("\"[parameters('v')]\""),
+        vm("\"1.0.0\""),
+        vm("\"[[1.0.0\""),
+        vm("2"),
+    );
+    let analysis = Analysis::new("infra/vm.json", text);
+    let refs: Vec<(String, pin_core::Kind)> = analysis
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.kind))
+        .collect();
+    use pin_core::Kind::{Dynamic, Vm};
+    let expected = [
+        ("[parameters('v')]", Dynamic),
+        ("Canonical:o:s:1.0.0", Vm),
+        ("Canonical:o:s:[[1.0.0", Vm),
+        ("2", Dynamic),
+    ]
+    .map(|(t, k)| (t.to_string(), k));
+    assert_eq!(refs, expected);
+}
