@@ -164,3 +164,44 @@ fn arm_expressions_are_dynamic() {
     .map(|(t, k)| (t.to_string(), k));
     assert_eq!(refs, expected);
 }
+
+/// `${VAR:-word}` takes the word when the ARG default is empty, unless the word is itself
+/// built from a variable: a `FROM` that names a stage that way is no image.
+#[test]
+fn dockerfile_defaults_fill_empty_args() {
+    let text = "ARG STAGE=\nARG OTHER=\nFROM alpine:3.20 AS build\nFROM ${STAGE:-build}\nFROM ${OTHER:-$STAGE}\n";
+    let analysis = Analysis::new("Dockerfile", text.to_string());
+    let refs: Vec<(String, pin_core::Kind)> = analysis
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.kind))
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            ("alpine:3.20".to_string(), pin_core::Kind::Container),
+            ("${OTHER:-$STAGE}".to_string(), pin_core::Kind::Dynamic),
+        ]
+    );
+}
+
+/// A GitLab `image:` mapping with a YAML tag is no image definition; `image: {name: …}` is.
+#[test]
+fn gitlab_tagged_image_mappings_are_left_alone() {
+    let text = "a:\n  image:\n    name: alpine:3.20\n  script: [x]\nb:\n  image: !custom\n    name: alpine:3.21\n  script: [x]\n";
+    assert_eq!(
+        refs(".gitlab-ci.yml", text),
+        [("alpine:3.20".to_string(), Site::GitlabImage)]
+    );
+}
+
+/// `<<` that starts no heredoc is no heredoc: what follows is still read.
+#[test]
+fn terraform_shift_is_no_heredoc() {
+    let text = "locals {\n  shifted = 1 << 2\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n";
+    let texts: Vec<String> = refs("infra/main.tf", text)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(texts, ["Canonical:o:s:1.0.0"]);
+}

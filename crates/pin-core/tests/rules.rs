@@ -638,3 +638,64 @@ fn floating_labels_are_only_hosted_labels() {
 }
 
 const FLOATING_INFRA: &str = "unpinned-vm-image error 2:22 `/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/gal/images/runner-latest` VM image `/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/galleries/gal/images/runner-latest` is not pinned to a version\n";
+
+/// A tag the registry says does not exist is a `missing-tag` finding on every container
+/// reference that names it (pinned or not); a reference without a tag is not judged.
+#[test]
+fn a_tag_the_registry_says_is_gone_is_a_missing_tag() {
+    let text = format!(
+        "resources:\n  containers:\n  - container: a\n    image: ghcr.io/team/old:1\n  - container: b\n    image: ghcr.io/team/old:1@{}\n  - container: c\n    image: ghcr.io/team/old@{}\n  - container: d\n    image: ghcr.io/team/new:2\n",
+        digest('1'),
+        digest('1'),
+    );
+    let mut facts = Facts::none();
+    let old = pin_core::ImageRef::parse("ghcr.io/team/old:1").expect("valid");
+    facts.insert_missing_tag(Facts::tag_key(&old), "manifest unknown".to_string());
+    let settings = Settings {
+        select: vec![rule("missing-tag")],
+        ..Settings::default()
+    };
+    check(
+        render("azure-pipelines.yml", &text, &settings, &facts),
+        MISSING_TAG,
+    );
+}
+
+const MISSING_TAG: &str = r##"missing-tag error 4:12 `ghcr.io/team/old:1` `ghcr.io/team/old:1` does not exist: the registry answered that the tag or repository is unknown (manifest unknown)
+missing-tag error 6:12 `ghcr.io/team/old:1@sha256:1111111111111111111111111111111111111111111111111111111111111111` `ghcr.io/team/old:1` does not exist: the registry answered that the tag or repository is unknown (manifest unknown)
+"##;
+
+/// A retirement entry names hosted labels: an infrastructure VM image written as
+/// `publisher:offer:sku:version` is never judged retired, whatever the entries say.
+#[test]
+fn retirements_apply_to_hosted_labels_only() {
+    let tf = r#"resource "azurerm_linux_virtual_machine" "vm" {
+  source_image_reference {
+    publisher = "Canonical"
+    offer     = "o"
+    sku       = "s"
+    version   = "1.0.0"
+  }
+}
+"#;
+    let mut settings = Settings::default();
+    let entry = settings
+        .vm
+        .retirement("ubuntu-20.04")
+        .expect("ubuntu-20.04 is retired")
+        .clone();
+    settings
+        .vm
+        .retired
+        .insert("canonical:o:s:1.0.0".to_string(), entry);
+    settings.select = vec![rule("retired-vm-image")];
+    let analysis = Analysis::new("infra/main.tf", tf.to_string());
+    assert_eq!(analysis.references.len(), 1, "{:?}", analysis.references);
+    check(render("infra/main.tf", tf, &settings, &Facts::none()), "");
+    let pipeline = "pool:\n  vmImage: Canonical:o:s:1.0.0\n";
+    assert!(
+        render("azure-pipelines.yml", pipeline, &settings, &Facts::none())
+            .starts_with("retired-vm-image"),
+        "the entry applies to a label"
+    );
+}

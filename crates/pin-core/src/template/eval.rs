@@ -729,6 +729,45 @@ mod tests {
     }
 
     #[test]
+    fn comparisons_truthiness_and_lengths() {
+        let scope = scope_with(vec![
+            ("n", Alts::one(Value::Number(2.0))),
+            ("zero", Alts::one(Value::Number(0.0))),
+            ("nothing", Alts::one(Value::Null)),
+            ("v", Alts::one(s("b"))),
+        ]);
+        let capped = Cell::new(false);
+        let ev = Eval {
+            base: None,
+            capped: &capped,
+        };
+        let cond = |src: &str| ev.condition(&parse(src).expect("parses"), &scope);
+        // A number against text that reads as a number compares as numbers.
+        assert_eq!(cond("lt(parameters.n, '10')"), Tri::True);
+        assert_eq!(cond("gt(parameters.n, '10')"), Tri::False);
+        assert_eq!(cond("le(parameters.n, 2)"), Tri::True);
+        assert_eq!(cond("ge(parameters.n, 3)"), Tri::False);
+        // Texts compare case-insensitively, in order.
+        assert_eq!(cond("lt(parameters.v, 'C')"), Tri::True);
+        assert_eq!(cond("lt('a', parameters.v)"), Tri::True);
+        assert_eq!(cond("lt('c', parameters.v)"), Tri::False);
+        assert_eq!(cond("gt('c', parameters.v)"), Tri::True);
+        assert_eq!(cond("lt(parameters.n, 'x')"), Tri::Unknown);
+        // Zero, null and the empty text are false; other numbers are true.
+        assert_eq!(cond("parameters.zero"), Tri::False);
+        assert_eq!(cond("parameters.n"), Tri::True);
+        assert_eq!(cond("parameters.nothing"), Tri::False);
+        assert_eq!(truthy(&Value::Number(0.0)), Tri::False);
+        assert_eq!(truthy(&Value::Number(-1.0)), Tri::True);
+        let length = |src: &str| match run(src, &scope).0.as_slice() {
+            [Value::Number(n)] => Some(*n),
+            _ => None,
+        };
+        assert_eq!(length("length(parameters.nothing)"), Some(0.0));
+        assert_eq!(length("length('abc')"), Some(3.0));
+    }
+
+    #[test]
     fn alternatives_are_capped() {
         let many = Alts((0..64).map(|i| s(&i.to_string())).collect());
         let scope = scope_with(vec![("a", many.clone()), ("b", many)]);
