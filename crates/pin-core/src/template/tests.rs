@@ -512,3 +512,32 @@ fn only_literal_images_of_a_jobs_own_container_reach_it() {
     )]);
     assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:1"]);
 }
+
+/// A plain `null` / `~` / empty value is null (which `coalesce` skips), and a mapping key
+/// built by an expression is the key it evaluates to.
+#[test]
+fn nulls_and_expression_keys_expand_as_azure_pipelines_does() {
+    for null in ["null", "~", "Null", "NULL", ""] {
+        let job: &'static str = Box::leak(
+            format!("parameters:\n  image: {null}\njobs:\n- job: j\n  container: ${{{{ coalesce(parameters.image, 'mcr.microsoft.com/x/y:1') }}}}\n")
+                .into_boxed_str(),
+        );
+        let a = run(&[("ci.yml", "jobs:\n- template: job.yml\n"), ("job.yml", job)]);
+        assert_eq!(
+            images_of(&a, "ci.yml"),
+            ["mcr.microsoft.com/x/y:1"],
+            "image: {null}"
+        );
+    }
+    let a = run(&[
+        (
+            "ci.yml",
+            "jobs:\n- template: job.yml\n  parameters:\n    key: container\n",
+        ),
+        (
+            "job.yml",
+            "parameters:\n  key: ''\njobs:\n- job: j\n  ${{ parameters.key }}: mcr.microsoft.com/x/z:2\n",
+        ),
+    ]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/z:2"]);
+}
