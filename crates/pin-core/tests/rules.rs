@@ -699,3 +699,55 @@ fn retirements_apply_to_hosted_labels_only() {
         "the entry applies to a label"
     );
 }
+
+/// A suppression is judged only for rules that could have spoken: not for a rule left out by
+/// `ignore` or switched off, and for a registry rule only where every reference on its lines
+/// has a registry answer (a tag fact is enough; a dynamic reference without a digest needs
+/// none). With no registry rule enabled, a bare `ignore` is judged without facts.
+#[test]
+fn unused_suppressions_are_judged_only_for_rules_that_could_speak() {
+    let text = format!(
+        "resources:\n  containers:\n  - container: a\n    image: ghcr.io/team/app:2@{} # pin-lint: ignore[stale-digest]\n  - container: b\n    image: $(imageName) # pin-lint: ignore[stale-digest]\n  - container: c\n    image: ghcr.io/team/app:2@{} # pin-lint: ignore[floating-vm-image]\n  - container: d\n    image: ghcr.io/team/app:2@{} # pin-lint: ignore[digest-only-image]\n  - container: e\n    image: ghcr.io/team/app:2@{} # pin-lint: ignore[invalid-image-reference]\n",
+        digest('3'),
+        digest('3'),
+        digest('3'),
+        digest('3'),
+    );
+    let mut facts = Facts::none();
+    tag_fact(&mut facts, "ghcr.io/team/app:2", &digest('3'));
+    let mut settings = Settings {
+        report_unused_ignores: true,
+        ignore: vec![rule("floating-vm-image"), rule("dynamic-image")],
+        ..Settings::default()
+    };
+    settings.severity.insert(rule("digest-only-image"), None);
+    check(
+        render("azure-pipelines.yml", &text, &settings, &facts),
+        JUDGED,
+    );
+
+    let bare = format!(
+        "resources:\n  containers:\n  - container: a\n    image: ghcr.io/team/app:2@{} # pin-lint: ignore\n",
+        digest('3')
+    );
+    let offline = Settings {
+        report_unused_ignores: true,
+        select: vec![rule("unused-suppression"), rule("unpinned-image")],
+        ..Settings::default()
+    };
+    check(
+        render("azure-pipelines.yml", &bare, &offline, &Facts::none()),
+        BARE,
+    );
+}
+
+const JUDGED: &str = r##"unused-suppression warning 4:103 `# pin-lint: ignore[stale-digest]` unused suppression: `stale-digest` silences nothing here
+  fix `Remove the unused suppression` (safe): image: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
+unused-suppression warning 6:25 `# pin-lint: ignore[stale-digest]` unused suppression: `stale-digest` silences nothing here
+  fix `Remove the unused suppression` (safe): image: $(imageName)
+unused-suppression warning 12:103 `# pin-lint: ignore[invalid-image-reference]` unused suppression: `invalid-image-reference` silences nothing here
+  fix `Remove the unused suppression` (safe): image: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
+"##;
+const BARE: &str = r##"unused-suppression warning 4:103 `# pin-lint: ignore` `# pin-lint: ignore` silences nothing here
+  fix `Remove the unused suppression` (safe): image: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
+"##;
