@@ -533,6 +533,13 @@ mod tests {
             .expect("error");
         assert_eq!(err.offset, 9);
         assert!(matches!(parse_directive(" each x on y"), Some(Err(_))));
+        // `insert` takes nothing after it; with something it is no directive.
+        assert!(parse_directive(" insert parameters.x ").is_none());
+        // An error in the collection of `each` is placed in the directive's text.
+        let src = " each x in eq(a,, b) ";
+        let err = parse_directive(src).and_then(Result::err).expect("error");
+        assert_eq!(err.offset, 16, "{err:?}");
+        assert_eq!(&src[err.offset..err.offset + 1], ",");
     }
 
     #[test]

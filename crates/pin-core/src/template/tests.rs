@@ -541,3 +541,17 @@ fn nulls_and_expression_keys_expand_as_azure_pipelines_does() {
     ]);
     assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/z:2"]);
 }
+
+/// A `containers:` alias map defines aliases by its keys (not a key built by an expression),
+/// which jobs then name.
+#[test]
+fn alias_maps_define_the_aliases_jobs_name() {
+    let a = run(&[(
+        "ci.yml",
+        "extends:\n  template: t.yml\n  parameters:\n    containers:\n      build:\n        image: mcr.microsoft.com/x/y:1\n    jobs:\n    - job: a\n      container: build\n",
+    ), (
+        "t.yml",
+        "parameters:\n  containers: {}\n  jobs: []\njobs:\n- ${{ each job in parameters.jobs }}:\n  - ${{ job }}\n",
+    )]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:1"]);
+}
