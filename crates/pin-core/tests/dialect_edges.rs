@@ -205,3 +205,14 @@ fn terraform_shift_is_no_heredoc() {
         .collect();
     assert_eq!(texts, ["Canonical:o:s:1.0.0"]);
 }
+
+/// A Bicep multi-line string ends at its closing `'''`: what follows is still read.
+#[test]
+fn bicep_multiline_strings_end_where_they_close() {
+    let text = "var doc = '''\ntext\n'''\nvar v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    version: '1.0.0'\n  }\n}\n";
+    let texts: Vec<String> = refs("infra/main.bicep", text)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(texts, ["Canonical:o:s:1.0.0"]);
+}
