@@ -216,3 +216,28 @@ fn bicep_multiline_strings_end_where_they_close() {
         .collect();
     assert_eq!(texts, ["Canonical:o:s:1.0.0"]);
 }
+
+/// A value written as a Bicep multi-line string is read from between its quotes.
+#[test]
+fn bicep_multiline_string_values_are_read_between_their_quotes() {
+    let text = "var pad = 'some text before the image'\nvar v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    version: '''1.0.0'''\n  }\n}\n";
+    let analysis = Analysis::new("infra/main.bicep", text.to_string());
+    let found: Vec<(&str, &str)> = analysis
+        .references
+        .iter()
+        .map(|r| (r.text.as_str(), &text[r.span.clone()]))
+        .collect();
+    assert_eq!(found, [("Canonical:o:s:1.0.0", "1.0.0")]);
+}
+
+/// A Terraform block ends at its closing brace: an attribute written after it belongs to the
+/// enclosing block, not to the image.
+#[test]
+fn terraform_blocks_end_at_their_closing_brace() {
+    let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n  }\n  version = \"2.0\"\n}\n";
+    let texts: Vec<String> = refs("infra/main.tf", text)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(texts, ["Canonical:o:s"]);
+}

@@ -555,3 +555,29 @@ fn alias_maps_define_the_aliases_jobs_name() {
     )]);
     assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:1"]);
 }
+
+/// Under a condition that cannot be decided, each branch's `extends` adds its jobs as a
+/// possibility; neither replaces the other.
+#[test]
+fn undecided_extends_keep_both_branches() {
+    let a = run(&[
+        (
+            "ci.yml",
+            "${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n  extends:\n    template: one.yml\n${{ else }}:\n  extends:\n    template: two.yml\n",
+        ),
+        (
+            "one.yml",
+            "jobs:\n- job: a\n  container: mcr.microsoft.com/x/one:1\n",
+        ),
+        (
+            "two.yml",
+            "jobs:\n- job: a\n  container: mcr.microsoft.com/x/two:2\n",
+        ),
+    ]);
+    let mut images = images_of(&a, "ci.yml");
+    images.sort();
+    assert_eq!(
+        images,
+        ["mcr.microsoft.com/x/one:1", "mcr.microsoft.com/x/two:2"]
+    );
+}
