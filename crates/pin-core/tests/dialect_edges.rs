@@ -14,6 +14,11 @@ fn refs(path: &str, text: &str) -> Vec<(String, Site)> {
         .collect()
 }
 
+/// The text of every reference of `text` read as `path`.
+fn texts(path: &str, text: &str) -> Vec<String> {
+    refs(path, text).into_iter().map(|(t, _)| t).collect()
+}
+
 #[test]
 fn dialects_have_human_names() {
     for (dialect, name) in [
@@ -199,22 +204,14 @@ fn gitlab_tagged_image_mappings_are_left_alone() {
 #[test]
 fn terraform_shift_is_no_heredoc() {
     let text = "locals {\n  shifted = 1 << 2\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n";
-    let texts: Vec<String> = refs("infra/main.tf", text)
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
-    assert_eq!(texts, ["Canonical:o:s:1.0.0"]);
+    assert_eq!(texts("infra/main.tf", text), ["Canonical:o:s:1.0.0"]);
 }
 
 /// A Bicep multi-line string ends at its closing `'''`: what follows is still read.
 #[test]
 fn bicep_multiline_strings_end_where_they_close() {
     let text = "var doc = '''\ntext\n'''\nvar v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    version: '1.0.0'\n  }\n}\n";
-    let texts: Vec<String> = refs("infra/main.bicep", text)
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
-    assert_eq!(texts, ["Canonical:o:s:1.0.0"]);
+    assert_eq!(texts("infra/main.bicep", text), ["Canonical:o:s:1.0.0"]);
 }
 
 /// A value written as a Bicep multi-line string is read from between its quotes.
@@ -235,9 +232,5 @@ fn bicep_multiline_string_values_are_read_between_their_quotes() {
 #[test]
 fn terraform_blocks_end_at_their_closing_brace() {
     let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n  }\n  version = \"2.0\"\n}\n";
-    let texts: Vec<String> = refs("infra/main.tf", text)
-        .into_iter()
-        .map(|(t, _)| t)
-        .collect();
-    assert_eq!(texts, ["Canonical:o:s"]);
+    assert_eq!(texts("infra/main.tf", text), ["Canonical:o:s"]);
 }

@@ -648,13 +648,22 @@ mod tests {
         }
     }
 
-    fn run(src: &str, scope: &Scope) -> Alts {
+    /// `src` parsed and handed to a fresh evaluator.
+    fn with_eval<R>(src: &str, f: impl FnOnce(&Eval<'_>, &Expr) -> R) -> R {
         let capped = Cell::new(false);
-        Eval {
+        let ev = Eval {
             base: None,
             capped: &capped,
-        }
-        .eval(&parse(src).expect("parses"), scope)
+        };
+        f(&ev, &parse(src).expect("parses"))
+    }
+
+    fn run(src: &str, scope: &Scope) -> Alts {
+        with_eval(src, |ev, e| ev.eval(e, scope))
+    }
+
+    fn condition(src: &str, scope: &Scope) -> Tri {
+        with_eval(src, |ev, e| ev.condition(e, scope))
     }
 
     fn s(v: &str) -> Value {
@@ -698,12 +707,7 @@ mod tests {
                 Alts::one(Value::Array(Rc::new(vec![Alts::one(s("Linux_x64"))]))),
             ),
         ]);
-        let capped = Cell::new(false);
-        let ev = Eval {
-            base: None,
-            capped: &capped,
-        };
-        let cond = |src: &str| ev.condition(&parse(src).expect("parses"), &scope);
+        let cond = |src: &str| condition(src, &scope);
         assert_eq!(cond("eq(parameters.reg, 'mcr')"), Tri::True);
         assert_eq!(cond("ne(parameters.reg, 'mcr')"), Tri::False);
         assert_eq!(cond("eq(parameters.flag, 'true')"), Tri::True);
@@ -736,12 +740,7 @@ mod tests {
             ("nothing", Alts::one(Value::Null)),
             ("v", Alts::one(s("b"))),
         ]);
-        let capped = Cell::new(false);
-        let ev = Eval {
-            base: None,
-            capped: &capped,
-        };
-        let cond = |src: &str| ev.condition(&parse(src).expect("parses"), &scope);
+        let cond = |src: &str| condition(src, &scope);
         // A number against text that reads as a number compares as numbers.
         assert_eq!(cond("lt(parameters.n, '10')"), Tri::True);
         assert_eq!(cond("gt(parameters.n, '10')"), Tri::False);

@@ -239,6 +239,21 @@ fn alternatives_are_capped_and_said_so() {
     );
 }
 
+/// Facts in which `mcr.microsoft.com/prereqs:ubuntu-22.04` points to `digest`.
+fn prereqs_at(digest: &str) -> Facts {
+    let mut facts = Facts::default();
+    let image = ImageRef::parse("mcr.microsoft.com/prereqs:ubuntu-22.04").expect("valid");
+    facts.insert_tag(
+        Facts::tag_key(&image),
+        TagFact {
+            digest: digest.to_string(),
+            platforms: Vec::new(),
+            source: "test".to_string(),
+        },
+    );
+    facts
+}
+
 #[test]
 fn apply_explains_dynamic_references_and_offers_unsafe_fixes() {
     let files = [
@@ -252,17 +267,8 @@ fn apply_explains_dynamic_references_and_offers_unsafe_fixes() {
         ),
     ];
     let a = analyze(files);
-    let mut facts = Facts::default();
-    let image = ImageRef::parse("mcr.microsoft.com/prereqs:ubuntu-22.04").expect("valid");
     let digest = format!("sha256:{}", "ab".repeat(32));
-    facts.insert_tag(
-        Facts::tag_key(&image),
-        TagFact {
-            digest: digest.clone(),
-            platforms: Vec::new(),
-            source: "test".to_string(),
-        },
-    );
+    let facts = prereqs_at(&digest);
     let settings = Settings::default();
     for (path, text) in files {
         let analysis = Analysis::new(path, text.to_string());
@@ -423,16 +429,7 @@ fn a_pinned_fragment_is_bumped_where_its_digest_is_written() {
     let setup = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n";
     let files = [("matrix.yml", matrix), ("setup.yml", setup)];
     let a = analyze(files);
-    let mut facts = Facts::default();
-    let image = ImageRef::parse("mcr.microsoft.com/prereqs:ubuntu-22.04").expect("valid");
-    facts.insert_tag(
-        Facts::tag_key(&image),
-        TagFact {
-            digest: new.clone(),
-            platforms: Vec::new(),
-            source: "test".to_string(),
-        },
-    );
+    let facts = prereqs_at(&new);
     let settings = Settings::default();
     let analysis = Analysis::new("matrix.yml", matrix.to_string());
     let findings = extras(&a, "matrix.yml").findings(&analysis, &settings, &facts);
