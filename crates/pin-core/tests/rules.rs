@@ -751,3 +751,36 @@ unused-suppression warning 12:103 `# pin-lint: ignore[invalid-image-reference]` 
 const BARE: &str = r##"unused-suppression warning 4:103 `# pin-lint: ignore` `# pin-lint: ignore` silences nothing here
   fix `Remove the unused suppression` (safe): image: ghcr.io/team/app:2@sha256:3333333333333333333333333333333333333333333333333333333333333333
 "##;
+
+/// A syntax finding names what the file was read as: a Dockerfile by name (Bicep and
+/// Terraform are read leniently and give none), a dev container as JSONC, everything else as
+/// YAML.
+#[test]
+fn syntax_findings_name_the_language() {
+    let settings = Settings {
+        select: vec![rule("yaml-syntax")],
+        ..Settings::default()
+    };
+    for (path, text, language) in [
+        (
+            "Dockerfile",
+            "FROM alpine:3.20\nRUN <<EOF\necho\n",
+            "invalid Dockerfile: ",
+        ),
+        (
+            ".devcontainer/devcontainer.json",
+            "{ \"image\": ",
+            "invalid JSONC: ",
+        ),
+        ("azure-pipelines.yml", "jobs:\n  - [\n", "invalid YAML: "),
+    ] {
+        let analysis = Analysis::new(path, text.to_string());
+        let findings = analysis.findings(&settings, &Facts::none());
+        assert_eq!(findings.len(), 1, "{path}: {findings:?}");
+        assert!(
+            findings[0].message.starts_with(language),
+            "{path}: {}",
+            findings[0].message
+        );
+    }
+}
