@@ -234,3 +234,30 @@ fn terraform_blocks_end_at_their_closing_brace() {
     let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n  }\n  version = \"2.0\"\n}\n";
     assert_eq!(texts("infra/main.tf", text), ["Canonical:o:s"]);
 }
+
+/// Items under a conditional directive in a list are the list's items.
+#[test]
+fn azure_list_items_under_directives_are_items() {
+    let text = "resources:\n  containers:\n  - ${{ if eq(parameters.x, 'y') }}:\n    - container: a\n      image: mcr.microsoft.com/x/y:1\n  - ${{ else }}:\n    - container: a\n      image: mcr.microsoft.com/x/z:2\n";
+    assert_eq!(
+        refs("azure-pipelines.yml", text),
+        [
+            ("mcr.microsoft.com/x/y:1".to_string(), Site::Resource),
+            ("mcr.microsoft.com/x/z:2".to_string(), Site::Resource),
+        ]
+    );
+}
+
+/// `image:` is a pool image only in a pool (`pool`, a key ending in `Pool`) or next to `os:`;
+/// a task input named `image` is not one.
+#[test]
+fn azure_pool_images_are_only_in_pools() {
+    let text = "jobs:\n- job: a\n  pool:\n    name: agents\n    image: team-image\n  steps:\n  - task: Custom@1\n    inputs:\n      image: not-a-pool-image\n- job: b\n  buildPool:\n    image: other-image\n";
+    assert_eq!(
+        refs("azure-pipelines.yml", text),
+        [
+            ("team-image".to_string(), Site::PoolImage),
+            ("other-image".to_string(), Site::PoolImage),
+        ]
+    );
+}

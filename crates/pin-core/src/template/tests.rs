@@ -463,6 +463,30 @@ fn a_pinned_fragment_is_bumped_where_its_digest_is_written() {
         "{}",
         dynamic.message
     );
+    assert!(!dynamic.message.contains(" more"), "{}", dynamic.message);
+}
+
+/// A fragment the expression changes on its way (here lower-cased) is not where the image's
+/// digest is written as it is built: no safe fix is offered there.
+#[test]
+fn a_fragment_changed_by_the_expression_is_not_bumped() {
+    let old = format!("sha256:{}", "11".repeat(32));
+    let matrix: &'static str = Box::leak(
+        format!("jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: Ubuntu-22.04@{old}\n      registry: mcr\n")
+            .into_boxed_str(),
+    );
+    let setup = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', lower(parameters.container.image)) }}\n";
+    let a = analyze([("matrix.yml", matrix), ("setup.yml", setup)]);
+    let facts = prereqs_at(&format!("sha256:{}", "ab".repeat(32)));
+    let analysis = Analysis::new("matrix.yml", matrix.to_string());
+    let findings = extras(&a, "matrix.yml").findings(&analysis, &Settings::default(), &facts);
+    assert!(
+        !findings.iter().any(|f| f
+            .fix
+            .as_ref()
+            .is_some_and(|x| x.applicability == Applicability::Safe)),
+        "{findings:#?}"
+    );
 }
 
 /// The layer over per-file analyses (what the engine and the language server run) sees the
