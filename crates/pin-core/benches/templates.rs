@@ -80,7 +80,13 @@ fn with_templates(files: &[(String, String)], settings: &Settings, facts: &Facts
             (input, Some(yaml.unwrap_or_else(|(_, partial)| partial)))
         },
     ));
-    let layer = template::analyze_repository(&repo, template::Options { inventory: false });
+    let layer = template::analyze_repository(
+        &repo,
+        template::Options {
+            inventory: false,
+            hovers: false,
+        },
+    );
     drop(repo);
     files
         .iter()
@@ -108,7 +114,10 @@ fn with_templates_reparsing(
         .collect();
     let layer = template::analyze_analyses(
         files.iter().map(|(p, _)| p.as_str()).zip(analyses.iter()),
-        template::Options { inventory: false },
+        template::Options {
+            inventory: false,
+            hovers: false,
+        },
     );
     files
         .iter()

@@ -74,7 +74,13 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
                 (input, yaml)
             });
         let repository = Repository::build_parsed(inputs);
-        template::analyze_repository(&repository, template::Options { inventory: false })
+        template::analyze_repository(
+            &repository,
+            template::Options {
+                inventory: false,
+                hovers: false,
+            },
+        )
     };
     drop(texts);
     Ok(Workspace::with_layer(files, layer))
@@ -92,7 +98,10 @@ fn reason(r: UnfollowedReason) -> &'static str {
 pub fn inventory(reports: &[FileReport]) -> TemplateAnalysis {
     template::analyze_analyses(
         reports.iter().map(|r| (r.path.as_str(), &r.analysis)),
-        template::Options { inventory: true },
+        template::Options {
+            inventory: true,
+            hovers: false,
+        },
     )
 }
 

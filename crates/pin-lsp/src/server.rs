@@ -22,7 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::actions::{self, ActionInput, FileEdits, FIX_ALL_KIND};
 use crate::hover;
 use crate::positions::{self, Encoding};
-use crate::session::{analyzer_path, ClientInfo, Linted, Session, SetLogLevel, Snapshot};
+use crate::session::{analyzer_path, ClientInfo, Session, SetLogLevel, Snapshot};
 use crate::settings::ClientSettings;
 use crate::transport::Outbox;
 use crate::workspace::is_pipeline_file;
@@ -121,12 +121,6 @@ impl Backend {
             // What the template layer sees has changed.
             session.relint_all();
         });
-    }
-
-    /// The findings of a snapshot, computed off the async workers (the template layer may run).
-    async fn linted(&self, snapshot: &Arc<Snapshot>) -> Result<Linted> {
-        self.off_workers(snapshot, |session, snapshot| session.findings(snapshot))
-            .await
     }
 
     /// The view of a snapshot (what needs looking up), without facts or findings.
@@ -489,11 +483,22 @@ impl LanguageServer for Backend {
         };
         let encoding = self.session.info().encoding;
         let offset = positions::offset(&snapshot.source, at.position, encoding);
-        let linted = self.linted(&snapshot).await?;
+        // The template layer's hover records are built here, on the first hover of a run.
+        let (linted, hover_facts) = self
+            .off_workers(&snapshot, |session, snapshot| {
+                let linted = session.findings(snapshot);
+                let facts =
+                    linted.view.run().is_some().then(|| {
+                        session.hover_facts(&linted.view, &linted.settings, &snapshot.uri)
+                    });
+                (linted, facts)
+            })
+            .await?;
+        let facts = &hover_facts.as_ref().unwrap_or(&linted.facts).shown;
         let analysis = &linted.view.analysis;
         let Some(reference) = hover::reference_at(analysis, offset) else {
-            let place = linted.view.extras().and_then(|extras| {
-                hover::template_place(analysis.source.text(), extras, offset, &linted.facts.shown)
+            let place = linted.view.hover_extras().and_then(|extras| {
+                hover::template_place(analysis.source.text(), extras, offset, facts)
             });
             return Ok(place.map(|(value, span)| Hover {
                 contents: HoverContents::Markup(MarkupContent {
@@ -510,10 +515,10 @@ impl LanguageServer for Backend {
                 kind: MarkupKind::Markdown,
                 value: hover::markdown(
                     reference,
-                    &linted.facts.shown,
+                    facts,
                     &linted.findings,
                     online,
-                    linted.view.extras(),
+                    linted.view.hover_extras(),
                     &settings,
                 ),
             }),

@@ -482,9 +482,30 @@ impl Session {
     /// registry answers are looked up in the background (and the document linted again when
     /// they arrive).
     pub fn facts(self: &Arc<Self>, view: &View, settings: &Settings, uri: &Uri) -> FileFacts {
+        self.facts_with(view, view.extras(), settings, uri)
+    }
+
+    /// [`Session::facts`] for a hover: with the images the template layer's hover records say
+    /// reach the document's use sites (the records are built now if no hover asked before).
+    pub fn hover_facts(self: &Arc<Self>, view: &View, settings: &Settings, uri: &Uri) -> FileFacts {
+        self.facts_with(view, view.hover_extras(), settings, uri)
+    }
+
+    fn facts_with(
+        self: &Arc<Self>,
+        view: &View,
+        extras: Option<&pin_core::template::FileExtras>,
+        settings: &Settings,
+        uri: &Uri,
+    ) -> FileFacts {
         let config = self.config();
         let online = config.resolver.is_some();
-        let queries = view.queries(settings, online);
+        let queries = pin_core::engine::file_queries(
+            &view.analysis,
+            extras,
+            settings,
+            crate::lookup::plan_options(online),
+        );
         let (facts, lookups) =
             self.facts
                 .facts_for(&queries, &config.catalogs, &config.vm_catalogs, online, uri);

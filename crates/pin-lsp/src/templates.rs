@@ -14,6 +14,10 @@
 //! component once, other documents of that component (and opening a file as it is on disk)
 //! reuse the run, concurrent requests for the same run wait for one computation, and
 //! unchanged files keep their per-file analyses (pin-core reuses their references).
+//!
+//! A run does not build the records only hovers show (the images that reach each use site,
+//! the jobs that use each container resource): the first hover over one of its documents runs
+//! the layer again over the same analyses with them ([`TemplateRun::hovers`]), once per run.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash as _, Hasher as _};
@@ -173,13 +177,38 @@ type RunKey = Vec<(String, (u64, usize))>;
 pub struct TemplateRun {
     /// Names of the files read.
     names: Vec<String>,
-    /// What the layer found.
+    /// What the layer found (without the hover records).
     pub result: TemplateAnalysis,
     /// Analyses with the layer's references added, made on demand.
     extended: Mutex<HashMap<String, Arc<Analysis>>>,
+    /// The files read, by name, in the order read (for the hover records).
+    inputs: Vec<(String, Arc<Analysis>)>,
+    /// The layer's results with the hover records, built when a hover first asks.
+    hovers: OnceLock<TemplateAnalysis>,
 }
 
 impl TemplateRun {
+    /// The layer's results over the same files with the records hovers show
+    /// ([`FileExtras::uses`], [`FileExtras::resources`]), built on the first call.
+    pub fn hovers(&self) -> &TemplateAnalysis {
+        self.hovers.get_or_init(|| {
+            let started = std::time::Instant::now();
+            let result = template::analyze_analyses(
+                self.inputs.iter().map(|(name, a)| (name.as_str(), &**a)),
+                template::Options {
+                    inventory: false,
+                    hovers: true,
+                },
+            );
+            tracing::debug!(
+                files = self.inputs.len(),
+                "hover records built in {:?}",
+                started.elapsed()
+            );
+            result
+        })
+    }
+
     /// Names of the files this run read.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(String::as_str)
@@ -288,8 +317,13 @@ impl TemplateCache {
                         };
                         (input, if i == 0 { first_yaml.take() } else { None })
                     }));
-                    let result =
-                        template::analyze_repository(&repo, template::Options { inventory: false });
+                    let result = template::analyze_repository(
+                        &repo,
+                        template::Options {
+                            inventory: false,
+                            hovers: false,
+                        },
+                    );
                     tracing::debug!(
                         files = scope.len(),
                         "template layer ran in {:?}",
@@ -300,6 +334,11 @@ impl TemplateCache {
                         names: slot.key.iter().map(|(n, _)| n.clone()).collect(),
                         result,
                         extended: Mutex::new(HashMap::new()),
+                        inputs: scope
+                            .iter()
+                            .map(|&i| (files[i].name.clone(), files[i].analysis.clone()))
+                            .collect(),
+                        hovers: OnceLock::new(),
                     })
                 })
                 .clone()
@@ -362,6 +401,14 @@ impl View {
         self.run
             .as_ref()
             .and_then(|(run, name)| run.result.file(name))
+    }
+
+    /// [`View::extras`] with the records only hovers show, built on first use
+    /// ([`TemplateRun::hovers`]).
+    pub fn hover_extras(&self) -> Option<&FileExtras> {
+        self.run
+            .as_ref()
+            .and_then(|(run, name)| run.hovers().file(name))
     }
 
     /// The run this view comes from.

@@ -101,7 +101,10 @@ impl Workspace {
     pub fn new(files: Vec<File>) -> Workspace {
         let layer = template::analyze_analyses(
             files.iter().map(|f| (f.path.as_str(), &f.analysis)),
-            template::Options { inventory: false },
+            template::Options {
+                inventory: false,
+                hovers: false,
+            },
         );
         Workspace::with_layer(files, layer)
     }

@@ -245,7 +245,13 @@ impl TemplateAnalysis {
 /// part), with the per-entry-point inventory. Settings and facts are applied later, per
 /// file, by [`FileExtras::findings`].
 pub fn analyze<'t>(files: impl IntoIterator<Item = (&'t str, &'t str)>) -> TemplateAnalysis {
-    analyze_repository(&Repository::new(files), Options { inventory: true })
+    analyze_repository(
+        &Repository::new(files),
+        Options {
+            inventory: true,
+            hovers: true,
+        },
+    )
 }
 
 /// Analyse files the caller has already analysed one by one (the CLI, the language server):
@@ -269,6 +275,11 @@ pub struct Options {
     /// Without it, entry points that declare parameters are only expanded with unknown
     /// callers, which covers every branch their defaults take, and `entries` stays empty.
     pub inventory: bool,
+    /// Build the records only hovers show: [`FileExtras::uses`] (the images that reach each
+    /// use site) and [`FileExtras::resources`] (the jobs that use each container resource).
+    /// Without it both stay empty; nothing else the layer finds depends on them, so findings,
+    /// fixes and the inventory are the same either way.
+    pub hovers: bool,
 }
 
 /// How an image reaches a job.
@@ -674,7 +685,7 @@ pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAn
         .par_chunks(ROOTS_PER_RUN)
         .map(|run| expand_roots(repo, run, options))
         .collect();
-    let mut out = Collector::new(repo);
+    let mut out = Collector::new(repo, options.hovers);
     for p in &repo.problems {
         out.problem(&p.loc, p.rule, p.message.clone(), None);
     }
@@ -693,7 +704,7 @@ fn expand_roots<'r, 't>(
     roots: &[(FileId, bool)],
     options: Options,
 ) -> Collector<'r, 't> {
-    let mut out = Collector::new(repo);
+    let mut out = Collector::new(repo, options.hovers);
     let mut engine = expand::Engine::new(repo);
     for &(id, standalone) in roots {
         engine.reset();
@@ -766,10 +777,12 @@ struct Collector<'r, 't> {
     resources: BTreeMap<Key, (String, Vec<Loc>, BTreeSet<AliasUseSite>)>,
     /// The value written under a key, by the key's place (looked up once).
     value_spans: HashMap<(FileId, usize), Option<Range<usize>>>,
+    /// Record `uses` and `resources` (see [`Options::hovers`]).
+    hovers: bool,
 }
 
 impl<'r, 't> Collector<'r, 't> {
-    fn new(repo: &'r Repository<'t>) -> Self {
+    fn new(repo: &'r Repository<'t>, hovers: bool) -> Self {
         Collector {
             repo,
             files: BTreeMap::new(),
@@ -784,6 +797,7 @@ impl<'r, 't> Collector<'r, 't> {
             uses: BTreeMap::new(),
             resources: BTreeMap::new(),
             value_spans: HashMap::new(),
+            hovers,
         }
     }
 
@@ -923,7 +937,7 @@ impl<'r, 't> Collector<'r, 't> {
                     }
                 }
             }
-            if !images.is_empty() && scan.definitions.contains_key(&key) {
+            if self.hovers && !images.is_empty() && scan.definitions.contains_key(&key) {
                 self.alias_used(&scan, &key, &a);
             }
             if defined.is_none()
@@ -957,7 +971,9 @@ impl<'r, 't> Collector<'r, 't> {
         let mut jobs: Vec<BTreeSet<ExpandedImage>> = vec![BTreeSet::new(); scan.jobs.len()];
         for u in &scan.uses {
             self.record(u);
-            self.incoming(u);
+            if self.hovers {
+                self.incoming(u);
+            }
             if entry {
                 if let Some(image) = self.expanded(u) {
                     jobs[u.job].insert(image);

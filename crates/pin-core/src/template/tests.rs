@@ -509,7 +509,10 @@ fn the_layer_runs_over_analyses_as_over_texts() {
         .collect();
     let layer = analyze_analyses(
         analyses.iter().map(|(p, a)| (*p, a)),
-        Options { inventory: false },
+        Options {
+            inventory: false,
+            hovers: false,
+        },
     );
     let job = extras(&layer, "job.yml");
     let images: Vec<&str> = job
