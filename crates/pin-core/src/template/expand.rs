@@ -72,14 +72,21 @@ pub struct Engine<'r, 't> {
     pub visited: Vec<FileId>,
     /// Per-file parameters and variables, computed once for all roots.
     files: HashMap<FileId, Rc<FileFacts>>,
-    /// Parsed expressions by (file, scalar start, expression start).
-    exprs: HashMap<(FileId, usize, usize), Option<Rc<expr::Expr>>>,
+    /// The `${{ }}` of scalars, parsed once, by (file, scalar start).
+    scalars: HashMap<(FileId, usize), Rc<ParsedScalar>>,
     /// Parsed directive keys by (file, key start).
     directives: HashMap<(FileId, usize), Option<ParsedDirective>>,
 }
 
 /// A directive key parsed once; `Err` when it cannot be read (reported by the repository).
 type ParsedDirective = Result<Rc<Directive>, ()>;
+
+/// The `${{ }}` segments of one scalar and their expressions (`None` where one cannot be
+/// read), split and parsed once for all the times expansion meets the scalar.
+struct ParsedScalar {
+    segments: Option<Vec<expr::Segment>>,
+    exprs: Vec<Option<Rc<expr::Expr>>>,
+}
 
 /// What a file declares, prepared once: parameters with their expanded defaults, and its
 /// top-level compile-time variables.
@@ -117,7 +124,7 @@ impl<'r, 't> Engine<'r, 't> {
             cycles: Vec::new(),
             visited: Vec::new(),
             files: HashMap::new(),
-            exprs: HashMap::new(),
+            scalars: HashMap::new(),
             directives: HashMap::new(),
         }
     }
@@ -158,17 +165,20 @@ impl<'r, 't> Engine<'r, 't> {
         facts
     }
 
-    /// Parse (once) the expression `inner` found at `seg_start` of the scalar at `node_start`.
-    fn parsed(
-        &mut self,
-        file: FileId,
-        node_start: usize,
-        seg_start: usize,
-        inner: &str,
-    ) -> Option<Rc<expr::Expr>> {
-        self.exprs
-            .entry((file, node_start, seg_start))
-            .or_insert_with(|| expr::parse(inner).ok().map(Rc::new))
+    /// The `${{ }}` of the scalar of `file` at `start` whose text is `decoded`, split and
+    /// parsed on first use.
+    fn parsed(&mut self, file: FileId, start: usize, decoded: &str) -> Rc<ParsedScalar> {
+        self.scalars
+            .entry((file, start))
+            .or_insert_with(|| {
+                let segments = expr::segments(decoded).ok();
+                let exprs = segments
+                    .iter()
+                    .flatten()
+                    .map(|seg| expr::parse(&decoded[seg.inner.clone()]).ok().map(Rc::new));
+                let exprs = exprs.collect();
+                Rc::new(ParsedScalar { segments, exprs })
+            })
             .clone()
     }
 
@@ -291,7 +301,8 @@ impl<'r, 't> Engine<'r, 't> {
             }
             return Alts::one(Value::str(trimmed, Origin::Literal(loc)));
         }
-        let Ok(segs) = expr::segments(decoded) else {
+        let parsed = self.parsed(cx.file, node.span.start, decoded);
+        let Some(segs) = &parsed.segments else {
             return Alts::unknown();
         };
         let base = |offset: usize| exact.then_some((cx.file, span.start + offset));
@@ -300,19 +311,16 @@ impl<'r, 't> Engine<'r, 't> {
             && decoded[..segs[0].outer.start].trim().is_empty()
             && decoded[segs[0].outer.end..].trim().is_empty()
         {
-            let inner = &decoded[segs[0].inner.clone()];
-            let Some(e) = self.parsed(cx.file, node.span.start, segs[0].inner.start, inner) else {
+            let Some(Some(e)) = parsed.exprs.first() else {
                 return Alts::unknown();
             };
-            let out = self
-                .evaluator(base(segs[0].inner.start))
-                .eval(&e, &cx.scope);
+            let out = self.evaluator(base(segs[0].inner.start)).eval(e, &cx.scope);
             return stamp(out, &loc);
         }
         // Interpolation: text around expressions; the result is a string built from parts.
         let mut results: Vec<(String, Vec<Loc>)> = vec![(String::new(), Vec::new())];
         let mut at = 0;
-        for seg in &segs {
+        for (seg, e) in segs.iter().zip(&parsed.exprs) {
             let piece = &decoded[at..seg.outer.start];
             for r in &mut results {
                 r.0.push_str(piece);
@@ -325,11 +333,10 @@ impl<'r, 't> Engine<'r, 't> {
                     });
                 }
             }
-            let inner = &decoded[seg.inner.clone()];
-            let Some(e) = self.parsed(cx.file, node.span.start, seg.inner.start, inner) else {
+            let Some(e) = e else {
                 return Alts::unknown();
             };
-            let values = self.evaluator(base(seg.inner.start)).eval(&e, &cx.scope);
+            let values = self.evaluator(base(seg.inner.start)).eval(e, &cx.scope);
             let mut next = Vec::new();
             for r in &results {
                 for v in &values.0 {

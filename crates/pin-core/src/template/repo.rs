@@ -8,6 +8,8 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Mutex;
 
+use rayon::prelude::*;
+
 use super::expr::{self, Directive};
 use super::value::{FileId, Loc};
 use crate::dialect::{self, entries, items, values, Dialect};
@@ -186,8 +188,16 @@ impl<'t> Repository<'t> {
             });
         }
         repo.included = vec![false; repo.files.len()];
-        for id in 0..repo.files.len() {
-            repo.read_file(id);
+        // Files are read in parallel and what they show is added in file order, so the model
+        // is the same on any number of threads.
+        let read: Vec<Option<Read>> = (0..repo.files.len())
+            .into_par_iter()
+            .map(|id| repo.read_file(id))
+            .collect();
+        for (id, read) in read.into_iter().enumerate() {
+            if let Some(read) = read {
+                repo.add_read(id, read);
+            }
         }
         repo
     }
@@ -325,10 +335,8 @@ impl<'t> Repository<'t> {
     }
 
     /// Read one file: include edges, resource aliases, expression problems.
-    fn read_file(&mut self, id: FileId) {
-        let Some(root) = self.files[id].root.as_ref() else {
-            return;
-        };
+    fn read_file(&self, id: FileId) -> Option<Read> {
+        let root = self.files[id].root.as_ref()?;
         let text = self.files[id].text;
         let mut reader = Reader {
             text,
@@ -345,6 +353,20 @@ impl<'t> Repository<'t> {
             problems,
             ..
         } = reader;
+        Some(Read {
+            includes,
+            aliases,
+            problems,
+        })
+    }
+
+    /// Add what reading file `id` showed to the model.
+    fn add_read(&mut self, id: FileId, read: Read) {
+        let Read {
+            includes,
+            aliases,
+            problems,
+        } = read;
         for path in includes {
             if let Target::File(target) = self.resolve(id, &path) {
                 if target != id {
@@ -390,6 +412,13 @@ pub fn normalize(path: &str) -> String {
     } else {
         joined
     }
+}
+
+/// What reading one file shows.
+struct Read {
+    includes: Vec<String>,
+    aliases: Vec<(String, AliasDef)>,
+    problems: Vec<Problem>,
 }
 
 /// One pass over a file's tree.
