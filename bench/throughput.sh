@@ -15,6 +15,16 @@
 #   SIZES="20" ROUNDS=10 bench/throughput.sh
 #   CORPUS=corpus-images SIZES=20 bench/throughput.sh                  # container files
 #   CORPUS=corpus-images FILES=dockerfile SIZES=20 bench/throughput.sh # Dockerfiles only
+#   COMMAND=ratios bench/throughput.sh   # refs, check and check --fix side by side (below)
+#
+# COMMAND=ratios runs, at the largest size only (default 20 MB), `refs --format json`,
+# `check --format json` and `check --format json --fix --offline --catalog
+# $PIN_LINT_SHARED/oracle/fake-digests.tsv` (on a fresh copy of the tree each round, copied
+# outside the timing), each on one core (`taskset -c 0`, RAYON_NUM_THREADS=1) and on every
+# core, and prints per run the median wall time, MB/s, CPU time (user + system) and max RSS
+# (GNU time), then the ratios check/refs, fix/check and all cores/one core. Wall-clock
+# ratios mean something only on an idle machine: the load average before and after is
+# printed with them, and CPU time / wall time shows how many cores a run kept busy.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${PIN_LINT_SHARED:-$root/../shared}
@@ -27,9 +37,14 @@ case ${FILES:-$([ "${CORPUS:-corpus}" = corpus ] && echo yaml || echo all)} in
     ! -iname '*.dockerignore') ;;
   *) echo "FILES must be yaml, all or dockerfile" >&2; exit 2 ;;
 esac
-sizes=${SIZES:-5 10 20 40}
-rounds=${ROUNDS:-5}
 command=${COMMAND:-refs}
+if [ "$command" = ratios ]; then
+  sizes=${SIZES:-20}
+  rounds=${ROUNDS:-3}
+else
+  sizes=${SIZES:-5 10 20 40}
+  rounds=${ROUNDS:-5}
+fi
 [ -d "$corpus" ] || { echo "shared corpus not found at $corpus; set PIN_LINT_SHARED" >&2; exit 2; }
 command -v taskset >/dev/null || { echo "taskset is needed: apt-get install -y util-linux" >&2; exit 2; }
 
@@ -52,6 +67,62 @@ for s in $sizes; do [ "$s" -gt "$largest" ] && largest=$s; done
 copies_needed() { echo $(( ($1 * 1000000 + copy_bytes - 1) / copy_bytes )); }
 max_copies=$(copies_needed "$largest")
 for i in $(seq 1 "$max_copies"); do cp -r "$tmp/one" "$tmp/copy$i"; done
+
+if [ "$command" = ratios ]; then
+  [ -x /usr/bin/time ] || { echo "GNU time is needed: apt-get install -y time" >&2; exit 2; }
+  catalog=$shared/oracle/fake-digests.tsv
+  [ -f "$catalog" ] || { echo "fake catalog not found at $catalog" >&2; exit 2; }
+  n=$(copies_needed "$largest")
+  paths=()
+  for i in $(seq 1 "$n"); do paths+=("copy$i"); done
+  bytes=$((n * copy_bytes))
+  cores=$(nproc)
+  echo "$(basename "$corpus"): $n copies, $((n * copy_files)) files, $bytes bytes; $rounds rounds per run; $cores cores"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%-8s %-6s %10s %8s %10s %10s\n' run cores "wall (med)" "MB/s" "CPU (med)" "max RSS"
+  declare -A wall
+  # measure NAME CORES ARGS…: median wall time, CPU time and max RSS of ROUNDS runs.
+  measure() {
+    local name=$1 on=$2
+    shift 2
+    local pin=() threads=$cores
+    [ "$on" = 1 ] && pin=(taskset -c 0) && threads=1
+    : >"$tmp/times"
+    for _ in $(seq 1 "$rounds"); do
+      local dir=$tmp
+      if [ "$name" = fix ]; then
+        rm -rf "$tmp/fix" && mkdir "$tmp/fix" && cp -r "${paths[@]/#/$tmp/}" "$tmp/fix/"
+        chmod -R u+w "$tmp/fix" # the corpus may be read-only; --fix writes
+        dir=$tmp/fix
+      fi
+      (cd "$dir" && RAYON_NUM_THREADS=$threads /usr/bin/time -f '%e %U %S %M' -o "$tmp/t" \
+        "${pin[@]}" "$bin" "$@" "${paths[@]}" >/dev/null 2>"$tmp/err") || [ $? -eq 1 ] ||
+        { echo "pin-lint $* failed:" >&2; cat "$tmp/err" >&2; exit 1; }
+      tail -1 "$tmp/t" >>"$tmp/times"
+    done
+    local med
+    med=$(sort -g "$tmp/times" | awk -v r="$rounds" 'NR == int(r / 2) + 1')
+    wall[$name.$on]=$(echo "$med" | cut -d' ' -f1)
+    # shellcheck disable=SC2086
+    set -- $med
+    printf '%-8s %-6s %8.3f s %8.1f %8.3f s %6.1f MiB\n' "$name" "$on" "$1" \
+      "$(awk -v b="$bytes" -v t="$1" 'BEGIN {print b / 1000000 / t}')" \
+      "$(awk -v u="$2" -v s="$3" 'BEGIN {print u + s}')" "$(awk -v k="$4" 'BEGIN {print k / 1024}')"
+  }
+  for on in 1 "$cores"; do
+    measure refs "$on" refs --format json
+    measure check "$on" check --format json
+    measure fix "$on" check --format json --fix --offline --catalog "$catalog"
+  done
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+  echo "check / refs (wall, one core): $(ratio "${wall[check.1]}" "${wall[refs.1]}")"
+  echo "fix / check (wall, one core): $(ratio "${wall[fix.1]}" "${wall[check.1]}")"
+  for name in refs check fix; do
+    echo "$name: $cores cores / one core (throughput): $(ratio "${wall[$name.1]}" "${wall[$name.$cores]}")"
+  done
+  exit 0
+fi
 
 now() { date +%s.%N; }
 echo "$(basename "$corpus") (${FILES:-default files}): $copy_files files, $copy_bytes bytes per copy; \`pin-lint $command\` on one core, $rounds rounds"
