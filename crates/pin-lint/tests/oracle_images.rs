@@ -1,7 +1,8 @@
 //! Container files (Dockerfile, Compose, devcontainer.json, Kubernetes, kustomize, Helm
 //! templates): `pin-lint refs --format json` over the shared `corpus-images/` reports exactly
 //! the rows of the independent oracle `oracle/images/expected.tsv`, and `--fix` with a catalog
-//! for every unpinned reference changes each file only by the added digests.
+//! for every unpinned reference changes each file only by the added digests, and every fixed
+//! YAML and JSONC file parses to the same document apart from the digests.
 
 mod support;
 
@@ -9,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use pin_core::jsonc::{self, Json, JsonValue};
 use pin_core::yaml::{self, Node, Value};
 
 use support::Row;
@@ -162,6 +164,64 @@ fn yaml_dump(text: &str) -> String {
     out
 }
 
+/// Text without `@sha256:<hex>` digests (dev container feature keys and images carry them).
+fn without_digest(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("@sha256:") {
+        out.push_str(&rest[..at]);
+        let hex = rest[at + "@sha256:".len()..]
+            .bytes()
+            .take_while(u8::is_ascii_hexdigit)
+            .count();
+        rest = &rest[at + "@sha256:".len() + hex..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A JSONC value as text, without digests in its strings and member keys (which is where
+/// `--fix` puts them), so a file and its pinned copy give the same dump.
+fn json_dump(src: &str, value: &Json, out: &mut String) {
+    match &value.value {
+        JsonValue::String(span) => {
+            let _ = write!(out, "{:?}", without_digest(&src[span.clone()]));
+        }
+        JsonValue::Scalar => {
+            let _ = write!(out, "{}", &src[value.span.clone()]);
+        }
+        JsonValue::Object(members) => {
+            out.push('{');
+            for (key, member) in members {
+                let _ = write!(out, "{:?}:", without_digest(&src[key.clone()]));
+                json_dump(src, member, out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        JsonValue::Array(items) => {
+            out.push('[');
+            for item in items {
+                json_dump(src, item, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+    }
+}
+
+fn jsonc_dump(text: &str) -> String {
+    let document = jsonc::parse(text)
+        .map_err(|(e, _)| e)
+        .expect("the file parses as JSONC");
+    let mut out = String::new();
+    json_dump(text, &document.root, &mut out);
+    for comment in &document.comments {
+        let _ = write!(out, "\n// {:?}", comment.text);
+    }
+    out
+}
+
 #[test]
 fn fix_with_a_catalog_adds_only_digests_and_converges() {
     let work = tempfile::tempdir().expect("tempdir");
@@ -207,6 +267,8 @@ fn fix_with_a_catalog_adds_only_digests_and_converges() {
 
     // Every file changes only by the digests: taking them out gives the original back.
     let mut changed = 0;
+    let mut yaml_checked = 0;
+    let mut jsonc_changed = 0;
     for (path, old) in &before {
         let new = &after[path];
         if new != old {
@@ -224,6 +286,17 @@ fn fix_with_a_catalog_adds_only_digests_and_converges() {
         let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
         if yaml && !path.contains("/templates/") {
             assert_eq!(yaml_dump(new), yaml_dump(old), "{path} parses differently");
+            yaml_checked += 1;
+        }
+        if path.ends_with(".json") {
+            assert_eq!(
+                jsonc_dump(new),
+                jsonc_dump(old),
+                "{path} parses differently"
+            );
+            if new != old {
+                jsonc_changed += 1;
+            }
         }
     }
 
@@ -254,8 +327,11 @@ fn fix_with_a_catalog_adds_only_digests_and_converges() {
             ),
         }
     }
-    println!("{pinned} references pinned in {changed} files");
-    assert!(pinned > 0 && changed > 0);
+    println!(
+        "{pinned} references pinned in {changed} files; {yaml_checked} YAML files and \
+         {jsonc_changed} changed JSONC files parse to the same documents apart from the digests"
+    );
+    assert!(pinned > 0 && changed > 0 && yaml_checked > 0 && jsonc_changed > 0);
 
     // A second run changes nothing.
     let out = support::run_in(&tree, &fix);
