@@ -26,12 +26,13 @@ impl ReadYaml {
         path: &str,
         source: &SourceFile,
         parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
+        file_type: Option<Dialect>,
     ) -> ReadYaml {
         let (parsed, error) = match parsed {
             Ok(parsed) => (parsed, None),
             Err((error, partial)) => (partial, Some(error.clone())),
         };
-        let dialect = dialect::detect(path, parsed.documents.first());
+        let dialect = dialect::detect_as(path, parsed.documents.first(), file_type);
         let references = match dialect {
             Some(d) => dialect::extract(d, source.text(), &parsed.documents),
             None => Vec::new(),
@@ -48,9 +49,10 @@ impl ReadYaml {
         }
     }
 
-    fn into_analysis(self, source: SourceFile) -> Analysis {
+    fn into_analysis(self, source: SourceFile, file_type: Option<Dialect>) -> Analysis {
         Analysis {
             source,
+            file_type,
             dialect: self.dialect,
             references: self.references,
             syntax_error: self.syntax_error,
@@ -99,6 +101,9 @@ pub struct Analysis {
     pub source: SourceFile,
     /// The dialect, or `None` when the file is not a pipeline file.
     pub dialect: Option<Dialect>,
+    /// The type `[files]` in `pin-lint.toml` gave the file, if any (kept so that a fixed
+    /// text is read the same way).
+    pub file_type: Option<Dialect>,
     /// Every image reference, in source order.
     pub references: Vec<Reference>,
     /// The YAML (or encoding) error, if the file could not be read completely.
@@ -110,15 +115,22 @@ pub struct Analysis {
 impl Analysis {
     /// Analyze raw bytes: invalid UTF-8 becomes a syntax error at the first bad byte.
     pub fn from_bytes(path: &str, bytes: Vec<u8>) -> Analysis {
+        Analysis::from_bytes_as(path, bytes, None)
+    }
+
+    /// [`Analysis::from_bytes`] for a file of the type `file_type` when it is `Some`
+    /// ([`crate::config::Config::file_type`]).
+    pub fn from_bytes_as(path: &str, bytes: Vec<u8>, file_type: Option<Dialect>) -> Analysis {
         match String::from_utf8(bytes) {
-            Ok(text) => Analysis::new(path, text),
+            Ok(text) => Analysis::new_as(path, text, file_type),
             Err(err) => {
                 let valid = err.utf8_error().valid_up_to();
                 let mut bytes = err.into_bytes();
                 bytes.truncate(valid);
                 let text = String::from_utf8(bytes).unwrap_or_default();
                 Analysis {
-                    dialect: dialect::detect_text(path, &text),
+                    dialect: dialect::detect_text_as(path, &text, file_type).or(file_type),
+                    file_type,
                     source: SourceFile::new(text),
                     references: Vec::new(),
                     syntax_error: Some(SyntaxError {
@@ -133,8 +145,15 @@ impl Analysis {
 
     /// Analyze `text` as the file at `path` (forward slashes; used to pick the dialect).
     pub fn new(path: &str, text: String) -> Analysis {
+        Analysis::new_as(path, text, None)
+    }
+
+    /// [`Analysis::new`] for a file of the type `file_type` when it is `Some`: the type
+    /// `[files]` in `pin-lint.toml` gives it ([`crate::config::Config::file_type`]), whatever
+    /// its name says.
+    pub fn new_as(path: &str, text: String, file_type: Option<Dialect>) -> Analysis {
         let source = SourceFile::new(text);
-        if let Some(dialect) = dialect::detect_text(path, source.text()) {
+        if let Some(dialect) = dialect::detect_text_as(path, source.text(), file_type) {
             let (references, syntax_error, suppressions) = {
                 let read = dialect::extract_text(dialect, source.text());
                 let suppressions = Suppressions::from_comments(&source, &read.comments);
@@ -143,15 +162,16 @@ impl Analysis {
             return Analysis {
                 source,
                 dialect: Some(dialect),
+                file_type,
                 references,
                 syntax_error,
                 suppressions,
             };
         }
         let parsed = yaml::parse(source.text());
-        let read = ReadYaml::of(path, &source, &parsed);
+        let read = ReadYaml::of(path, &source, &parsed, file_type);
         drop(parsed);
-        read.into_analysis(source)
+        read.into_analysis(source, file_type)
     }
 
     /// [`Analysis::new`] for a text whose YAML the caller has already parsed (`parsed` is what
@@ -163,11 +183,22 @@ impl Analysis {
         text: String,
         parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
     ) -> Analysis {
-        if dialect::detect_text(path, &text).is_some() {
-            return Analysis::new(path, text);
+        Analysis::from_yaml_as(path, text, parsed, None)
+    }
+
+    /// [`Analysis::from_yaml`] for a file of the type `file_type` when it is `Some`
+    /// ([`Analysis::new_as`]).
+    pub fn from_yaml_as(
+        path: &str,
+        text: String,
+        parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
+        file_type: Option<Dialect>,
+    ) -> Analysis {
+        if dialect::detect_text_as(path, &text, file_type).is_some() {
+            return Analysis::new_as(path, text, file_type);
         }
         let source = SourceFile::new(text);
-        ReadYaml::of(path, &source, parsed).into_analysis(source)
+        ReadYaml::of(path, &source, parsed, file_type).into_analysis(source, file_type)
     }
 
     /// Run the rules with `facts`, apply settings (selection, severity, policies) and

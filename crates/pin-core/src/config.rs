@@ -22,6 +22,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use crate::dialect::Dialect;
 use crate::finding::Severity;
 use crate::rules::{edit_distance, Rule};
 use crate::settings::{Date, Hold, Policy, Settings, TagPolicy};
@@ -54,11 +55,13 @@ pub const KEYS: &[&str] = &[
     "floating-vm-map",
     "bump",
     "hold",
+    "files",
 ];
 const HOLD_KEYS: &[&str] = &["image", "reason", "until"];
 const POLICY_KEYS: &[&str] = &["match", "rules", "severity", "require-digest", "allow-tags"];
 const CACHE_KEYS: &[&str] = &["dir", "ttl"];
 const BUMP_KEYS: &[&str] = &["provider", "ci", "validate", "branch"];
+const FILES_KEYS: &[&str] = &["compose", "devcontainer", "dockerfile", "kubernetes"];
 const SEVERITIES: &[&str] = &["error", "warning", "info", "off"];
 
 /// A validated `pin-lint.toml` (or the defaults when there is none).
@@ -102,6 +105,23 @@ pub struct Config {
     /// The file's text, for findings placed in it (`expired-hold`, `unused-hold`); empty
     /// for the defaults.
     pub text: String,
+    /// `[files]`: more file names for the container file types.
+    pub files: FileTypes,
+}
+
+/// `[files]`: glob patterns that give a file type to files whose names the built-in detection
+/// does not know (`compose = ["deploy/*.svc.yml"]`). [`Config::file_type`] applies them.
+#[derive(Debug, Clone, Default)]
+pub struct FileTypes {
+    /// The patterns of each type, as written, in file order.
+    pub patterns: Vec<(Dialect, Vec<String>)>,
+    sets: Vec<(Dialect, GlobSet)>,
+}
+
+impl PartialEq for FileTypes {
+    fn eq(&self, other: &Self) -> bool {
+        self.patterns == other.patterns
+    }
 }
 
 /// `[bump]`: how the nightly job opens its pull request and which validation runs it
@@ -291,6 +311,7 @@ impl Config {
                 "floating-vm-map" => floating_vm_map(value, &mut self.vm)?,
                 "bump" => self.bump = bump(value)?,
                 "hold" => self.holds = array(value)?.iter().map(hold).collect::<Parsed<_>>()?,
+                "files" => self.files = file_types(value)?,
                 other => return Err(unknown_key(key.span(), other, KEYS, "")),
             }
         }
@@ -322,11 +343,7 @@ impl Config {
     /// relative to [`Config::root`] when it lies below it (give absolute paths for that); a
     /// glob also matches a file when it matches one of the folders above it.
     pub fn is_included(&self, file: &Path) -> bool {
-        let relative = self
-            .root()
-            .and_then(|root| file.strip_prefix(root).ok())
-            .unwrap_or(file);
-        let text = relative.to_string_lossy().replace('\\', "/");
+        let text = self.relative(file);
         let candidates: Vec<&str> = std::iter::once(text.as_str())
             .chain(text.match_indices('/').map(|(i, _)| &text[..i]))
             .collect();
@@ -334,6 +351,33 @@ impl Config {
             return false;
         }
         self.include.is_empty() || candidates.iter().any(|c| self.include_set.is_match(c))
+    }
+
+    /// The file type `[files]` gives `file`: the first type (in file order) with a pattern
+    /// that matches the file's path relative to [`Config::root`] (give absolute paths for
+    /// that) or its name alone. `None` leaves the choice to the built-in detection. The CLI's
+    /// walk and the language server both ask this, and hand the answer to
+    /// [`crate::Analysis::new_as`].
+    pub fn file_type(&self, file: &Path) -> Option<Dialect> {
+        if self.files.sets.is_empty() {
+            return None;
+        }
+        let text = self.relative(file);
+        let name = text.rsplit('/').next().unwrap_or(&text);
+        self.files
+            .sets
+            .iter()
+            .find(|(_, set)| set.is_match(&text) || set.is_match(name))
+            .map(|(dialect, _)| *dialect)
+    }
+
+    /// `file` relative to [`Config::root`] when it lies below it, with forward slashes.
+    fn relative(&self, file: &Path) -> String {
+        let relative = self
+            .root()
+            .and_then(|root| file.strip_prefix(root).ok())
+            .unwrap_or(file);
+        relative.to_string_lossy().replace('\\', "/")
     }
 }
 
@@ -353,6 +397,7 @@ impl PartialEq for Config {
             && self.vm == other.vm
             && self.bump == other.bump
             && self.holds == other.holds
+            && self.files == other.files
     }
 }
 
@@ -685,6 +730,27 @@ fn bump(value: &Spanned<DeValue<'_>>) -> Parsed<BumpConfig> {
     Ok(out)
 }
 
+/// `[files]`: `type = ["glob", …]` for the container file types.
+fn file_types(value: &Spanned<DeValue<'_>>) -> Parsed<FileTypes> {
+    let mut out = FileTypes::default();
+    for (key, value) in in_file_order(table(value)?) {
+        let dialect = match key.get_ref().as_ref() {
+            "compose" => Dialect::Compose,
+            "devcontainer" => Dialect::Devcontainer,
+            "dockerfile" => Dialect::Dockerfile,
+            "kubernetes" => Dialect::Kubernetes,
+            other => return Err(unknown_key(key.span(), other, FILES_KEYS, "[files]")),
+        };
+        let patterns = strings(value)?;
+        if patterns.iter().any(|p| p.trim().is_empty()) {
+            return Err(Problem::new(value.span(), "a file pattern is empty"));
+        }
+        out.sets.push((dialect, globs(&patterns, value.span())?));
+        out.patterns.push((dialect, patterns));
+    }
+    Ok(out)
+}
+
 fn cache(value: &Spanned<DeValue<'_>>, base: Option<&Path>) -> Parsed<CacheConfig> {
     let mut out = CacheConfig::default();
     for (key, value) in in_file_order(table(value)?) {
@@ -931,6 +997,43 @@ mod tests {
         assert!(!config.is_included(Path::new("/repo/eng/a.generated.yml")));
         assert!(!config.is_included(Path::new("/repo/.github/workflows/ci.yml")));
         assert!(Config::default().is_included(Path::new("anything.yml")));
+    }
+
+    #[test]
+    fn files_give_types_by_relative_path_or_name() {
+        let config = Config::parse(
+            "[files]\ncompose = [\"deploy/*.svc.yml\"]\ndevcontainer = [\"*.dock.json\"]\n\
+             kubernetes = [\"manifests/**\"]\ndockerfile = [\"build.docker\"]\n",
+            Some(Path::new("/repo/pin-lint.toml")),
+        )
+        .expect("valid");
+        let of = |p: &str| config.file_type(Path::new(p));
+        assert_eq!(of("/repo/deploy/web.svc.yml"), Some(Dialect::Compose));
+        // `*` does not cross folders; a name alone matches only a pattern without a folder.
+        assert_eq!(of("/repo/deploy/x/web.svc.yml"), None);
+        assert_eq!(of("/repo/a/b/tools.dock.json"), Some(Dialect::Devcontainer));
+        assert_eq!(of("/repo/manifests/a/b.txt"), Some(Dialect::Kubernetes));
+        assert_eq!(of("/repo/sub/build.docker"), Some(Dialect::Dockerfile));
+        assert_eq!(of("/repo/ci.yml"), None);
+        assert_eq!(
+            Config::default().file_type(Path::new("/repo/x.dock.json")),
+            None
+        );
+
+        let (line, column, message) =
+            invalid("[files]\ncompose = [\"a\"]\ndockerfiles = [\"b\"]\n");
+        assert_eq!((line, column), (3, 1));
+        assert_eq!(
+            message,
+            "unknown key `dockerfiles` in `[files]`, did you mean `dockerfile`?"
+        );
+        let (line, _, message) = invalid("[files]\ncompose = [\"a/[b\"]\n");
+        assert_eq!(line, 2);
+        assert!(message.starts_with("invalid glob `a/[b`"), "{message}");
+        let (_, _, message) = invalid("[files]\ncompose = \"x.yml\"\n");
+        assert_eq!(message, "expected an array, found string");
+        let (_, _, message) = invalid("files = [\"x\"]\n");
+        assert_eq!(message, "expected a table, found array");
     }
 
     #[test]

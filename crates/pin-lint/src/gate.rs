@@ -8,6 +8,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _, Result};
 use pin_core::config::{self, Config};
+use pin_core::dialect::Dialect;
 use pin_core::engine::holds;
 use pin_core::settings::Date;
 use pin_core::Settings;
@@ -48,19 +49,35 @@ impl Configs {
             report_unused_ignores: args.report_unused_ignores,
             today: Some(today()?),
         };
+        Configs::with_flags(args.config.as_deref(), &args.paths, flags)
+    }
+
+    /// The configurations governing `paths`, without flags (`refs` takes only `[files]`
+    /// from them).
+    pub fn discover(paths: &[PathBuf]) -> Result<Configs> {
+        let flags = Flags {
+            select: Vec::new(),
+            ignore: Vec::new(),
+            report_unused_ignores: false,
+            today: None,
+        };
+        Configs::with_flags(None, paths, flags)
+    }
+
+    fn with_flags(config: Option<&Path>, paths: &[PathBuf], flags: Flags) -> Result<Configs> {
         let mut configs = Configs {
             configs: Vec::new(),
-            explicit: args.config.is_some(),
+            explicit: config.is_some(),
             by_dir: HashMap::new(),
             flags,
         };
-        match &args.config {
+        match config {
             Some(file) => {
                 let config = config::load(file)?;
                 configs.push(config);
             }
             None => {
-                let first = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+                let first = paths.first().map_or(Path::new("."), PathBuf::as_path);
                 configs.index_for(first)?;
             }
         }
@@ -82,6 +99,14 @@ impl Configs {
         let i = self.index_for(file)?;
         let (config, settings) = &self.configs[i];
         Ok((config, settings))
+    }
+
+    /// The type `[files]` in the configuration governing `file` gives it, if any.
+    pub fn file_type(&mut self, file: &Path) -> Result<Option<Dialect>> {
+        let absolute = std::path::absolute(file)
+            .with_context(|| format!("cannot resolve `{}`", file.display()))?;
+        let (config, _) = self.for_file(&absolute)?;
+        Ok(config.file_type(&absolute))
     }
 
     fn index_for(&mut self, path: &Path) -> Result<usize> {

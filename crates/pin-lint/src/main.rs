@@ -84,7 +84,7 @@ pub fn analyze(
         .map(|input| {
             let bytes = std::fs::read(&input.path)
                 .with_context(|| format!("cannot read `{}`", input.display))?;
-            let analysis = Analysis::from_bytes(&input.display, bytes);
+            let analysis = Analysis::from_bytes_as(&input.display, bytes, input.file_type);
             let findings = findings(&analysis);
             Ok(FileReport {
                 path: input.display.clone(),

@@ -41,16 +41,20 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
         .zip(&texts)
         .map(|(input, text)| {
             let path = input.display.as_str();
+            let configured = input.file_type;
             let (yaml, analysis) = match text {
-                Ok(text) if dialect::detect_text(path, text).is_none() => {
+                Ok(text) if dialect::detect_text_as(path, text, configured).is_none() => {
                     let parsed = yaml::parse(text);
-                    let analysis = Analysis::from_yaml(path, text.clone(), &parsed);
+                    let analysis = Analysis::from_yaml_as(path, text.clone(), &parsed, configured);
                     let keep = analysis.dialect == Some(Dialect::AzurePipelines);
                     let yaml = keep.then(|| parsed.unwrap_or_else(|(_, partial)| partial));
                     (yaml, analysis)
                 }
-                Ok(text) => (None, Analysis::new(path, text.clone())),
-                Err(bytes) => (None, Analysis::from_bytes(path, bytes.clone())),
+                Ok(text) => (None, Analysis::new_as(path, text.clone(), configured)),
+                Err(bytes) => (
+                    None,
+                    Analysis::from_bytes_as(path, bytes.clone(), configured),
+                ),
             };
             let file = File {
                 path: input.display.clone(),

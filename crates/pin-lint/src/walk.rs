@@ -1,9 +1,12 @@
 //! Finding the files to analyze: folders are walked (gitignore-aware, hidden folders such as
-//! `.github` included, `.git` skipped); files named explicitly are always read.
+//! `.github` included, `.git` skipped); files named explicitly are always read. A file that
+//! `[files]` in its `pin-lint.toml` gives a type is picked whatever its name, and keeps that
+//! type.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
+use pin_core::dialect::Dialect;
 
 /// A file to analyze, with the path to show (as given on the command line joined with the
 /// path below it, without a leading `./`, with forward slashes).
@@ -13,16 +16,23 @@ pub struct Input {
     pub display: String,
     /// Path on disk.
     pub path: PathBuf,
+    /// The type `[files]` in the governing `pin-lint.toml` gives the file, if any.
+    pub file_type: Option<Dialect>,
 }
 
 /// Expand the command-line paths into files. A path that does not exist is an error (exit 2).
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
+/// `file_type` tells the type `[files]` gives a file (`Config::file_type` of the file's
+/// configuration); an error there (an invalid `pin-lint.toml`) stops the walk.
+pub fn collect(
+    paths: &[PathBuf],
+    mut file_type: impl FnMut(&Path) -> Result<Option<Dialect>>,
+) -> Result<Vec<Input>> {
     let mut out = Vec::new();
     for root in paths {
         let meta =
             std::fs::metadata(root).with_context(|| format!("cannot read `{}`", root.display()))?;
         if meta.is_file() {
-            out.push(input(root));
+            out.push(input(root, file_type(root)?));
             continue;
         }
         if !meta.is_dir() {
@@ -35,9 +45,12 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>> {
             .build();
         for entry in walker {
             let entry = entry.with_context(|| format!("cannot walk `{}`", root.display()))?;
-            if entry.file_type().is_some_and(|t| t.is_file()) && is_pipeline_candidate(entry.path())
-            {
-                out.push(input(entry.path()));
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let configured = file_type(entry.path())?;
+            if configured.is_some() || is_pipeline_candidate(entry.path()) {
+                out.push(input(entry.path(), configured));
             }
         }
     }
@@ -81,7 +94,7 @@ fn looks_like_arm_template(path: &Path) -> bool {
         })
 }
 
-fn input(path: &Path) -> Input {
+fn input(path: &Path, file_type: Option<Dialect>) -> Input {
     let shown = path.to_string_lossy().replace('\\', "/");
     let mut display = shown.as_str();
     while let Some(rest) = display.strip_prefix("./") {
@@ -90,5 +103,6 @@ fn input(path: &Path) -> Input {
     Input {
         display: display.to_string(),
         path: path.to_path_buf(),
+        file_type,
     }
 }

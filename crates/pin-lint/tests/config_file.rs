@@ -274,3 +274,135 @@ fn flags_win_over_the_file_and_an_explicit_config_replaces_discovery() {
     );
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// `[files]`: files whose names the built-in detection does not know are found by the walk
+/// and read as the configured type, by `refs`, `check` and `--fix` (which reads the fixed
+/// text as the same type); a file that the patterns leave alone is read as before.
+#[test]
+fn files_table_gives_more_names_their_types() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".git")).expect("mkdir");
+    std::fs::create_dir_all(root.join("deploy")).expect("mkdir");
+    std::fs::create_dir_all(root.join("manifests/web")).expect("mkdir");
+    let files = [
+        (
+            "pin-lint.toml",
+            "[files]\ncompose = [\"deploy/*.svc.yml\"]\ndevcontainer = [\"*.dock.json\"]\n\
+             kubernetes = [\"manifests/**\"]\ndockerfile = [\"*.docker\"]\n",
+        ),
+        ("deploy/web.svc.yml", "services:\n  web:\n    image: nginx:1.27\n"),
+        (
+            "tools.dock.json",
+            "{\n  // the tools\n  \"image\": \"mcr.microsoft.com/devcontainers/base:1\",\n}\n",
+        ),
+        (
+            "manifests/web/pod.txt",
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: a\n      image: busybox:1.36\n",
+        ),
+        ("build.docker", "FROM alpine:3.20 AS base\nRUN true\n"),
+        // Not matched: read as before (a pipeline's container, a plain JSON file skipped).
+        ("ci.yml", "resources:\n  containers:\n    - container: b\n      image: ubuntu:24.04\n"),
+        ("other.json", "{\"image\": \"ubuntu:22.04\"}\n"),
+    ];
+    for (path, text) in files {
+        std::fs::write(root.join(path), text).expect("write");
+    }
+    let refs = |root: &std::path::Path| -> BTreeSet<(String, u64, String, String)> {
+        let out = run_in(root, &["refs", "--format", "json", "."]);
+        assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        json["references"]
+            .as_array()
+            .expect("references")
+            .iter()
+            .map(|r| {
+                (
+                    r["path"].as_str().expect("path").to_string(),
+                    r["line"].as_u64().expect("line"),
+                    r["site"].as_str().expect("site").to_string(),
+                    r["state"].as_str().expect("state").to_string(),
+                )
+            })
+            .collect()
+    };
+    let s = |p: &str, line: u64, site: &str, state: &str| {
+        (p.to_string(), line, site.to_string(), state.to_string())
+    };
+    let expected: BTreeSet<_> = [
+        s("build.docker", 1, "dockerfile-from", "unpinned"),
+        s("ci.yml", 4, "resource", "unpinned"),
+        s("deploy/web.svc.yml", 3, "compose-image", "unpinned"),
+        s("manifests/web/pod.txt", 6, "k8s-container", "unpinned"),
+        s("tools.dock.json", 3, "devcontainer-image", "unpinned"),
+    ]
+    .into();
+    assert_eq!(refs(root), expected);
+
+    // `check` judges them; `--fix` with a catalog pins each in its own syntax.
+    let out = run_in(root, &["check", "--format", "json", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::stderr(&out));
+    let unpinned: BTreeSet<String> = findings(&out)
+        .into_iter()
+        .filter(|f| f.0 == "unpinned-image")
+        .map(|f| f.2)
+        .collect();
+    assert_eq!(unpinned.len(), 5, "{unpinned:?}");
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let catalog: String = [
+        "docker.io/library/alpine:3.20",
+        "docker.io/library/ubuntu:24.04",
+        "docker.io/library/nginx:1.27",
+        "docker.io/library/busybox:1.36",
+        "mcr.microsoft.com/devcontainers/base:1",
+    ]
+    .iter()
+    .map(|k| format!("{k}\t{digest}\n"))
+    .collect();
+    std::fs::write(root.join("catalog.tsv"), catalog).expect("write");
+    let fix = [
+        "check",
+        "--fix",
+        "--offline",
+        "--catalog",
+        "catalog.tsv",
+        ".",
+    ];
+    let out = run_in(root, &fix);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).expect("read");
+    assert_eq!(
+        read("build.docker"),
+        format!("FROM alpine:3.20@{digest} AS base\nRUN true\n")
+    );
+    assert!(read("tools.dock.json").contains(&format!("base:1@{digest}\",\n}}")));
+    assert!(read("deploy/web.svc.yml").ends_with(&format!("nginx:1.27@{digest}\n")));
+    assert!(read("manifests/web/pod.txt").ends_with(&format!("busybox:1.36@{digest}\n")));
+    assert_eq!(read("other.json"), "{\"image\": \"ubuntu:22.04\"}\n");
+    assert!(refs(root).iter().all(|r| r.3 == "pinned"));
+
+    // A wrong key or glob is a configuration error naming the place (exit 2).
+    std::fs::write(
+        root.join("pin-lint.toml"),
+        "[files]\ncompse = [\"x.yml\"]\n",
+    )
+    .expect("write");
+    for args in [&["refs", "."][..], &["check", "."][..]] {
+        let out = run_in(root, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = support::stderr(&out);
+        assert!(
+            err.contains(
+                "pin-lint.toml:2:1: unknown key `compse` in `[files]`, did you mean `compose`?"
+            ),
+            "{err}"
+        );
+    }
+    std::fs::write(
+        root.join("pin-lint.toml"),
+        "[files]\ncompose = [\"a/[b\"]\n",
+    )
+    .expect("write");
+    let err = support::stderr(&run_in(root, &["check", "."]));
+    assert!(err.contains("invalid glob `a/[b`"), "{err}");
+}

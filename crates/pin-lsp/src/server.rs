@@ -111,7 +111,9 @@ impl Backend {
             let indexer = session.clone();
             let indexed = tokio::task::spawn_blocking(move || {
                 let started = std::time::Instant::now();
-                let count = indexer.workspace.rebuild();
+                let count = indexer
+                    .workspace
+                    .rebuild(&|path| indexer.configs.file_type(path));
                 tracing::info!("indexed {count} pipeline files in {:?}", started.elapsed());
             })
             .await;
@@ -432,7 +434,7 @@ impl LanguageServer for Backend {
             if path.file_name().is_some_and(|n| n == "pin-lint.toml") || catalogs.contains(&path) {
                 reload = true;
             }
-            if is_pipeline_file(&path) {
+            if is_pipeline_file(&path) || self.session.configs.file_type(&path).is_some() {
                 pipelines.push(path);
             }
         }
@@ -443,7 +445,9 @@ impl LanguageServer for Backend {
             let session = self.session.clone();
             let refreshed = tokio::task::spawn_blocking(move || {
                 for path in &pipelines {
-                    session.workspace.refresh(path);
+                    session
+                        .workspace
+                        .refresh(path, session.configs.file_type(path));
                 }
             })
             .await;

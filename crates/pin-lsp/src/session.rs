@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use pin_core::dialect::Dialect;
 use pin_core::engine::{self, FixRequest, Status};
 use pin_core::{Analysis, Edit, Finding, Settings, SourceFile};
 use pin_resolve::{Catalog, Resolver, ResolverOptions};
@@ -50,6 +51,8 @@ pub struct Snapshot {
     pub path: String,
     /// The client's version number.
     pub version: i32,
+    /// The type `[files]` in `pin-lint.toml` gives the document, if any.
+    pub file_type: Option<Dialect>,
     /// The text and its line index.
     pub source: SourceFile,
     analysis: OnceLock<Arc<Analysis>>,
@@ -57,12 +60,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// A snapshot of `source` at `version`.
-    pub fn new(uri: Uri, version: i32, source: SourceFile) -> Snapshot {
+    /// A snapshot of `source` at `version`, read as `file_type` when that is `Some`.
+    pub fn new(uri: Uri, version: i32, source: SourceFile, file_type: Option<Dialect>) -> Snapshot {
         Snapshot {
             path: analyzer_path(&uri),
             uri,
             version,
+            file_type,
             source,
             analysis: OnceLock::new(),
             hints: OnceLock::new(),
@@ -71,15 +75,17 @@ impl Snapshot {
 
     /// A snapshot whose analysis is already known (a file on disk the index has analysed).
     pub fn with_analysis(uri: Uri, version: i32, analysis: Arc<Analysis>) -> Snapshot {
-        let snapshot = Snapshot::new(uri, version, analysis.source.clone());
+        let snapshot = Snapshot::new(uri, version, analysis.source.clone(), analysis.file_type);
         let _ = snapshot.analysis.set(analysis);
         snapshot
     }
 
     /// The per-file analysis of this version, computed on first use.
     pub fn analysis(&self) -> &Arc<Analysis> {
-        self.analysis
-            .get_or_init(|| Arc::new(Analysis::new(&self.path, self.source.text().to_string())))
+        self.analysis.get_or_init(|| {
+            let text = self.source.text().to_string();
+            Arc::new(Analysis::new_as(&self.path, text, self.file_type))
+        })
     }
 
     /// What the template layer needs to know about this version before reading it.
@@ -407,7 +413,13 @@ impl Session {
 
     /// Open (or reopen) a document.
     pub fn open(&self, uri: Uri, version: i32, text: String) {
-        let snapshot = Arc::new(Snapshot::new(uri.clone(), version, SourceFile::new(text)));
+        let file_type = self.file_type_of(&uri);
+        let snapshot = Arc::new(Snapshot::new(
+            uri.clone(),
+            version,
+            SourceFile::new(text),
+            file_type,
+        ));
         let mut docs = self.lock_docs();
         // A reopened document keeps its run counter and publication lock, so that a run of
         // the closed one still in flight cannot publish over the new one's results.
@@ -449,9 +461,10 @@ impl Session {
             );
         }
         let source = change(&doc.snapshot.source);
+        let file_type = doc.snapshot.file_type;
         Some(std::mem::replace(
             &mut doc.snapshot,
-            Arc::new(Snapshot::new(uri.clone(), version, source)),
+            Arc::new(Snapshot::new(uri.clone(), version, source, file_type)),
         ))
     }
 
@@ -590,6 +603,7 @@ impl Session {
             snapshot.uri.clone(),
             snapshot.version,
             SourceFile::new(fix.text),
+            snapshot.file_type,
         );
         let verdict = self.view_then(&after, |view| {
             let findings = view.findings(&linted.settings, &linted.facts.facts);
@@ -677,10 +691,12 @@ impl Session {
         .then(|| pin_core::yaml::parse(snapshot.source.text()));
         if let Some(parsed) = &yaml {
             let text = snapshot.source.text().to_string();
-            let _ =
-                snapshot
-                    .analysis
-                    .set(Arc::new(Analysis::from_yaml(&snapshot.path, text, parsed)));
+            let _ = snapshot.analysis.set(Arc::new(Analysis::from_yaml_as(
+                &snapshot.path,
+                text,
+                parsed,
+                snapshot.file_type,
+            )));
         }
         let analysis = snapshot.analysis();
         if !templates::takes_part(&snapshot.path, analysis) {
@@ -800,9 +816,31 @@ impl Session {
         });
     }
 
-    /// Lint every open document again (settings, catalogs or config changed).
+    /// The type `[files]` in the governing `pin-lint.toml` gives the document at `uri`.
+    fn file_type_of(&self, uri: &Uri) -> Option<Dialect> {
+        uri.to_file_path()
+            .filter(|_| uri.scheme().as_str() == "file")
+            .and_then(|path| self.configs.file_type(&path))
+    }
+
+    /// Lint every open document again (settings, catalogs or config changed). A document
+    /// whose type under `[files]` changed is read again as its new type.
     pub fn relint_all(self: &Arc<Self>) {
         let uris: Vec<Uri> = self.lock_docs().keys().cloned().collect();
+        for uri in &uris {
+            let file_type = self.file_type_of(uri);
+            if let Some(doc) = self.lock_docs().get_mut(uri) {
+                let old = &doc.snapshot;
+                if old.file_type != file_type {
+                    doc.snapshot = Arc::new(Snapshot::new(
+                        uri.clone(),
+                        old.version,
+                        old.source.clone(),
+                        file_type,
+                    ));
+                }
+            }
+        }
         for uri in uris {
             self.schedule_lint(&uri);
         }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use pin_core::config::{self, Config};
+use pin_core::dialect::Dialect;
 use pin_core::Settings;
 use serde::Deserialize;
 use tower_lsp_server::ls_types::Uri;
@@ -106,6 +107,13 @@ impl ConfigCache {
         };
         let loaded = self.for_dir(dir);
         (loaded.settings.clone(), loaded.config.is_included(&path))
+    }
+
+    /// The type `[files]` in the configuration governing the file at `path` gives it, if
+    /// any (`Config::file_type`, as the CLI's walk asks it).
+    pub fn file_type(&self, path: &Path) -> Option<Dialect> {
+        path.parent()
+            .and_then(|dir| self.for_dir(dir).config.file_type(path))
     }
 
     /// Whether the configuration governing the file at `path` lets it be checked.

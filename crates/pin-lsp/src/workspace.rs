@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, RwLock};
 
+use pin_core::dialect::Dialect;
 use pin_core::Analysis;
 
 use crate::templates::Hints;
@@ -37,10 +38,10 @@ pub struct IndexedFile {
 }
 
 impl IndexedFile {
-    fn read(path: &Path) -> Option<IndexedFile> {
+    fn read(path: &Path, file_type: Option<Dialect>) -> Option<IndexedFile> {
         let text = read_text(path)?;
         Some(IndexedFile {
-            analysis: Arc::new(Analysis::new(&analyzer_path_of(path), text)),
+            analysis: Arc::new(Analysis::new_as(&analyzer_path_of(path), text, file_type)),
             path: path.to_path_buf(),
             hints: OnceLock::new(),
         })
@@ -75,8 +76,9 @@ impl WorkspaceIndex {
     }
 
     /// Walk every workspace folder (honouring `.gitignore`), analyse its pipeline files and
-    /// mark the index ready. Blocking: call it off the async workers.
-    pub fn rebuild(&self) -> usize {
+    /// the files `[files]` in `pin-lint.toml` gives a type (`file_type`), and mark the index
+    /// ready. Blocking: call it off the async workers.
+    pub fn rebuild(&self, file_type: &dyn Fn(&Path) -> Option<Dialect>) -> usize {
         let mut files = BTreeMap::new();
         for root in self.roots() {
             let walker = ignore::WalkBuilder::new(&root)
@@ -85,8 +87,12 @@ impl WorkspaceIndex {
                 .build();
             for entry in walker.flatten() {
                 let path = entry.path();
-                if entry.file_type().is_some_and(|t| t.is_file()) && is_pipeline_file(path) {
-                    if let Some(file) = IndexedFile::read(path) {
+                if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    continue;
+                }
+                let configured = file_type(path);
+                if configured.is_some() || is_pipeline_file(path) {
+                    if let Some(file) = IndexedFile::read(path, configured) {
                         files.insert(path.to_path_buf(), Arc::new(file));
                     }
                 }
@@ -117,11 +123,11 @@ impl WorkspaceIndex {
     }
 
     /// Re-read one file after a change on disk, or drop it when it is gone. Blocking.
-    pub fn refresh(&self, path: &Path) {
-        if !is_pipeline_file(path) {
+    pub fn refresh(&self, path: &Path, file_type: Option<Dialect>) {
+        if file_type.is_none() && !is_pipeline_file(path) {
             return;
         }
-        match IndexedFile::read(path) {
+        match IndexedFile::read(path, file_type) {
             Some(file) => write(&self.files).insert(path.to_path_buf(), Arc::new(file)),
             None => write(&self.files).remove(path),
         };
@@ -165,11 +171,11 @@ mod tests {
         let index = WorkspaceIndex::default();
         index.set_roots(vec![dir.path().to_path_buf()]);
         assert!(!index.is_ready());
-        assert_eq!(index.rebuild(), 1);
+        assert_eq!(index.rebuild(&|_| None), 1);
         assert!(index.is_ready());
         let b = dir.path().join("b.yaml");
         std::fs::write(&b, "x: 1\n").expect("write");
-        index.refresh(&b);
+        index.refresh(&b, None);
         assert_eq!(index.files().len(), 2);
         let b_text = index
             .files()
@@ -178,7 +184,7 @@ mod tests {
             .map(|f| f.analysis.source.text().to_string());
         assert_eq!(b_text.as_deref(), Some("x: 1\n"));
         std::fs::remove_file(&b).expect("rm");
-        index.refresh(&b);
+        index.refresh(&b, None);
         assert_eq!(index.files().len(), 1);
         assert!(index.files().iter().all(|f| f.path != b));
     }

@@ -23,7 +23,7 @@ use crate::model::{Kind, Reference, Site};
 use crate::yaml::{Node, Style, Value};
 
 /// The CI system a file belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dialect {
     /// Azure Pipelines pipelines and templates.
@@ -124,6 +124,39 @@ pub fn detect(path: &str, root: Option<&Node<'_>>) -> Option<Dialect> {
         return None;
     }
     Some(Dialect::AzurePipelines)
+}
+
+/// [`detect`] for a file whose type `[files]` in `pin-lint.toml` may give
+/// ([`crate::config::Config::file_type`]): a configured Kubernetes file named
+/// `kustomization.yaml` is a kustomization; any other configured type is taken as given.
+pub fn detect_as(
+    path: &str,
+    root: Option<&Node<'_>>,
+    configured: Option<Dialect>,
+) -> Option<Dialect> {
+    match configured {
+        Some(Dialect::Kubernetes)
+            if kubernetes::is_kustomization_name(
+                &path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase(),
+            ) =>
+        {
+            Some(Dialect::Kustomize)
+        }
+        Some(dialect) => Some(dialect),
+        None => detect(path, root),
+    }
+}
+
+/// [`detect_text`] for a file whose type `[files]` may give: a configured Dockerfile or dev
+/// container definition is read as one whatever its name; a configured Compose or Kubernetes
+/// file is YAML (`None` here), except that a Helm chart template stays one.
+pub fn detect_text_as(path: &str, text: &str, configured: Option<Dialect>) -> Option<Dialect> {
+    match configured {
+        Some(dialect @ (Dialect::Dockerfile | Dialect::Devcontainer)) => Some(dialect),
+        Some(Dialect::Kubernetes) if helm::is_template(path, text) => Some(Dialect::HelmTemplate),
+        Some(_) => None,
+        None => detect_text(path, text),
+    }
 }
 
 /// Run the dialect's extractor on every document of a file.

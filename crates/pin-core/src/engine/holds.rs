@@ -125,6 +125,7 @@ pub fn config_analysis(config: &Config) -> Analysis {
     Analysis {
         source: SourceFile::new(config.text.clone()),
         dialect: None,
+        file_type: None,
         references: Vec::new(),
         syntax_error: None,
         suppressions: Suppressions::default(),

@@ -147,7 +147,7 @@ impl Workspace {
             .map(|(i, f)| File {
                 path: f.path.clone(),
                 analysis: match texts.get(i).and_then(Option::as_ref) {
-                    Some(text) => Analysis::new(&f.path, text.clone()),
+                    Some(text) => Analysis::new_as(&f.path, text.clone(), f.analysis.file_type),
                     None => without_layer(&f.analysis, self.extras(i)),
                 },
             })

@@ -32,7 +32,8 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         ))?;
         return Ok(exit::CLEAN);
     }
-    let inputs = gate::select_inputs(args, &mut configs, walk::collect(&args.paths)?)?;
+    let walked = walk::collect(&args.paths, |file| configs.file_type(file))?;
+    let inputs = gate::select_inputs(args, &mut configs, walked)?;
     let mut ws = templates::analyze_and_expand(&inputs)?;
     let mut settings = Vec::with_capacity(inputs.len());
     for input in &inputs {

@@ -4,11 +4,12 @@
 use anyhow::Result;
 
 use crate::args::{Format, RefsArgs};
-use crate::{analyze, exit, print_json, print_out, render, templates, walk};
+use crate::{analyze, exit, gate, print_json, print_out, render, templates, walk};
 
 /// Run `refs`.
 pub fn run(args: &RefsArgs) -> Result<u8> {
-    let inputs = walk::collect(&args.paths)?;
+    let mut configs = gate::Configs::discover(&args.paths)?;
+    let inputs = walk::collect(&args.paths, |file| configs.file_type(file))?;
     let reports = analyze(&inputs, |_| Vec::new())?;
     // The inventory lists what is written in each file; expansion only adds its own section.
     let layer = args.expand.then(|| templates::inventory(&reports));
