@@ -1,7 +1,9 @@
 //! End-to-end with a real editor: Neovim (headless) opens corpus files (pipeline YAML and
 //! container files), receives pin-lint diagnostics, asks for code actions and applies the
-//! "Pin" ones; the buffer must equal the pinned text. Requires `nvim` (Debian: `apt-get install
-//! -y neovim`).
+//! "Pin" ones (pipeline YAML, a Dockerfile, a devcontainer.json); the buffer must equal the
+//! pinned text. The server is attached on the `FileType` event of the file types Neovim gives
+//! these files (`yaml`, `dockerfile`, `json`/`jsonc`), as a user's configuration does.
+//! Requires `nvim` (Debian: `apt-get install -y neovim`).
 
 mod support;
 
@@ -95,6 +97,7 @@ fn neovim_pins_the_single_reference_of_source_build() {
     );
     assert_eq!(result["text"].as_str().expect("text"), expected);
     assert_eq!(codes(&result["after"]), Vec::<&str>::new());
+    assert_eq!(result["filetype"], "yaml");
 }
 
 #[test]
@@ -138,6 +141,8 @@ fn neovim_pins_the_image_and_features_of_a_devcontainer() {
         let catalog = dir.path().join("catalog.tsv");
         std::fs::write(&catalog, format!("{image}\t{d1}\n{feature}\t{d2}\n")).expect("catalog");
         let result = run_nvim_on(&target, dir.path(), &catalog, mode);
+        let filetype = result["filetype"].as_str().expect("filetype");
+        assert!(matches!(filetype, "json" | "jsonc"), "{filetype}");
         assert_eq!(
             codes(&result["diagnostics"]),
             ["unpinned-image", "unpinned-image", "unpinned-image"],
@@ -153,6 +158,69 @@ fn neovim_pins_the_image_and_features_of_a_devcontainer() {
         }
         assert_eq!(result["text"].as_str().expect("text"), expected, "{mode}");
         let left = if mode == "pin-all" { 1 } else { 2 };
+        assert_eq!(
+            codes(&result["after"]),
+            vec!["unpinned-image"; left],
+            "{mode}"
+        );
+    }
+}
+
+/// A Dockerfile of the container-file corpus (two stages, the first `FROM --platform=…`) with a
+/// catalog for both base images, opened with Neovim's `dockerfile` file type: diagnostics on
+/// both `FROM` images at the oracle's positions; `Pin` pins the first, `Pin all` both, writing
+/// exactly the digests, after which nothing is left to pin.
+#[test]
+fn neovim_pins_the_base_images_of_a_dockerfile() {
+    let rel = "dotnet-dotnet-docker/samples/aspnetapp/Dockerfile";
+    let original = std::fs::read_to_string(shared_dir().join("corpus-images").join(rel))
+        .expect("Dockerfile of the corpus");
+    let (sdk, aspnet) = (
+        "mcr.microsoft.com/dotnet/sdk:10.0",
+        "mcr.microsoft.com/dotnet/aspnet:10.0",
+    );
+    let (d1, d2) = (
+        format!("sha256:{}", "3".repeat(64)),
+        format!("sha256:{}", "4".repeat(64)),
+    );
+    for (mode, pinned) in [
+        ("pin-one", vec![(sdk, &d1)]),
+        ("pin-all", vec![(sdk, &d1), (aspnet, &d2)]),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("Dockerfile");
+        std::fs::write(&target, &original).expect("write");
+        let catalog = dir.path().join("catalog.tsv");
+        std::fs::write(&catalog, format!("{sdk}\t{d1}\n{aspnet}\t{d2}\n")).expect("catalog");
+        let result = run_nvim_on(&target, dir.path(), &catalog, mode);
+        assert_eq!(result["filetype"], "dockerfile", "{mode}");
+        assert_eq!(
+            codes(&result["diagnostics"]),
+            ["unpinned-image", "unpinned-image"],
+            "{mode}"
+        );
+        // The oracle's rows (1-based line 3 column 32, line 17 column 6), as LSP positions.
+        let starts: Vec<(u64, u64)> = result["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| {
+                let start = &d["range"]["start"];
+                (
+                    start["line"].as_u64().expect("line"),
+                    start["character"].as_u64().expect("character"),
+                )
+            })
+            .collect();
+        assert_eq!(starts, [(2, 31), (16, 5)], "{mode}");
+        assert_eq!(result["rebuilt_range"], result["diagnostics"][0]["range"]);
+        let mut expected = original.clone();
+        for (reference, digest) in pinned {
+            expected = expected.replacen(reference, &format!("{reference}@{digest}"), 1);
+        }
+        assert_ne!(expected, original);
+        assert_eq!(result["text"].as_str().expect("text"), expected, "{mode}");
+        let left = if mode == "pin-all" { 0 } else { 1 };
         assert_eq!(
             codes(&result["after"]),
             vec!["unpinned-image"; left],

@@ -2,6 +2,10 @@
 --   PIN_LSP=bin TARGET=file ROOT=dir CATALOG=tsv MODE=pin-one|pin-all OUT=result.json \
 --     nvim --headless -n -i NONE -u pin.lua
 -- Writes what it observed to OUT as JSON; the Rust test makes the assertions.
+--
+-- The server is started the way a user's configuration starts it: on the `FileType` event of
+-- the file types pin-lint reads (`yaml`, `dockerfile`, `json`, `jsonc`), as Neovim's own
+-- filetype detection names the file.
 local env = function(name)
   local v = os.getenv(name)
   assert(v and v ~= '', 'missing environment variable ' .. name)
@@ -26,23 +30,32 @@ local function buffer_text(bufnr)
 end
 
 local ok, err = pcall(function()
+  vim.cmd('filetype on')
+  local published = {}
+  local client_id
+  vim.api.nvim_create_autocmd('FileType', {
+    pattern = { 'yaml', 'dockerfile', 'json', 'jsonc' },
+    callback = function(args)
+      client_id = client_id or vim.lsp.start_client({
+        name = 'pin-lsp',
+        cmd = { bin },
+        root_dir = root,
+        init_options = { pinLint = { catalogs = { catalog } } },
+        handlers = {
+          ['textDocument/publishDiagnostics'] = function(e, res, ctx, config)
+            table.insert(published, res)
+            vim.lsp.diagnostic.on_publish_diagnostics(e, res, ctx, config)
+          end,
+        },
+      })
+      assert(client_id, 'start_client failed')
+      vim.lsp.buf_attach_client(args.buf, client_id)
+    end,
+  })
   vim.cmd('edit ' .. vim.fn.fnameescape(target))
   local bufnr = vim.api.nvim_get_current_buf()
-  local published = {}
-  local client_id = vim.lsp.start_client({
-    name = 'pin-lsp',
-    cmd = { bin },
-    root_dir = root,
-    init_options = { pinLint = { catalogs = { catalog } } },
-    handlers = {
-      ['textDocument/publishDiagnostics'] = function(e, res, ctx, config)
-        table.insert(published, res)
-        vim.lsp.diagnostic.on_publish_diagnostics(e, res, ctx, config)
-      end,
-    },
-  })
-  assert(client_id, 'start_client failed')
-  vim.lsp.buf_attach_client(bufnr, client_id)
+  result.filetype = vim.bo[bufnr].filetype
+  assert(client_id, 'pin-lsp was not started for file type ' .. result.filetype)
   local client = vim.lsp.get_client_by_id(client_id)
   assert(vim.wait(30000, function() return #published > 0 end, 10), 'no diagnostics published')
   result.diagnostics = published[#published].diagnostics
