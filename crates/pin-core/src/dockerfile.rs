@@ -596,9 +596,9 @@ fn lex(text: &str, from: usize, escape: u8) -> Vec<(Range<usize>, Lexed)> {
             continue;
         }
         let start = i;
-        let mut out: Vec<u8> = Vec::new();
-        let mut at: Vec<usize> = Vec::new();
-        let mut changed = false;
+        // The lexed bytes and their offsets, built only once the word differs from its raw
+        // text (most words, in shell scripts above all, are verbatim: nothing is allocated).
+        let mut changed: Option<(Vec<u8>, Vec<usize>)> = None;
         let mut quote: Option<u8> = None;
         while i < b.len() {
             let c = b[i];
@@ -606,16 +606,15 @@ fn lex(text: &str, from: usize, escape: u8) -> Vec<(Range<usize>, Lexed)> {
                 None if c.is_ascii_whitespace() => break,
                 None if c == b'\'' || c == b'"' => {
                     quote = Some(c);
-                    changed = true;
+                    change(&mut changed, b, start, i);
                     i += 1;
                     continue;
                 }
                 None if c == escape => {
-                    changed = true;
+                    change(&mut changed, b, start, i);
                     i += 1;
                     if i < b.len() {
-                        out.push(b[i]);
-                        at.push(i);
+                        keep(&mut changed, b, i);
                         i += 1;
                     }
                     continue;
@@ -629,30 +628,43 @@ fn lex(text: &str, from: usize, escape: u8) -> Vec<(Range<usize>, Lexed)> {
                     if c == escape
                         && matches!(b.get(i + 1), Some(&n) if n == b'"' || n == b'$' || n == escape) =>
                 {
-                    changed = true;
-                    out.push(b[i + 1]);
-                    at.push(i + 1);
+                    change(&mut changed, b, start, i);
+                    keep(&mut changed, b, i + 1);
                     i += 2;
                     continue;
                 }
                 _ => {}
             }
-            out.push(c);
-            at.push(i);
+            keep(&mut changed, b, i);
             i += 1;
         }
-        let lexed = if changed {
+        let lexed = match changed {
             // Only ASCII bytes were dropped, so the rest is still UTF-8.
-            match String::from_utf8(out) {
+            Some((out, at)) => match String::from_utf8(out) {
                 Ok(s) => Lexed::Changed(s, at),
                 Err(_) => Lexed::Verbatim,
-            }
-        } else {
-            Lexed::Verbatim
+            },
+            None => Lexed::Verbatim,
         };
         words.push((start..i, lexed));
     }
     words
+}
+
+/// The word starting at `start` stops being verbatim at `i`: its bytes so far are kept as
+/// they are.
+fn change(changed: &mut Option<(Vec<u8>, Vec<usize>)>, b: &[u8], start: usize, i: usize) {
+    if changed.is_none() {
+        *changed = Some((b[start..i].to_vec(), (start..i).collect()));
+    }
+}
+
+/// Byte `i` is part of the lexed word (recorded only once the word has changed).
+fn keep(changed: &mut Option<(Vec<u8>, Vec<usize>)>, b: &[u8], i: usize) {
+    if let Some((out, at)) = changed {
+        out.push(b[i]);
+        at.push(i);
+    }
 }
 
 /// `<<NAME`, `<<-NAME`, `<<"NAME"`, `<<'NAME'` (BuildKit's `^<<(-?)\s*([^<]*)$`, the name
