@@ -204,7 +204,7 @@ class ServerController implements vscode.Disposable {
   async pinAllInActiveFile(): Promise<void> {
     const document = vscode.window.activeTextEditor?.document;
     if (document === undefined || vscode.languages.match([...DOCUMENT_SELECTOR], document) === 0) {
-      void vscode.window.showWarningMessage('pin-lint: open a pipeline YAML, Bicep or Terraform file to pin its images.');
+      void vscode.window.showWarningMessage('pin-lint: open a pipeline YAML, Dockerfile, Compose, Kubernetes, dev container, Bicep or Terraform file to pin its images.');
       return;
     }
     const client = this.runningClient();

@@ -3,8 +3,9 @@
 // pin-lint.toml naming a digest catalog, and headless Chromium driven by playwright-core doing
 // what a user does: the Problems panel (compared with `pin-lint check --format json` on the same
 // files), the hover on a reference, the "Pin to sha256:…" quick fix and "Pin all images in file"
-// (compared with the oracle's pinned files), and the hover on a template use site (compared
-// with `pin-lint refs --expand`). Pictures of each step are written to the output folder
+// (compared with the oracle's pinned files), the problems of a Bicep file, a Dockerfile and a
+// devcontainer.json (compared with `pin-lint check` again), and the hover on a template use
+// site (compared with `pin-lint refs --expand`). Pictures of each step are written to the output folder
 // (PIN_LINT_E2E_OUTPUT, default test/e2e/output); `scripts/screenshot` copies the quick fix one
 // into the README.
 import * as assert from 'node:assert/strict';
@@ -33,6 +34,9 @@ const BICEP_FILE = 'infra/agent-pool.bicep';
 /** A Dockerfile of the container-file corpus (`corpus-images`), at the same path in the
  * workspace: two unpinned `ARG` defaults used by `FROM $…`. */
 const DOCKERFILE = 'dotnet-runtime/eng/docker/libraries-sdk.linux.Dockerfile';
+/** A dev container definition of the container-file corpus (JSONC, which VS Code opens as
+ * `jsonc`), at the same path in the workspace: an unpinned image and two OCI features. */
+const DEVCONTAINER = 'dotnet-dotnet-docker/.devcontainer/devcontainer.json';
 /** The whole test fails with a clear message past this, whatever it waits for. */
 const HANG_GUARD_MS = 300_000;
 /** The first diagnostics wait for the workbench, the extension host, activation and the server. */
@@ -274,10 +278,12 @@ before(async () => {
   fs.mkdirSync(path.join(workspace, path.dirname(CORPUS_FILE)), { recursive: true });
   fs.copyFileSync(source, path.join(workspace, CORPUS_FILE));
   fs.cpSync(path.join(shared, 'corpus', TEMPLATE_REPO), path.join(workspace, TEMPLATE_REPO), { recursive: true });
-  const dockerfile = path.join(shared, 'corpus-images', DOCKERFILE);
-  assert.ok(fs.existsSync(dockerfile), `corpus file missing: ${dockerfile} (set PIN_LINT_SHARED)`);
-  fs.mkdirSync(path.join(workspace, path.dirname(DOCKERFILE)), { recursive: true });
-  fs.copyFileSync(dockerfile, path.join(workspace, DOCKERFILE));
+  for (const rel of [DOCKERFILE, DEVCONTAINER]) {
+    const from = path.join(shared, 'corpus-images', rel);
+    assert.ok(fs.existsSync(from), `corpus file missing: ${from} (set PIN_LINT_SHARED)`);
+    fs.mkdirSync(path.join(workspace, path.dirname(rel)), { recursive: true });
+    fs.copyFileSync(from, path.join(workspace, rel));
+  }
   fs.mkdirSync(path.join(workspace, path.dirname(BICEP_FILE)), { recursive: true });
   fs.copyFileSync(path.join(repoRoot, 'examples', 'repo', BICEP_FILE), path.join(workspace, BICEP_FILE));
   fs.copyFileSync(path.join(shared, 'oracle', 'fake-digests.tsv'), path.join(workspace, 'fake-digests.tsv'));
@@ -408,6 +414,14 @@ async function run(): Promise<void> {
   await inStep(`the Problems panel lists the findings of pin-lint check in ${DOCKERFILE}`, async () => {
     await openFile(p, DOCKERFILE);
     await problemsMatchCli(p, DOCKERFILE, STEP_MS);
+  });
+
+  // And dev container definitions: the extension hands this JSONC file to the server by name.
+  await inStep(`the Problems panel lists the findings of pin-lint check in ${DEVCONTAINER}`, async () => {
+    await openFile(p, DEVCONTAINER);
+    const language = await p.locator('.statusbar-item[id="status.editor.mode"]').first().innerText();
+    console.log(`${DEVCONTAINER} opened with language mode ${language.trim()}`);
+    await problemsMatchCli(p, DEVCONTAINER, STEP_MS);
   });
 
   // 3. The hover on a template use site: the images that reach it and the chain of templates

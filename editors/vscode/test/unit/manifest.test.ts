@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CLIENT_COMMANDS } from '../../src/commands';
-import { CONTAINER_FILE_LANGUAGES, INFRA_LANGUAGES, INFRA_PATTERNS, PIPELINE_LANGUAGES } from '../../src/documents';
+import { CONTAINER_FILE_LANGUAGES, DEVCONTAINER_PATTERNS, DOCUMENT_SELECTOR, INFRA_LANGUAGES, INFRA_PATTERNS, PIPELINE_LANGUAGES } from '../../src/documents';
 import { extensionDir, manifest } from '../support/paths';
 
 /** Width and height from a PNG's IHDR chunk (throws on anything that is not a PNG). */
@@ -53,6 +53,32 @@ test('Dockerfiles start the extension and offer Pin all', () => {
   for (const menu of [m.contributes.menus.commandPalette, m.contributes.menus['editor/context']] as { command: string; when: string }[][]) {
     const when = menu.find((e) => e.command === CLIENT_COMMANDS.pinAllImagesInFile)!.when;
     assert.ok(when.includes('editorLangId == dockerfile'), when);
+  }
+});
+
+test('container files start the extension; dev containers are the only JSON handed over, by name', () => {
+  const m = manifest();
+  const events: string[] = m.activationEvents;
+  for (const language of CONTAINER_FILE_LANGUAGES) {
+    assert.ok(events.includes(`onLanguage:${language}`), language);
+  }
+  for (const pattern of DEVCONTAINER_PATTERNS) {
+    assert.ok(events.includes(`workspaceContains:${pattern}`), pattern);
+  }
+  assert.ok(events.includes('workspaceContains:**/{compose,docker-compose}*.{yml,yaml}'));
+  // No filter takes JSON or JSONC by language: settings.json and tsconfig.json stay out.
+  for (const language of ['json', 'jsonc']) {
+    assert.ok(!events.includes(`onLanguage:${language}`), language);
+    assert.ok(!DOCUMENT_SELECTOR.some((f) => f.language === language), language);
+  }
+  for (const pattern of DEVCONTAINER_PATTERNS) {
+    assert.ok(DOCUMENT_SELECTOR.some((f) => f.pattern === pattern && f.language === undefined), pattern);
+  }
+  for (const menu of [m.contributes.menus.commandPalette, m.contributes.menus['editor/context']] as { command: string; when: string }[][]) {
+    const when = menu.find((e) => e.command === CLIENT_COMMANDS.pinAllImagesInFile)!.when;
+    for (const clause of ['editorLangId == dockercompose', 'resourceFilename == devcontainer.json', 'resourceFilename == .devcontainer.json']) {
+      assert.ok(when.includes(clause), `${clause} in ${when}`);
+    }
   }
 });
 
