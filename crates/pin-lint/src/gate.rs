@@ -125,11 +125,25 @@ impl Configs {
         if let Some(&i) = self.by_dir.get(&dir) {
             return Ok(i);
         }
-        let found = config::find(&dir);
-        let existing = self
-            .configs
-            .iter()
-            .position(|(c, _)| c.path.is_some() && c.path == found);
+        // A folder whose parent is known needs two checks, not a search up to the root: its own
+        // file, else a repository root (where `config::find` stops), else the parent's.
+        let found = match dir.parent().and_then(|p| self.by_dir.get(p)).copied() {
+            Some(parent) => {
+                let own = dir.join(config::FILE_NAME);
+                if own.is_file() {
+                    Some(own)
+                } else if dir.join(".git").exists() {
+                    None
+                } else {
+                    self.by_dir.insert(dir, parent);
+                    return Ok(parent);
+                }
+            }
+            None => config::find(&dir),
+        };
+        // Folders without a configuration share one default entry: building the defaults (the
+        // VM image tables) per folder cost more than reading a small file.
+        let existing = self.configs.iter().position(|(c, _)| c.path == found);
         let i = match (existing, found) {
             (Some(i), _) => i,
             (None, Some(file)) => self.push(config::load(&file)?),
