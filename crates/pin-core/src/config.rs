@@ -886,16 +886,19 @@ pub fn find(path: &Path) -> Option<PathBuf> {
     } else {
         path.parent()?
     };
-    for dir in start.ancestors() {
-        let candidate = dir.join(FILE_NAME);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        if dir.join(".git").exists() {
-            return None;
-        }
+    start.ancestors().find_map(settles).flatten()
+}
+
+/// What [`find`] decides in the folder `dir` (absolute): `Some(Some(file))` when the folder
+/// has its own file, `Some(None)` when it is a repository root without one (the search stops),
+/// `None` when the answer is its parent's. Callers that remember folders use it to stop at
+/// the first folder they know. Reads the file system.
+pub fn settles(dir: &Path) -> Option<Option<PathBuf>> {
+    let candidate = dir.join(FILE_NAME);
+    if candidate.is_file() {
+        return Some(Some(candidate));
     }
-    None
+    dir.join(".git").exists().then_some(None)
 }
 
 /// Read and validate the configuration file `file`. Reads the file system.

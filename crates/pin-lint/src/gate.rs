@@ -105,8 +105,12 @@ impl Configs {
     pub fn file_type(&mut self, file: &Path) -> Result<Option<Dialect>> {
         let absolute = std::path::absolute(file)
             .with_context(|| format!("cannot resolve `{}`", file.display()))?;
-        let (config, _) = self.for_file(&absolute)?;
-        Ok(config.file_type(&absolute))
+        // A file of the walk: its folder is its parent (no need to ask the file system).
+        let i = match absolute.parent() {
+            Some(dir) if !self.explicit => self.index_for_dir(dir.to_path_buf())?,
+            _ => self.index_for(&absolute)?,
+        };
+        Ok(self.configs[i].0.file_type(&absolute))
     }
 
     fn index_for(&mut self, path: &Path) -> Result<usize> {
@@ -122,24 +126,32 @@ impl Configs {
                 .parent()
                 .map_or_else(|| absolute.clone(), Path::to_path_buf)
         };
+        self.index_for_dir(dir)
+    }
+
+    /// [`Configs::index_for`] a folder (absolute).
+    fn index_for_dir(&mut self, dir: PathBuf) -> Result<usize> {
         if let Some(&i) = self.by_dir.get(&dir) {
             return Ok(i);
         }
-        // A folder whose parent is known needs two checks, not a search up to the root: its own
-        // file, else a repository root (where `config::find` stops), else the parent's.
-        let found = match dir.parent().and_then(|p| self.by_dir.get(p)).copied() {
-            Some(parent) => {
-                let own = dir.join(config::FILE_NAME);
-                if own.is_file() {
-                    Some(own)
-                } else if dir.join(".git").exists() {
-                    None
-                } else {
-                    self.by_dir.insert(dir, parent);
-                    return Ok(parent);
+        // Up from `dir` to the first folder that is known or settles the question (as
+        // `config::find` does), remembering every folder passed: sibling and nested folders
+        // then cost one look-up instead of a search to the root each.
+        let mut passed = Vec::new();
+        let mut current = Some(dir.as_path());
+        let found = loop {
+            let Some(folder) = current else { break None };
+            if let Some(&i) = self.by_dir.get(folder) {
+                for d in passed {
+                    self.by_dir.insert(d, i);
                 }
+                return Ok(i);
             }
-            None => config::find(&dir),
+            passed.push(folder.to_path_buf());
+            if let Some(found) = config::settles(folder) {
+                break found;
+            }
+            current = folder.parent();
         };
         // Folders without a configuration share one default entry: building the defaults (the
         // VM image tables) per folder cost more than reading a small file.
@@ -149,7 +161,9 @@ impl Configs {
             (None, Some(file)) => self.push(config::load(&file)?),
             (None, None) => self.push(Config::default()),
         };
-        self.by_dir.insert(dir, i);
+        for d in passed {
+            self.by_dir.insert(d, i);
+        }
         Ok(i)
     }
 
