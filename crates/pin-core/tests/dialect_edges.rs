@@ -14,6 +14,12 @@ fn refs(path: &str, text: &str) -> Vec<(String, Site)> {
         .collect()
 }
 
+/// `text` read as `path` has exactly the references `expected` (text, site), in order.
+fn check_refs(path: &str, text: &str, expected: &[(&str, Site)]) {
+    let expected: Vec<(String, Site)> = expected.iter().map(|(t, s)| (t.to_string(), *s)).collect();
+    assert_eq!(refs(path, text), expected);
+}
+
 /// The text of every reference of `text` read as `path`.
 fn texts(path: &str, text: &str) -> Vec<String> {
     refs(path, text).into_iter().map(|(t, _)| t).collect()
@@ -52,41 +58,6 @@ fn azure_variables_are_images_only_after_a_registry_host() {
         "{refs:?}"
     );
     assert!(refs.iter().all(|(_, s)| *s == Site::Variable), "{refs:?}");
-}
-
-/// `containers:` as an alias map (`extends.parameters.containers`) defines container
-/// resources like the `resources.containers` list.
-#[test]
-fn azure_container_alias_maps_define_resources() {
-    let text = "extends:\n  template: t.yml\n  parameters:\n    containers:\n      build:\n        image: mcr.microsoft.com/x/y:1\n      test:\n        image: mcr.microsoft.com/x/z:2\n";
-    assert_eq!(
-        refs("azure-pipelines.yml", text),
-        [
-            ("mcr.microsoft.com/x/y:1".to_string(), Site::Resource),
-            ("mcr.microsoft.com/x/z:2".to_string(), Site::Resource),
-        ]
-    );
-    let list =
-        "resources:\n  containers:\n  - container: build\n    image: mcr.microsoft.com/x/y:1\n";
-    assert_eq!(
-        refs("azure-pipelines.yml", list),
-        [("mcr.microsoft.com/x/y:1".to_string(), Site::Resource)]
-    );
-}
-
-/// A Helix queue string without parentheses is an image only under a key that names Helix
-/// queues (`helixQueues`, `helix_…`, a key with both `helix` and `queue`), not under any key
-/// that mentions Helix.
-#[test]
-fn bare_helix_queues_need_a_queue_key() {
-    let text = "jobs:\n- job: a\n  steps:\n  - template: send.yml\n    parameters:\n      helixTarget: ubuntu.2204.amd64.open@mcr.microsoft.com/x/y:1\n      helixQueues: ubuntu.2204.amd64.open@mcr.microsoft.com/x/z:1\n      myHelixQueue: ubuntu.2204.amd64.open@mcr.microsoft.com/x/w:1\n";
-    assert_eq!(
-        refs("azure-pipelines.yml", text),
-        [
-            ("mcr.microsoft.com/x/z:1".to_string(), Site::Helix),
-            ("mcr.microsoft.com/x/w:1".to_string(), Site::Helix),
-        ]
-    );
 }
 
 /// Which dialect a file is read as, from its name and content.
@@ -194,24 +165,11 @@ fn dockerfile_defaults_fill_empty_args() {
 #[test]
 fn gitlab_tagged_image_mappings_are_left_alone() {
     let text = "a:\n  image:\n    name: alpine:3.20\n  script: [x]\nb:\n  image: !custom\n    name: alpine:3.21\n  script: [x]\n";
-    assert_eq!(
-        refs(".gitlab-ci.yml", text),
-        [("alpine:3.20".to_string(), Site::GitlabImage)]
+    check_refs(
+        ".gitlab-ci.yml",
+        text,
+        &[("alpine:3.20", Site::GitlabImage)],
     );
-}
-
-/// `<<` that starts no heredoc is no heredoc: what follows is still read.
-#[test]
-fn terraform_shift_is_no_heredoc() {
-    let text = "locals {\n  shifted = 1 << 2\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n";
-    assert_eq!(texts("infra/main.tf", text), ["Canonical:o:s:1.0.0"]);
-}
-
-/// A Bicep multi-line string ends at its closing `'''`: what follows is still read.
-#[test]
-fn bicep_multiline_strings_end_where_they_close() {
-    let text = "var doc = '''\ntext\n'''\nvar v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    version: '1.0.0'\n  }\n}\n";
-    assert_eq!(texts("infra/main.bicep", text), ["Canonical:o:s:1.0.0"]);
 }
 
 /// A value written as a Bicep multi-line string is read from between its quotes.
@@ -227,37 +185,80 @@ fn bicep_multiline_string_values_are_read_between_their_quotes() {
     assert_eq!(found, [("Canonical:o:s:1.0.0", "1.0.0")]);
 }
 
-/// A Terraform block ends at its closing brace: an attribute written after it belongs to the
-/// enclosing block, not to the image.
+/// Where Azure Pipelines values are images, and at which site.
 #[test]
-fn terraform_blocks_end_at_their_closing_brace() {
-    let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n  }\n  version = \"2.0\"\n}\n";
-    assert_eq!(texts("infra/main.tf", text), ["Canonical:o:s"]);
+fn azure_pipelines_sites() {
+    let cases: &[(&str, &[(&str, Site)])] = &[
+        // `containers:` as an alias map (`extends.parameters.containers`) defines container
+        // resources like the `resources.containers` list.
+        (
+            "extends:\n  template: t.yml\n  parameters:\n    containers:\n      build:\n        image: mcr.microsoft.com/x/y:1\n      test:\n        image: mcr.microsoft.com/x/z:2\n",
+            &[
+                ("mcr.microsoft.com/x/y:1", Site::Resource),
+                ("mcr.microsoft.com/x/z:2", Site::Resource),
+            ],
+        ),
+        (
+            "resources:\n  containers:\n  - container: build\n    image: mcr.microsoft.com/x/y:1\n",
+            &[("mcr.microsoft.com/x/y:1", Site::Resource)],
+        ),
+        // A Helix queue string without parentheses is an image only under a key that names
+        // Helix queues (`helixQueues`, `helix_…`, a key with both `helix` and `queue`), not
+        // under any key that mentions Helix.
+        (
+            "jobs:\n- job: a\n  steps:\n  - template: send.yml\n    parameters:\n      helixTarget: ubuntu.2204.amd64.open@mcr.microsoft.com/x/y:1\n      helixQueues: ubuntu.2204.amd64.open@mcr.microsoft.com/x/z:1\n      myHelixQueue: ubuntu.2204.amd64.open@mcr.microsoft.com/x/w:1\n",
+            &[
+                ("mcr.microsoft.com/x/z:1", Site::Helix),
+                ("mcr.microsoft.com/x/w:1", Site::Helix),
+            ],
+        ),
+        // Items under a conditional directive in a list are the list's items.
+        (
+            "resources:\n  containers:\n  - ${{ if eq(parameters.x, 'y') }}:\n    - container: a\n      image: mcr.microsoft.com/x/y:1\n  - ${{ else }}:\n    - container: a\n      image: mcr.microsoft.com/x/z:2\n",
+            &[
+                ("mcr.microsoft.com/x/y:1", Site::Resource),
+                ("mcr.microsoft.com/x/z:2", Site::Resource),
+            ],
+        ),
+        // `image:` is a pool image only in a pool (`pool`, a key ending in `Pool`) or next to
+        // `os:`; a task input named `image` is not one.
+        (
+            "jobs:\n- job: a\n  pool:\n    name: agents\n    image: team-image\n  steps:\n  - task: Custom@1\n    inputs:\n      image: not-a-pool-image\n- job: b\n  buildPool:\n    image: other-image\n",
+            &[
+                ("team-image", Site::PoolImage),
+                ("other-image", Site::PoolImage),
+            ],
+        ),
+    ];
+    for (text, expected) in cases {
+        check_refs("azure-pipelines.yml", text, expected);
+    }
 }
 
-/// Items under a conditional directive in a list are the list's items.
+/// The infrastructure scanners read on past what is not a boundary and stop at what is.
 #[test]
-fn azure_list_items_under_directives_are_items() {
-    let text = "resources:\n  containers:\n  - ${{ if eq(parameters.x, 'y') }}:\n    - container: a\n      image: mcr.microsoft.com/x/y:1\n  - ${{ else }}:\n    - container: a\n      image: mcr.microsoft.com/x/z:2\n";
-    assert_eq!(
-        refs("azure-pipelines.yml", text),
-        [
-            ("mcr.microsoft.com/x/y:1".to_string(), Site::Resource),
-            ("mcr.microsoft.com/x/z:2".to_string(), Site::Resource),
-        ]
-    );
-}
-
-/// `image:` is a pool image only in a pool (`pool`, a key ending in `Pool`) or next to `os:`;
-/// a task input named `image` is not one.
-#[test]
-fn azure_pool_images_are_only_in_pools() {
-    let text = "jobs:\n- job: a\n  pool:\n    name: agents\n    image: team-image\n  steps:\n  - task: Custom@1\n    inputs:\n      image: not-a-pool-image\n- job: b\n  buildPool:\n    image: other-image\n";
-    assert_eq!(
-        refs("azure-pipelines.yml", text),
-        [
-            ("team-image".to_string(), Site::PoolImage),
-            ("other-image".to_string(), Site::PoolImage),
-        ]
-    );
+fn infra_scanners_find_the_ends_of_things() {
+    for (path, text, expected) in [
+        // `<<` that starts no heredoc is no heredoc: what follows is still read.
+        (
+            "infra/main.tf",
+            "locals {\n  shifted = 1 << 2\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n",
+            "Canonical:o:s:1.0.0",
+        ),
+        // A Terraform block ends at its closing brace: an attribute written after it belongs
+        // to the enclosing block, not to the image.
+        (
+            "infra/main.tf",
+            "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n  }\n  version = \"2.0\"\n}\n",
+            "Canonical:o:s",
+        ),
+        // A Bicep multi-line string ends at its closing `'''`: what follows is still read.
+        (
+            "infra/main.bicep",
+            "var doc = '''\ntext\n'''\nvar v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    version: '1.0.0'\n  }\n}\n",
+            "Canonical:o:s:1.0.0",
+        ),
+    ] {
+        assert_eq!(texts(path, text), [expected], "{text}");
+    }
 }

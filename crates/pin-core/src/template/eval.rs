@@ -740,22 +740,25 @@ mod tests {
             ("nothing", Alts::one(Value::Null)),
             ("v", Alts::one(s("b"))),
         ]);
-        let cond = |src: &str| condition(src, &scope);
-        // A number against text that reads as a number compares as numbers.
-        assert_eq!(cond("lt(parameters.n, '10')"), Tri::True);
-        assert_eq!(cond("gt(parameters.n, '10')"), Tri::False);
-        assert_eq!(cond("le(parameters.n, 2)"), Tri::True);
-        assert_eq!(cond("ge(parameters.n, 3)"), Tri::False);
-        // Texts compare case-insensitively, in order.
-        assert_eq!(cond("lt(parameters.v, 'C')"), Tri::True);
-        assert_eq!(cond("lt('a', parameters.v)"), Tri::True);
-        assert_eq!(cond("lt('c', parameters.v)"), Tri::False);
-        assert_eq!(cond("gt('c', parameters.v)"), Tri::True);
-        assert_eq!(cond("lt(parameters.n, 'x')"), Tri::Unknown);
-        // Zero, null and the empty text are false; other numbers are true.
-        assert_eq!(cond("parameters.zero"), Tri::False);
-        assert_eq!(cond("parameters.n"), Tri::True);
-        assert_eq!(cond("parameters.nothing"), Tri::False);
+        for (src, want) in [
+            // A number against text that reads as a number compares as numbers.
+            ("lt(parameters.n, '10')", Tri::True),
+            ("gt(parameters.n, '10')", Tri::False),
+            ("le(parameters.n, 2)", Tri::True),
+            ("ge(parameters.n, 3)", Tri::False),
+            // Texts compare case-insensitively, in order.
+            ("lt(parameters.v, 'C')", Tri::True),
+            ("lt('a', parameters.v)", Tri::True),
+            ("lt('c', parameters.v)", Tri::False),
+            ("gt('c', parameters.v)", Tri::True),
+            ("lt(parameters.n, 'x')", Tri::Unknown),
+            // Zero, null and the empty text are false; other numbers are true.
+            ("parameters.zero", Tri::False),
+            ("parameters.n", Tri::True),
+            ("parameters.nothing", Tri::False),
+        ] {
+            assert_eq!(condition(src, &scope), want, "{src}");
+        }
         assert_eq!(truthy(&Value::Number(0.0)), Tri::False);
         assert_eq!(truthy(&Value::Number(-1.0)), Tri::True);
         let length = |src: &str| match run(src, &scope).0.as_slice() {
