@@ -605,3 +605,43 @@ fn undecided_extends_keep_both_branches() {
         ["mcr.microsoft.com/x/one:1", "mcr.microsoft.com/x/two:2"]
     );
 }
+
+/// A literal that reaches many use sites lists three of them and says how many more.
+#[test]
+fn flows_list_three_uses_and_count_the_rest() {
+    let job = |name: &'static str| -> (&'static str, &'static str) {
+        (
+            name,
+            "parameters:\n  image: ''\njobs:\n- job: j\n  container: ${{ parameters.image }}\n",
+        )
+    };
+    let a = run(&[
+        (
+            "ci.yml",
+            "parameters:\n- name: image\n  default: mcr.microsoft.com/x/y:1\njobs:\n- template: a.yml\n  parameters:\n    image: ${{ parameters.image }}\n- template: b.yml\n  parameters:\n    image: ${{ parameters.image }}\n- template: c.yml\n  parameters:\n    image: ${{ parameters.image }}\n- template: d.yml\n  parameters:\n    image: ${{ parameters.image }}\n",
+        ),
+        job("a.yml"),
+        job("b.yml"),
+        job("c.yml"),
+        job("d.yml"),
+    ]);
+    let flows = &extras(&a, "ci.yml").flows;
+    assert_eq!(flows.len(), 1, "{flows:?}");
+    assert!(
+        flows[0].description.ends_with("; and 1 more"),
+        "{}",
+        flows[0].description
+    );
+    let two = run(&[
+        (
+            "ci.yml",
+            "parameters:\n- name: image\n  default: mcr.microsoft.com/x/y:1\njobs:\n- template: a.yml\n  parameters:\n    image: ${{ parameters.image }}\n",
+        ),
+        job("a.yml"),
+    ]);
+    let flows = &extras(&two, "ci.yml").flows;
+    assert!(
+        flows.iter().all(|f| !f.description.contains("more")),
+        "{flows:?}"
+    );
+}
