@@ -262,3 +262,14 @@ fn infra_scanners_find_the_ends_of_things() {
         assert_eq!(texts(path, text), [expected], "{text}");
     }
 }
+
+/// A Kubernetes `List` holds its objects in a sequence: their containers are read too.
+#[test]
+fn kubernetes_lists_hold_objects() {
+    let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - name: a\n      image: nginx:1.27\n";
+    check_refs(
+        "deploy/pods.yaml",
+        text,
+        &[("nginx:1.27", Site::K8sContainer)],
+    );
+}

@@ -770,6 +770,20 @@ mod tests {
     }
 
     #[test]
+    fn joins_and_loose_equality() {
+        let list = Alts::one(Value::Array(Rc::new(vec![
+            Alts::one(s("a")),
+            Alts::one(s("b")),
+        ])));
+        let scope = scope_with(vec![("list", list)]);
+        let text = |src: &str| run(src, &scope).texts().next().map(|t| t.s.to_string());
+        assert_eq!(text("join(', ', parameters.list)").as_deref(), Some("a, b"));
+        assert_eq!(condition("eq(true, 1)", &scope), Tri::True);
+        assert_eq!(condition("eq(0, false)", &scope), Tri::True);
+        assert_eq!(condition("eq(true, 0)", &scope), Tri::False);
+    }
+
+    #[test]
     fn alternatives_are_capped() {
         let many = Alts((0..64).map(|i| s(&i.to_string())).collect());
         let scope = scope_with(vec![("a", many.clone()), ("b", many)]);

@@ -645,3 +645,16 @@ fn flows_list_three_uses_and_count_the_rest() {
         "{flows:?}"
     );
 }
+
+/// A plain `true` is a boolean, which the expression language prints as `True`.
+#[test]
+fn plain_booleans_print_as_azure_pipelines_prints_them() {
+    let a = run(&[
+        ("ci.yml", "jobs:\n- template: job.yml\n"),
+        (
+            "job.yml",
+            "parameters:\n  flag: true\njobs:\n- job: j\n  container: ${{ format('mcr.microsoft.com/x/y:{0}', parameters.flag) }}\n",
+        ),
+    ]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:True"]);
+}
