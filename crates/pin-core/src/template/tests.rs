@@ -658,3 +658,23 @@ fn plain_booleans_print_as_azure_pipelines_prints_them() {
     ]);
     assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:True"]);
 }
+
+/// A key set again under a condition that holds replaces the earlier value; under one that
+/// cannot be decided, both stay possible.
+#[test]
+fn conditional_keys_replace_or_add() {
+    let a = run(&[(
+        "ci.yml",
+        "jobs:\n- job: j\n  container: mcr.microsoft.com/x/a:1\n  ${{ if eq(1, 1) }}:\n    container: mcr.microsoft.com/x/b:1\n- job: k\n  container: mcr.microsoft.com/x/c:1\n  ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n    container: mcr.microsoft.com/x/d:1\n",
+    )]);
+    let mut images = images_of(&a, "ci.yml");
+    images.sort();
+    assert_eq!(
+        images,
+        [
+            "mcr.microsoft.com/x/b:1",
+            "mcr.microsoft.com/x/c:1",
+            "mcr.microsoft.com/x/d:1"
+        ]
+    );
+}
