@@ -273,3 +273,22 @@ fn kubernetes_lists_hold_objects() {
         &[("nginx:1.27", Site::K8sContainer)],
     );
 }
+
+/// Terraform values are read whole: escaped quotes inside strings, arrays, and expressions
+/// with brackets and commas.
+#[test]
+fn terraform_values_are_read_whole() {
+    let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  description = \"say \\\"hi\\\" first\"\n  zones = [\"1\", \"2\"]\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = coalesce(var.v, \"1.0.0\")\n  }\n}\n";
+    let found: Vec<(String, pin_core::Kind)> = Analysis::new("infra/main.tf", text.to_string())
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.kind))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "coalesce(var.v, \"1.0.0\")".to_string(),
+            pin_core::Kind::Dynamic
+        )]
+    );
+}
