@@ -199,17 +199,32 @@ fn expression_errors_are_findings_not_panics() {
     let positions: Vec<usize> = p.problems.iter().map(|x| x.span.start).collect();
     assert_eq!(p.problems.len(), 4, "{:?}", p.problems);
     assert_eq!(&text[positions[0]..positions[0] + 3], "$ {");
+    // The near miss is marked at its `$`, one character wide.
+    assert_eq!(p.problems[0].span, positions[0]..positions[0] + 1);
     assert!(p.problems.iter().all(|x| x.rule == "template-expression"));
+}
+
+/// A pipeline declaring the list parameter `name` with `items` as its default, then `rest`.
+fn with_list_parameter(
+    name: &str,
+    items: impl Iterator<Item = String>,
+    rest: &str,
+) -> &'static str {
+    let mut text = format!("parameters:\n- name: {name}\n  type: object\n  default:\n");
+    for item in items {
+        text.push_str(&format!("  - {item}\n"));
+    }
+    text.push_str(rest);
+    Box::leak(text.into_boxed_str())
 }
 
 #[test]
 fn alternatives_are_capped_and_said_so() {
-    let mut list = String::from("parameters:\n- name: a\n  type: object\n  default:\n");
-    for i in 0..70 {
-        list.push_str(&format!("  - t{i}\n"));
-    }
-    list.push_str("jobs:\n- ${{ each x in parameters.a }}:\n  - template: t.yml\n    parameters:\n      tag: ${{ x }}\n");
-    let list: &'static str = Box::leak(list.into_boxed_str());
+    let list = with_list_parameter(
+        "a",
+        (0..70).map(|i| format!("t{i}")),
+        "jobs:\n- ${{ each x in parameters.a }}:\n  - template: t.yml\n    parameters:\n      tag: ${{ x }}\n",
+    );
     let a = run(&[
         ("p.yml", list),
         (
@@ -660,12 +675,13 @@ fn plain_booleans_print_as_azure_pipelines_prints_them() {
 }
 
 /// A key set again under a condition that holds replaces the earlier value; under one that
-/// cannot be decided, both stay possible.
+/// cannot be decided, both stay possible, whether the key is written or built by an
+/// expression.
 #[test]
 fn conditional_keys_replace_or_add() {
     let a = run(&[(
         "ci.yml",
-        "jobs:\n- job: j\n  container: mcr.microsoft.com/x/a:1\n  ${{ if eq(1, 1) }}:\n    container: mcr.microsoft.com/x/b:1\n- job: k\n  container: mcr.microsoft.com/x/c:1\n  ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n    container: mcr.microsoft.com/x/d:1\n",
+        "parameters:\n- name: key\n  default: container\njobs:\n- job: j\n  container: mcr.microsoft.com/x/a:1\n  ${{ if eq(1, 1) }}:\n    container: mcr.microsoft.com/x/b:1\n- job: k\n  container: mcr.microsoft.com/x/c:1\n  ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n    container: mcr.microsoft.com/x/d:1\n- job: m\n  container: mcr.microsoft.com/x/e:1\n  ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n    ${{ parameters.key }}: mcr.microsoft.com/x/f:1\n",
     )]);
     let mut images = images_of(&a, "ci.yml");
     images.sort();
@@ -674,7 +690,143 @@ fn conditional_keys_replace_or_add() {
         [
             "mcr.microsoft.com/x/b:1",
             "mcr.microsoft.com/x/c:1",
-            "mcr.microsoft.com/x/d:1"
+            "mcr.microsoft.com/x/d:1",
+            "mcr.microsoft.com/x/e:1",
+            "mcr.microsoft.com/x/f:1"
         ]
+    );
+}
+
+/// A pipeline that expands past the size limit stops there and says so: what comes before
+/// the limit is listed, what lies beyond it is not, and the work stays bounded (three nested
+/// loops over 80 items would visit about a million nodes).
+#[test]
+fn expansion_stops_at_its_size_limit_and_says_so() {
+    let text = with_list_parameter("l", (0..80).map(|i| i.to_string()), "jobs:\n- job: early\n  container: mcr.microsoft.com/x/early:1\n- job: big\n  variables:\n    ${{ each a in parameters.l }}:\n      ${{ each b in parameters.l }}:\n        ${{ each c in parameters.l }}:\n          v: 1\n- job: late\n  container: mcr.microsoft.com/x/late:1\n");
+    let a = run(&[("ci.yml", text)]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/early:1"]);
+    assert!(
+        a.notes.iter().any(|n| n.starts_with(&format!(
+            "ci.yml: expansion stopped at its size limit ({} nodes",
+            expand::NODE_BUDGET
+        ))),
+        "{:?}",
+        a.notes
+    );
+}
+
+/// A value built from written text and an expression lists the places it is built from:
+/// the text before or after the expression and the caller's value, and no empty text.
+#[test]
+fn built_values_list_the_places_they_are_built_from() {
+    let files = [
+        (
+            "ci.yml",
+            "jobs:\n- template: job.yml\n  parameters:\n    tag: '1.0'\n    registry: mcr.microsoft.com\n",
+        ),
+        (
+            "job.yml",
+            "parameters:\n  tag: ''\n  registry: ''\njobs:\n- job: j\n  container: mcr.microsoft.com/x/app:${{ parameters.tag }}\n- job: k\n  container: ${{ parameters.registry }}/x/tools:2.0\n",
+        ),
+    ];
+    let a = analyze(files);
+    let parts: Vec<(String, Vec<String>)> = extras(&a, "job.yml")
+        .dynamic
+        .iter()
+        .flat_map(|d| &d.images)
+        .map(|c| {
+            let at = c.parts.iter();
+            let at = at.map(|p| format!("{}:{}:{}", p.path, p.line, p.column));
+            (c.image.clone(), at.collect())
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (
+                "mcr.microsoft.com/x/app:1.0".to_string(),
+                vec!["job.yml:6:14".to_string(), "ci.yml:4:11".to_string()]
+            ),
+            (
+                "mcr.microsoft.com/x/tools:2.0".to_string(),
+                vec!["ci.yml:5:15".to_string(), "job.yml:8:40".to_string()]
+            ),
+        ]
+    );
+    // The finding at each expression names the same places.
+    let analysis = Analysis::new("job.yml", files[1].1.to_string());
+    let findings =
+        extras(&a, "job.yml").findings(&analysis, &Settings::default(), &Facts::default());
+    let fragments: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.rule.id() == "dynamic-image")
+        .filter_map(|f| {
+            f.message
+                .split("the pin belongs on the fragments it is built from ")
+                .nth(1)
+        })
+        .collect();
+    assert_eq!(
+        fragments,
+        ["(ci.yml:4:11, job.yml:6:14)", "(ci.yml:5:15, job.yml:8:40)"]
+    );
+}
+
+/// An image built in the caller that reaches a template's use site is listed there, at the
+/// place it is built.
+#[test]
+fn built_images_reaching_a_use_site_are_listed_where_they_are_built() {
+    let ci = "parameters:\n- name: tag\n  default: '1.0'\njobs:\n- template: job.yml\n  parameters:\n    image: mcr.microsoft.com/x/app:${{ parameters.tag }}\n";
+    let job = "parameters:\n  image: ''\njobs:\n- job: j\n  container: ${{ parameters.image }}\n";
+    let a = run(&[("ci.yml", ci), ("job.yml", job)]);
+    let uses = &extras(&a, "job.yml").uses;
+    let at = job.find("${{").expect("use site");
+    assert_eq!(
+        uses,
+        &[UseSiteImages {
+            span: at..at + "${{ parameters.image }}".len(),
+            used_as: "job container",
+            images: vec![Incoming {
+                image: "mcr.microsoft.com/x/app:1.0".into(),
+                defined_at: Some(Position {
+                    path: "ci.yml".into(),
+                    line: 7,
+                    column: 12
+                }),
+                via: vec!["ci.yml".into(), "job.yml".into()],
+                alias: None,
+            }],
+        }]
+    );
+}
+
+/// A function of several many-valued arguments is tried on at most 256 combinations of
+/// them: a match only the last combination would give is not followed, and the run says
+/// that possibilities were dropped.
+#[test]
+fn combinations_of_many_valued_arguments_are_capped_and_said_so() {
+    let mut ci = String::from("jobs:\n- template: t.yml\n  parameters:\n");
+    for i in 0..17 {
+        let b = if i == 16 {
+            "x16".to_string()
+        } else {
+            format!("y{i}")
+        };
+        ci.push_str(&format!(
+            "    ${{{{ if eq(variables['Build.Reason'], 'r{i}') }}}}:\n      a: x{i}\n      b: {b}\n"
+        ));
+    }
+    let ci: &'static str = Box::leak(ci.into_boxed_str());
+    let a = run(&[
+        ("ci.yml", ci),
+        (
+            "t.yml",
+            "parameters:\n  a: ''\n  b: ''\njobs:\n- job: j\n  container: mcr.microsoft.com/x/differ:1\n  ${{ if eq(parameters.a, parameters.b) }}:\n    container: mcr.microsoft.com/x/same:1\n",
+        ),
+    ]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/differ:1"]);
+    assert_eq!(
+        a.notes,
+        ["ci.yml: some values had more than 64 possibilities; the rest were not followed"]
     );
 }
