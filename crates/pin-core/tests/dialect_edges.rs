@@ -258,6 +258,13 @@ fn infra_scanners_find_the_ends_of_things() {
             "var doc = '''\ntext\n'''\nvar v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    version: '1.0.0'\n  }\n}\n",
             "Canonical:o:s:1.0.0",
         ),
+        // A Bicep array written over several lines ends at its closing bracket: the entries
+        // after it in the same object are still read (a pool image's `aliases`, then its name).
+        (
+            "infra/pool.bicep",
+            "resource pool 'Microsoft.DevOpsInfrastructure/pools@2024-10-19' = {\n  properties: {\n    fabricProfile: {\n      images: [\n        {\n          aliases: [\n            'ubuntu'\n          ]\n          wellKnownImageName: 'ubuntu-22.04/latest'\n        }\n      ]\n    }\n  }\n}\n",
+            "ubuntu-22.04/latest",
+        ),
     ] {
         assert_eq!(texts(path, text), [expected], "{text}");
     }
