@@ -448,6 +448,11 @@ fn a_pinned_fragment_is_bumped_where_its_digest_is_written() {
     let settings = Settings::default();
     let analysis = Analysis::new("matrix.yml", matrix.to_string());
     let findings = extras(&a, "matrix.yml").findings(&analysis, &settings, &facts);
+    // The fragment carries its digest: it is no longer asked to be pinned.
+    assert!(
+        findings.iter().all(|f| f.rule.id() != "dynamic-image"),
+        "{findings:#?}"
+    );
     let bump = findings
         .iter()
         .find(|f| {
@@ -715,8 +720,8 @@ fn expansion_stops_at_its_size_limit_and_says_so() {
     );
 }
 
-/// A value built from written text and an expression lists the places it is built from:
-/// the text before or after the expression and the caller's value, and no empty text.
+/// A value built from written text and expressions lists the places it is built from: the
+/// text before, between or after the expressions and the caller's values, and no empty text.
 #[test]
 fn built_values_list_the_places_they_are_built_from() {
     let files = [
@@ -726,7 +731,7 @@ fn built_values_list_the_places_they_are_built_from() {
         ),
         (
             "job.yml",
-            "parameters:\n  tag: ''\n  registry: ''\njobs:\n- job: j\n  container: mcr.microsoft.com/x/app:${{ parameters.tag }}\n- job: k\n  container: ${{ parameters.registry }}/x/tools:2.0\n",
+            "parameters:\n  tag: ''\n  registry: ''\njobs:\n- job: j\n  container: mcr.microsoft.com/x/app:${{ parameters.tag }}\n- job: k\n  container: ${{ parameters.registry }}/x/tools:2.0\n- job: l\n  container: ${{ parameters.registry }}/x/web:${{ parameters.tag }}\n",
         ),
     ];
     let a = analyze(files);
@@ -751,6 +756,14 @@ fn built_values_list_the_places_they_are_built_from() {
                 "mcr.microsoft.com/x/tools:2.0".to_string(),
                 vec!["ci.yml:5:15".to_string(), "job.yml:8:40".to_string()]
             ),
+            (
+                "mcr.microsoft.com/x/web:1.0".to_string(),
+                vec![
+                    "ci.yml:5:15".to_string(),
+                    "job.yml:10:40".to_string(),
+                    "ci.yml:4:11".to_string()
+                ]
+            ),
         ]
     );
     // The finding at each expression names the same places.
@@ -768,7 +781,11 @@ fn built_values_list_the_places_they_are_built_from() {
         .collect();
     assert_eq!(
         fragments,
-        ["(ci.yml:4:11, job.yml:6:14)", "(ci.yml:5:15, job.yml:8:40)"]
+        [
+            "(ci.yml:4:11, job.yml:6:14)",
+            "(ci.yml:5:15, job.yml:8:40)",
+            "(ci.yml:4:11, ci.yml:5:15, job.yml:10:40)"
+        ]
     );
 }
 
@@ -828,5 +845,150 @@ fn combinations_of_many_valued_arguments_are_capped_and_said_so() {
     assert_eq!(
         a.notes,
         ["ci.yml: some values had more than 64 possibilities; the rest were not followed"]
+    );
+}
+
+/// Small expressions read as Azure Pipelines reads them: each case is a template called
+/// from an entry point, with the images the entry point's jobs get.
+#[test]
+fn expressions_expand_as_azure_pipelines_does() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        // A quoted 'false' given for a boolean parameter is false.
+        (
+            "  parameters:\n    flag: 'false'\n",
+            "- job: j\n  ${{ if parameters.flag }}:\n    container: mcr.microsoft.com/x/on:1\n  ${{ else }}:\n    container: mcr.microsoft.com/x/off:1\n",
+            &["mcr.microsoft.com/x/off:1"],
+        ),
+        // `null` is the null literal, which `coalesce` skips.
+        (
+            "",
+            "- job: j\n  container: ${{ coalesce(null, 'mcr.microsoft.com/x/c:1') }}\n",
+            &["mcr.microsoft.com/x/c:1"],
+        ),
+        // An index picks a list item.
+        (
+            "",
+            "- job: j\n  container: ${{ parameters.images[1] }}\n",
+            &["mcr.microsoft.com/x/b:2"],
+        ),
+        // `each` reads its collection after `in`, however many blanks stand before it.
+        (
+            "",
+            "- ${{ each img  in parameters.images }}:\n  - job: j\n    container: ${{ img }}\n",
+            &["mcr.microsoft.com/x/a:1", "mcr.microsoft.com/x/b:2"],
+        ),
+        // A quoted string inside an expression may hold `}}`.
+        (
+            "",
+            "- job: j\n  container: ${{ replace('mcr.microsoft.com/x/d:{{tag}}', '{{tag}}', '1') }}\n",
+            &["mcr.microsoft.com/x/d:1"],
+        ),
+    ];
+    for (args, jobs, expected) in cases {
+        let ci = format!("jobs:\n- template: t.yml\n{args}");
+        let t = format!("parameters:\n- name: flag\n  type: boolean\n  default: true\n- name: images\n  type: object\n  default: [mcr.microsoft.com/x/a:1, mcr.microsoft.com/x/b:2]\njobs:\n{jobs}");
+        let a = analyze([("ci.yml", ci.as_str()), ("t.yml", t.as_str())]);
+        let mut images = images_of(&a, "ci.yml");
+        images.sort();
+        assert_eq!(images, expected.to_vec(), "{t}");
+    }
+}
+
+/// A use site lists only the images that come from elsewhere, not a literal written right
+/// there; without [`Options::hovers`] neither use sites nor resources are recorded, and the
+/// inventory is the same.
+#[test]
+fn hover_records_list_what_comes_from_elsewhere_and_only_on_request() {
+    let ci = "resources:\n  containers:\n  - container: build\n    image: mcr.microsoft.com/x/build:1\njobs:\n- template: job.yml\n  parameters:\n    container: build\n- job: lit\n  container: mcr.microsoft.com/x/lit:1\n";
+    let job =
+        "parameters:\n  container: ''\njobs:\n- job: j\n  container: ${{ parameters.container }}\n";
+    let files = [("ci.yml", ci), ("job.yml", job)];
+    let a = run(&files);
+    // The literal job container of `lit` is written at its use site: nothing comes in.
+    assert!(extras(&a, "ci.yml").uses.is_empty(), "{a:#?}");
+    let incoming: Vec<(&str, Option<&str>)> = extras(&a, "job.yml")
+        .uses
+        .iter()
+        .flat_map(|u| &u.images)
+        .map(|i| (i.image.as_str(), i.alias.as_deref()))
+        .collect();
+    assert_eq!(incoming, [("mcr.microsoft.com/x/build:1", Some("build"))]);
+    assert_eq!(extras(&a, "ci.yml").resources.len(), 1);
+    let quiet = analyze_repository(
+        &Repository::new(files),
+        Options {
+            inventory: true,
+            hovers: false,
+        },
+    );
+    assert!(
+        quiet
+            .files()
+            .all(|(_, e)| e.uses.is_empty() && e.resources.is_empty()),
+        "{quiet:#?}"
+    );
+    assert_eq!(quiet.entries, a.entries);
+}
+
+/// A template included only from a branch that is switched off is still checked on its own.
+#[test]
+fn templates_behind_a_false_condition_are_checked_on_their_own() {
+    let a = run(&[
+        (
+            "ci.yml",
+            "jobs:\n- ${{ if eq(1, 2) }}:\n  - template: t.yml\n- job: a\n  container: mcr.microsoft.com/x/a:1\n",
+        ),
+        (
+            "t.yml",
+            "jobs:\n- job: t\n  container: ${{ format('mcr.microsoft.com/x/{0}:1', 'y') }}\n",
+        ),
+    ]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/a:1"]);
+    let made: Vec<&str> = extras(&a, "t.yml")
+        .dynamic
+        .iter()
+        .flat_map(|d| d.images.iter().map(|c| c.image.as_str()))
+        .collect();
+    assert_eq!(made, ["mcr.microsoft.com/x/y:1"]);
+}
+
+/// A template that is not followed is a job only in a `jobs:` list: given to a stage
+/// template, a step's target is listed under the step's own place.
+#[test]
+fn unfollowed_stage_templates_are_no_jobs() {
+    let a = run(&[(
+        "ci.yml",
+        "stages:\n- template: missing/stage.yml\n  parameters:\n    steps:\n    - script: x\n      target: mcr.microsoft.com/x/t:1\n",
+    )]);
+    let jobs: Vec<(&str, Vec<&str>)> = a
+        .entries
+        .iter()
+        .flat_map(|e| &e.jobs)
+        .map(|j| {
+            let images = j.images.iter().map(|i| i.image.as_str()).collect();
+            (j.job.as_str(), images)
+        })
+        .collect();
+    assert_eq!(jobs, [("ci.yml:5", vec!["mcr.microsoft.com/x/t:1"])]);
+}
+
+/// A rooted template path (`/job.yml`) is looked for under each folder of the including
+/// file, never under the beginning of a folder's name.
+#[test]
+fn rooted_template_paths_resolve_under_whole_folders() {
+    let a = run(&[
+        ("eng/build/ci.yml", "jobs:\n- template: /job.yml\n"),
+        (
+            "eng/build/job.yml",
+            "jobs:\n- job: j\n  container: mcr.microsoft.com/x/right:1\n",
+        ),
+        (
+            "eng/buildjob.yml",
+            "jobs:\n- job: j\n  container: mcr.microsoft.com/x/wrong:1\n",
+        ),
+    ]);
+    assert_eq!(
+        images_of(&a, "eng/build/ci.yml"),
+        ["mcr.microsoft.com/x/right:1"]
     );
 }
