@@ -25,23 +25,26 @@ fn texts(path: &str, text: &str) -> Vec<String> {
     refs(path, text).into_iter().map(|(t, _)| t).collect()
 }
 
+/// Each dialect's human name, and the line comment a `pin-lint: ignore` is written after
+/// (what the editor's "ignore" action inserts).
 #[test]
-fn dialects_have_human_names() {
-    for (dialect, name) in [
-        (Dialect::AzurePipelines, "Azure Pipelines"),
-        (Dialect::GithubActions, "GitHub Actions"),
-        (Dialect::GitlabCi, "GitLab CI"),
-        (Dialect::Arm, "Azure Resource Manager"),
-        (Dialect::Bicep, "Bicep"),
-        (Dialect::Terraform, "Terraform"),
-        (Dialect::Compose, "Compose"),
-        (Dialect::Kubernetes, "Kubernetes"),
-        (Dialect::Kustomize, "Kustomize"),
-        (Dialect::HelmTemplate, "Helm template"),
-        (Dialect::Dockerfile, "Dockerfile"),
-        (Dialect::Devcontainer, "dev container"),
+fn dialects_have_human_names_and_line_comments() {
+    for (dialect, name, comment) in [
+        (Dialect::AzurePipelines, "Azure Pipelines", "#"),
+        (Dialect::GithubActions, "GitHub Actions", "#"),
+        (Dialect::GitlabCi, "GitLab CI", "#"),
+        (Dialect::Arm, "Azure Resource Manager", "#"),
+        (Dialect::Bicep, "Bicep", "//"),
+        (Dialect::Terraform, "Terraform", "#"),
+        (Dialect::Compose, "Compose", "#"),
+        (Dialect::Kubernetes, "Kubernetes", "#"),
+        (Dialect::Kustomize, "Kustomize", "#"),
+        (Dialect::HelmTemplate, "Helm template", "#"),
+        (Dialect::Dockerfile, "Dockerfile", "#"),
+        (Dialect::Devcontainer, "dev container", "//"),
     ] {
         assert_eq!(dialect.name(), name);
+        assert_eq!(dialect.line_comment(), comment, "{name}");
     }
 }
 
@@ -97,6 +100,19 @@ fn dialects_are_told_apart_by_name_and_content() {
             Some(Dialect::AzurePipelines),
         ),
         ("ci/runs.yml", "runs: 3\n", Some(Dialect::AzurePipelines)),
+        // An ARM template without `$schema` is told by its typed resources, a list or (in
+        // language version 2.0) a mapping of symbolic names.
+        (
+            "infra/vm.json",
+            "{\"resources\": {\"vm\": {\"type\": \"Microsoft.Compute/virtualMachines\"}}}\n",
+            Some(Dialect::Arm),
+        ),
+        (
+            "infra/list.json",
+            "{\"resources\": [{\"type\": \"Microsoft.Compute/virtualMachines\"}]}\n",
+            Some(Dialect::Arm),
+        ),
+        ("infra/empty.json", "{\"resources\": {}}\n", None),
         (
             ".gitlab-ci.yml",
             "build:\n  image: alpine:3.20\n",
@@ -159,6 +175,30 @@ fn dockerfile_defaults_fill_empty_args() {
             ("${OTHER:-$STAGE}".to_string(), pin_core::Kind::Dynamic),
         ]
     );
+}
+
+/// `FROM $NAME` names the image of the ARG's default, whatever the name's letters
+/// (underscores too); a variable inside a longer name resolves through its default, so a
+/// `FROM` that resolves to no stage is an image even when its pattern would match one.
+#[test]
+fn dockerfile_variables_resolve_by_their_whole_name() {
+    let text = "ARG BASE_IMAGE=nginx:1.27\nARG _V2=b\nFROM $BASE_IMAGE\nFROM alpine:3.20 AS build-a\nFROM build-$_V2\nFROM ${BASE_IMAGE}\n";
+    let analysis = Analysis::new("Dockerfile", text.to_string());
+    let refs: Vec<(String, pin_core::Kind, Site)> = analysis
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.kind, r.site))
+        .collect();
+    use pin_core::Kind::{Container, Dynamic};
+    let expected = [
+        ("nginx:1.27", Container, Site::DockerfileArg),
+        ("$BASE_IMAGE", Dynamic, Site::DockerfileFrom),
+        ("alpine:3.20", Container, Site::DockerfileFrom),
+        ("build-$_V2", Dynamic, Site::DockerfileFrom),
+        ("${BASE_IMAGE}", Dynamic, Site::DockerfileFrom),
+    ]
+    .map(|(t, k, s)| (t.to_string(), k, s));
+    assert_eq!(refs, expected);
 }
 
 /// A GitLab `image:` mapping with a YAML tag is no image definition; `image: {name: …}` is.
@@ -235,6 +275,36 @@ fn azure_pipelines_sites() {
     }
 }
 
+/// An Azure Pipelines job `container:` mapping: its `image:` is an image, unless a
+/// `registry:` beside it completes a fragment (no `/`), which is then dynamic.
+#[test]
+fn azure_job_container_mappings() {
+    let kinds = |text: &str| -> Vec<(String, pin_core::Kind)> {
+        Analysis::new("azure-pipelines.yml", text.to_string())
+            .references
+            .iter()
+            .map(|r| (r.text.clone(), r.kind))
+            .collect()
+    };
+    use pin_core::Kind::{Container, Dynamic};
+    for (text, expected) in [
+        (
+            "jobs:\n- job: a\n  container:\n    image: ubuntu:22.04\n",
+            ("ubuntu:22.04", Container),
+        ),
+        (
+            "jobs:\n- job: a\n  container:\n    image: mcr.microsoft.com/x/y:1\n    registry: mcr\n",
+            ("mcr.microsoft.com/x/y:1", Container),
+        ),
+        (
+            "jobs:\n- job: a\n  container:\n    image: ubuntu-22.04\n    registry: mcr\n",
+            ("ubuntu-22.04", Dynamic),
+        ),
+    ] {
+        assert_eq!(kinds(text), [(expected.0.to_string(), expected.1)], "{text}");
+    }
+}
+
 /// The infrastructure scanners read on past what is not a boundary and stop at what is.
 #[test]
 fn infra_scanners_find_the_ends_of_things() {
@@ -256,6 +326,13 @@ fn infra_scanners_find_the_ends_of_things() {
         (
             "infra/main.bicep",
             "var doc = '''\ntext\n'''\nvar v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    version: '1.0.0'\n  }\n}\n",
+            "Canonical:o:s:1.0.0",
+        ),
+        // A `/* */` comment is skipped whole, over several lines too: a value commented out
+        // is not read.
+        (
+            "infra/main.bicep",
+            "var v = {\n  imageReference: {\n    publisher: 'Canonical'\n    offer: 'o'\n    sku: 's'\n    /*\n    version: '0.9.0'\n    */\n    version: '1.0.0'\n  }\n}\n",
             "Canonical:o:s:1.0.0",
         ),
         // A Bicep array written over several lines ends at its closing bracket: the entries
