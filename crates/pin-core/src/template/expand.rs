@@ -9,6 +9,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use super::eval::{pair_object, Eval, Scope, Tri};
@@ -76,6 +77,54 @@ pub struct Engine<'r, 't> {
     scalars: HashMap<(FileId, usize), Rc<ParsedScalar>>,
     /// Parsed directive keys by (file, key start).
     directives: HashMap<(FileId, usize), Option<ParsedDirective>>,
+    /// Above zero while expanding a value that expressions can read (template arguments,
+    /// parameter defaults): inert subtrees are expanded in full there.
+    reading: usize,
+    /// Per YAML collection node (by address): `Some(n)` when it is inert (see
+    /// [`Engine::inert`]) and expanding it would count `n` nodes, `None` when it is not.
+    inert: HashMap<usize, Option<usize>, BuildHasherDefault<AddressHasher>>,
+    /// The value standing for an inert subtree.
+    stand_in: Rc<Vec<Alts>>,
+    /// Inert collections already expanded, by node address: an inert subtree expands to the
+    /// same value in every scope, so it is built once and shared.
+    shared: HashMap<usize, Value, BuildHasherDefault<AddressHasher>>,
+}
+
+/// Hashes node addresses (distinct, aligned `usize`s): a multiply is enough.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+}
+
+/// Keys under which the scan of an expansion looks for images, resources or template
+/// references (compared ignoring ASCII case): a subtree with none of them is inert.
+const SCANNED_KEYS: &[&str] = &[
+    "container",
+    "containers",
+    "services",
+    "target",
+    "image",
+    "template",
+];
+
+fn scanned(key: &str) -> bool {
+    SCANNED_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
 /// A directive key parsed once; `Err` when it cannot be read (reported by the repository).
@@ -126,7 +175,86 @@ impl<'r, 't> Engine<'r, 't> {
             files: HashMap::new(),
             scalars: HashMap::new(),
             directives: HashMap::new(),
+            reading: 0,
+            inert: HashMap::default(),
+            stand_in: Rc::new(Vec::new()),
+            shared: HashMap::default(),
         }
+    }
+
+    /// Whether `node` is inert, and if so how many nodes expanding it would count.
+    ///
+    /// An inert subtree has no `${{ }}` anywhere (so it expands to itself whatever the scope),
+    /// only plain scalar keys, and none of [`SCANNED_KEYS`]: the scan of an expansion finds
+    /// nothing in it wherever it lands, and it raises no limit (no alternatives, no include).
+    fn inert(&mut self, node: &Node<'t>) -> Option<usize> {
+        match &node.value {
+            YValue::Scalar(s, _) => (!s.contains("${{")).then_some(1),
+            YValue::Alias => Some(1),
+            YValue::Mapping(pairs) => {
+                let address = std::ptr::from_ref(node) as usize;
+                if let Some(&known) = self.inert.get(&address) {
+                    return known;
+                }
+                let mut count = Some(1usize);
+                for (k, v) in pairs {
+                    let plain = k
+                        .as_str()
+                        .is_some_and(|key| !key.contains("${{") && !scanned(key.trim()));
+                    count = match (count, plain) {
+                        (Some(n), true) => self.inert(v).map(|c| n + 1 + c),
+                        _ => None,
+                    };
+                    if count.is_none() {
+                        break;
+                    }
+                }
+                self.inert.insert(address, count);
+                count
+            }
+            YValue::Sequence(items) => {
+                let address = std::ptr::from_ref(node) as usize;
+                if let Some(&known) = self.inert.get(&address) {
+                    return known;
+                }
+                let mut count = Some(1usize);
+                for item in items {
+                    count = count.and_then(|n| self.inert(item).map(|c| n + 1 + c));
+                    if count.is_none() {
+                        break;
+                    }
+                }
+                self.inert.insert(address, count);
+                count
+            }
+        }
+    }
+
+    /// Expand `node`, written under `key` in a pipeline (not in a value expressions can
+    /// read). An inert collection is not rebuilt: nothing reads its content, so an empty
+    /// stand-in takes its place and its nodes are counted against the budget as expanding it
+    /// would (when they fit; otherwise it is expanded and stops where the budget ends).
+    fn expand_placed(&mut self, node: &Node<'t>, cx: &Cx, key: Option<&str>) -> Alts {
+        if self.reading == 0
+            && matches!(node.value, YValue::Mapping(_) | YValue::Sequence(_))
+            && !key.is_some_and(scanned)
+        {
+            if let Some(n) = self.inert(node) {
+                if self.nodes + n <= NODE_BUDGET {
+                    self.nodes += n;
+                    return Alts::one(Value::Array(self.stand_in.clone()));
+                }
+            }
+        }
+        self.expand(node, cx, key)
+    }
+
+    /// Expand a value that expressions can read (arguments, defaults): in full.
+    fn expand_read(&mut self, node: &Node<'t>, cx: &Cx) -> Alts {
+        self.reading += 1;
+        let out = self.expand(node, cx, None);
+        self.reading -= 1;
+        out
     }
 
     /// Forget what the previous root found (the caches stay).
@@ -152,7 +280,7 @@ impl<'r, 't> Engine<'r, 't> {
         };
         let mut params = Vec::new();
         for p in self.repo.params(id) {
-            let default = p.default.map(|d| typed(self.expand(d, &cx, None), p.ty));
+            let default = p.default.map(|d| typed(self.expand_read(d, &cx), p.ty));
             params.push((p.name.to_string(), p.ty.map(str::to_string), default));
         }
         let vars = self.repo.files[id]
@@ -245,6 +373,27 @@ impl<'r, 't> Engine<'r, 't> {
     /// Expand any node. `key` is the key it sits under (lists of `stages`/`jobs`/`steps`
     /// splice the matching list of an included template).
     fn expand(&mut self, node: &Node<'t>, cx: &Cx, key: Option<&str>) -> Alts {
+        if matches!(node.value, YValue::Mapping(_) | YValue::Sequence(_)) {
+            if let Some(n) = self.inert(node) {
+                if self.nodes + n <= NODE_BUDGET {
+                    let address = std::ptr::from_ref(node) as usize;
+                    if let Some(v) = self.shared.get(&address) {
+                        self.nodes += n;
+                        return Alts::one(v.clone());
+                    }
+                    let out = self.build(node, cx, key);
+                    if let [v] = out.0.as_slice() {
+                        self.shared.insert(address, v.clone());
+                    }
+                    return out;
+                }
+            }
+        }
+        self.build(node, cx, key)
+    }
+
+    /// Expand `node` anew.
+    fn build(&mut self, node: &Node<'t>, cx: &Cx, key: Option<&str>) -> Alts {
         if !self.tick() {
             return Alts::unknown();
         }
@@ -543,7 +692,7 @@ impl<'r, 't> Engine<'r, 't> {
                 self.extends(v, cx, b, certain);
                 continue;
             }
-            let value = self.expand(v, cx, Some(key));
+            let value = self.expand_placed(v, cx, Some(key));
             self.put(b, key_text, value, certain);
         }
     }
@@ -607,7 +756,7 @@ impl<'r, 't> Engine<'r, 't> {
                 }
                 continue;
             }
-            out.push(self.expand(item, cx, key));
+            out.push(self.expand_placed(item, cx, key));
         }
     }
 
@@ -636,7 +785,7 @@ impl<'r, 't> Engine<'r, 't> {
             return;
         };
         let args = match item.get("parameters") {
-            Some(p) => self.expand(p, cx, None),
+            Some(p) => self.expand_read(p, cx),
             None => Alts::default(),
         };
         for (target, at, written) in self.targets(path_node, cx) {
@@ -671,7 +820,7 @@ impl<'r, 't> Engine<'r, 't> {
             return;
         };
         let args = match v.get("parameters") {
-            Some(p) => self.expand(p, cx, None),
+            Some(p) => self.expand_read(p, cx),
             None => Alts::default(),
         };
         let targets = self.targets(path_node, cx);
