@@ -66,12 +66,10 @@ impl Eval<'_> {
                     Value::str(s, origin)
                 }
             }),
-            Expr::Name(name, _) => match name.to_ascii_lowercase().as_str() {
-                "parameters" => scope.params.clone(),
-                _ => lookup(&scope.locals, name)
-                    .cloned()
-                    .unwrap_or_else(Alts::unknown),
-            },
+            Expr::Name(name, _) if name.eq_ignore_ascii_case("parameters") => scope.params.clone(),
+            Expr::Name(name, _) => lookup(&scope.locals, name)
+                .cloned()
+                .unwrap_or_else(Alts::unknown),
             Expr::Member(base, name) => self.member(base, &Key::Name(name), scope),
             Expr::Index(base, index) => {
                 let keys = self.eval(index, scope);
@@ -186,9 +184,17 @@ impl Eval<'_> {
     }
 
     fn call(&self, name: &str, args: &[Expr], scope: &Scope) -> Alts {
-        let lower = name.to_ascii_lowercase();
+        // Known names are short: lower-cased on the stack, not in a new string per call.
+        let mut buf = [0u8; 16];
+        let Some(lower) = buf.get_mut(..name.len()).and_then(|b| {
+            b.copy_from_slice(name.as_bytes());
+            b.make_ascii_lowercase();
+            std::str::from_utf8(b).ok()
+        }) else {
+            return Alts::unknown();
+        };
         let known = matches!(
-            lower.as_str(),
+            lower,
             "eq" | "ne"
                 | "and"
                 | "or"
@@ -220,8 +226,11 @@ impl Eval<'_> {
         }
         let values: Vec<Alts> = args.iter().map(|a| self.eval(a, scope)).collect();
         if values.iter().all(|v| v.0.len() == 1) {
-            let chosen: Vec<&Value> = values.iter().map(|v| &v.0[0]).collect();
-            let (first, second) = apply(&lower, &chosen);
+            let (first, second) = match values.as_slice() {
+                [a] => apply(lower, &[&a.0[0]]),
+                [a, b] => apply(lower, &[&a.0[0], &b.0[0]]),
+                _ => apply(lower, &values.iter().map(|v| &v.0[0]).collect::<Vec<_>>()),
+            };
             let mut out = Alts::one(first);
             if let Some(v) = second {
                 self.push(&mut out, v);
@@ -242,7 +251,7 @@ impl Eval<'_> {
                 .zip(&values)
                 .map(|(&i, alts)| alts.0.get(i).unwrap_or(&Value::Unknown))
                 .collect();
-            let (first, second) = apply(&lower, &chosen);
+            let (first, second) = apply(lower, &chosen);
             self.push(&mut out, first);
             if let Some(v) = second {
                 self.push(&mut out, v);
