@@ -84,6 +84,9 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
     options.max_buffered_comment_events = 1 << 16;
     let mut out = Yaml::default();
     let mut stack: Vec<Frame<'_>> = Vec::new();
+    // The children of every open collection, innermost last: each collection takes its own
+    // when it closes, in one allocation of the exact size.
+    let mut children: Vec<Node<'_>> = Vec::new();
     for next in Parser::new_from_str_with_options(text, options) {
         let (event, span) = match next {
             Ok(pair) => pair,
@@ -93,9 +96,9 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
                 // Keep what was read before the error: close the open collections so the
                 // valid prefix can still be analyzed.
                 while let Some(frame) = stack.pop() {
-                    let node = frame.finish(offset);
-                    match stack.last_mut() {
-                        Some(parent) => parent.push(node),
+                    let node = frame.finish(offset, &mut children);
+                    match stack.last() {
+                        Some(_) => children.push(node),
                         None => out.documents.push(node),
                     }
                 }
@@ -130,30 +133,34 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
                 anchor: 0,
             },
             Event::SequenceStart(_, anchor, tag) => {
-                stack.push(Frame::new(range, Value::Sequence(Vec::new()), tag, anchor));
+                let value = Value::Sequence(Vec::new());
+                stack.push(Frame::new(range, value, tag, anchor, children.len()));
                 continue;
             }
             Event::MappingStart(_, anchor, tag) => {
-                stack.push(Frame::new(range, Value::Mapping(Vec::new()), tag, anchor));
+                let value = Value::Mapping(Vec::new());
+                stack.push(Frame::new(range, value, tag, anchor, children.len()));
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(frame) => frame.finish(range.end),
+                Some(frame) => frame.finish(range.end, &mut children),
                 None => continue,
             },
             _ => continue,
         };
-        match stack.last_mut() {
-            Some(parent) => parent.push(node),
+        match stack.last() {
+            Some(_) => children.push(node),
             None => out.documents.push(node),
         }
     }
     Ok(out)
 }
 
+/// An open collection: its node (with an empty value until it closes) and where its children
+/// start in the shared stack of children.
 struct Frame<'a> {
     node: Node<'a>,
-    pending_key: Option<Node<'a>>,
+    first_child: usize,
 }
 
 impl<'a> Frame<'a> {
@@ -162,6 +169,7 @@ impl<'a> Frame<'a> {
         value: Value<'a>,
         tag: Option<Cow<'_, granit_parser::Tag>>,
         anchor: usize,
+        first_child: usize,
     ) -> Self {
         Frame {
             node: Node {
@@ -170,34 +178,33 @@ impl<'a> Frame<'a> {
                 tag: tag.map(|t| t.original()),
                 anchor,
             },
-            pending_key: None,
+            first_child,
         }
     }
 
-    fn push(&mut self, child: Node<'a>) {
+    /// Close the collection at `end`, taking its children from `children`. A mapping whose
+    /// last key has no value yet (the input ended) gets an empty scalar after the key.
+    fn finish(mut self, end: usize, children: &mut Vec<Node<'a>>) -> Node<'a> {
+        let items = children.drain(self.first_child.min(children.len())..);
         match &mut self.node.value {
-            Value::Sequence(items) => items.push(child),
-            Value::Mapping(pairs) => match self.pending_key.take() {
-                Some(key) => pairs.push((key, child)),
-                None => self.pending_key = Some(child),
-            },
+            Value::Sequence(seq) => *seq = items.collect(),
+            Value::Mapping(pairs) => {
+                pairs.reserve_exact(items.len().div_ceil(2));
+                let mut items = items;
+                while let Some(key) = items.next() {
+                    let value = items.next().unwrap_or_else(|| {
+                        let at = key.span.end;
+                        Node {
+                            span: at..at,
+                            value: Value::Scalar(Cow::Borrowed(""), Style::Plain),
+                            tag: None,
+                            anchor: 0,
+                        }
+                    });
+                    pairs.push((key, value));
+                }
+            }
             _ => {}
-        }
-    }
-
-    fn finish(mut self, end: usize) -> Node<'a> {
-        if let (Some(key), Value::Mapping(pairs)) = (self.pending_key.take(), &mut self.node.value)
-        {
-            let at = key.span.end;
-            pairs.push((
-                key,
-                Node {
-                    span: at..at,
-                    value: Value::Scalar(Cow::Borrowed(""), Style::Plain),
-                    tag: None,
-                    anchor: 0,
-                },
-            ));
         }
         self.node.span.end = self.node.span.end.max(end);
         self.node
