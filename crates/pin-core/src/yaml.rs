@@ -31,7 +31,7 @@ pub struct Node<'a> {
     /// What the node is.
     pub value: Value<'a>,
     /// Local tag as written (`!reference`), if any.
-    pub tag: Option<String>,
+    pub tag: Option<Box<str>>,
     /// The anchor this node defines (`&name`), or for an alias the anchor it refers to; `0`
     /// for none. Ids are the parser's: unique within the stream.
     pub anchor: usize,
@@ -117,7 +117,7 @@ pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
             Event::Scalar(value, style, anchor, tag) => Node {
                 span: range,
                 value: Value::Scalar(value, convert_style(style)),
-                tag: tag.map(|t| t.original()),
+                tag: tag.map(|t| t.original().into_boxed_str()),
                 anchor,
             },
             Event::Alias(anchor) => Node {
@@ -175,7 +175,7 @@ impl<'a> Frame<'a> {
             node: Node {
                 span,
                 value,
-                tag: tag.map(|t| t.original()),
+                tag: tag.map(|t| t.original().into_boxed_str()),
                 anchor,
             },
             first_child,
