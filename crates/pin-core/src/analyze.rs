@@ -1,6 +1,7 @@
 //! The analyzer's entry point: one file's text in, references and findings out.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::dialect::{self, Dialect};
 use crate::facts::Facts;
@@ -144,14 +145,14 @@ impl Analysis {
     }
 
     /// Analyze `text` as the file at `path` (forward slashes; used to pick the dialect).
-    pub fn new(path: &str, text: String) -> Analysis {
+    pub fn new(path: &str, text: impl Into<Arc<str>>) -> Analysis {
         Analysis::new_as(path, text, None)
     }
 
     /// [`Analysis::new`] for a file of the type `file_type` when it is `Some`: the type
     /// `[files]` in `pin-lint.toml` gives it ([`crate::config::Config::file_type`]), whatever
     /// its name says.
-    pub fn new_as(path: &str, text: String, file_type: Option<Dialect>) -> Analysis {
+    pub fn new_as(path: &str, text: impl Into<Arc<str>>, file_type: Option<Dialect>) -> Analysis {
         let source = SourceFile::new(text);
         if let Some(dialect) = dialect::detect_text_as(path, source.text(), file_type) {
             let (references, syntax_error, suppressions) = {
@@ -180,7 +181,7 @@ impl Analysis {
     /// not read as YAML (Bicep, Terraform, Helm templates) are analysed as [`Analysis::new`] does.
     pub fn from_yaml(
         path: &str,
-        text: String,
+        text: impl Into<Arc<str>>,
         parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
     ) -> Analysis {
         Analysis::from_yaml_as(path, text, parsed, None)
@@ -190,10 +191,11 @@ impl Analysis {
     /// ([`Analysis::new_as`]).
     pub fn from_yaml_as(
         path: &str,
-        text: String,
+        text: impl Into<Arc<str>>,
         parsed: &Result<Yaml<'_>, (SyntaxError, Yaml<'_>)>,
         file_type: Option<Dialect>,
     ) -> Analysis {
+        let text: Arc<str> = text.into();
         if dialect::detect_text_as(path, &text, file_type).is_some() {
             return Analysis::new_as(path, text, file_type);
         }

@@ -5,6 +5,7 @@
 //! language server converts to UTF-16 in its own single place.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A 1-based line and column; the column counts Unicode scalar values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -18,7 +19,9 @@ pub struct LineCol {
 /// File text and the byte offset at which each line starts.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
-    text: String,
+    /// Shared, so that a caller that keeps the text for something else (the CLI's YAML trees
+    /// borrow it) holds it once.
+    text: Arc<str>,
     line_starts: Vec<usize>,
     /// 0-based indexes of the lines holding a non-ASCII character, ascending. On any other
     /// line a column is a byte distance, so positions on a very long line (a minified flow
@@ -28,7 +31,8 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Index `text`; the text is kept exactly as given (BOM, CRLF and all).
-    pub fn new(text: String) -> Self {
+    pub fn new(text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
         let mut non_ascii_lines = Vec::new();
         let mut end = 0;

@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use std::sync::Arc;
+
 use anyhow::{Context as _, Result};
 use pin_core::dialect::{self, Dialect};
 use pin_core::engine::{File, Workspace};
@@ -28,12 +30,16 @@ use crate::walk::Input;
 pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
     // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
     // tree; so are Bicep, Terraform and Helm template files, which are not YAML.
-    let texts: Vec<Result<String, Vec<u8>>> = inputs
+    // Texts are shared (`Arc`) between the trees, which borrow them, and the analyses, which
+    // keep them: one copy of each file in memory, not two.
+    let texts: Vec<Result<Arc<str>, Vec<u8>>> = inputs
         .par_iter()
         .map(|input| {
             let bytes = std::fs::read(&input.path)
                 .with_context(|| format!("cannot read `{}`", input.display))?;
-            Ok(String::from_utf8(bytes).map_err(|e| e.into_bytes()))
+            Ok(String::from_utf8(bytes)
+                .map(Arc::from)
+                .map_err(|e| e.into_bytes()))
         })
         .collect::<Result<_>>()?;
     let (parsed, files): (Vec<Option<Yaml<'_>>>, Vec<File>) = inputs
