@@ -7,6 +7,7 @@
 //! condition undecidable, and undecidable branches are all explored. Unknown functions give
 //! [`Value::Unknown`] rather than an error.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -66,11 +67,7 @@ impl Eval<'_> {
                     Value::str(s, origin)
                 }
             }),
-            Expr::Name(name, _) if name.eq_ignore_ascii_case("parameters") => scope.params.clone(),
-            Expr::Name(name, _) => lookup(&scope.locals, name)
-                .cloned()
-                .unwrap_or_else(Alts::unknown),
-            Expr::Member(base, name) => self.member(base, &Key::Name(name), scope),
+            Expr::Name(..) | Expr::Member(..) => self.operand(e, scope).into_owned(),
             Expr::Index(base, index) => {
                 let keys = self.eval(index, scope);
                 let mut out = Alts::default();
@@ -78,7 +75,7 @@ impl Eval<'_> {
                     let key = match k {
                         Value::Number(n) => Key::Index(*n),
                         other => match other.as_text() {
-                            Some(t) => Key::Name(&t.clone()).owned(),
+                            Some(t) => Key::Owned(t),
                             None => {
                                 self.push(&mut out, Value::Unknown);
                                 continue;
@@ -86,7 +83,7 @@ impl Eval<'_> {
                         },
                     };
                     let got = self.member(base, &key.borrow(), scope);
-                    self.extend(&mut out, got);
+                    self.extend(&mut out, got.into_owned());
                 }
                 out
             }
@@ -96,7 +93,21 @@ impl Eval<'_> {
 
     /// Truth of `e` over all its possibilities.
     pub fn condition(&self, e: &Expr, scope: &Scope) -> Tri {
-        decide(&self.eval(e, scope))
+        decide(&self.operand(e, scope))
+    }
+
+    /// Every value `e` can take, read in place when it names a parameter, a variable, a loop
+    /// variable or a field of one (the common operands of comparisons), computed otherwise.
+    fn operand<'s>(&self, e: &Expr, scope: &'s Scope) -> Cow<'s, Alts> {
+        match e {
+            Expr::Name(name, _) if name.eq_ignore_ascii_case("parameters") => {
+                Cow::Borrowed(&scope.params)
+            }
+            Expr::Name(name, _) => lookup(&scope.locals, name)
+                .map_or_else(|| Cow::Owned(Alts::unknown()), Cow::Borrowed),
+            Expr::Member(base, name) => self.member(base, &Key::Name(name), scope),
+            _ => Cow::Owned(self.eval(e, scope)),
+        }
     }
 
     fn push(&self, out: &mut Alts, v: Value) {
@@ -111,12 +122,11 @@ impl Eval<'_> {
         }
     }
 
-    fn member(&self, base: &Expr, key: &Key<'_>, scope: &Scope) -> Alts {
+    fn member<'s>(&self, base: &Expr, key: &Key<'_>, scope: &'s Scope) -> Cow<'s, Alts> {
         if let (Expr::Name(root, _), Key::Name(name)) = (base, key) {
             if root.eq_ignore_ascii_case("variables") {
                 return lookup(&scope.vars, name)
-                    .cloned()
-                    .unwrap_or_else(Alts::unknown);
+                    .map_or_else(|| Cow::Owned(Alts::unknown()), Cow::Borrowed);
             }
         }
         if let Expr::Name(root, _) = base {
@@ -128,30 +138,36 @@ impl Eval<'_> {
                         .iter()
                         .any(|p| matches!(p, Value::Object(o) if o.get(name).is_some()));
                     if !declared {
-                        return Alts::unknown();
+                        return Cow::Owned(Alts::unknown());
                     }
                 }
             }
         }
         // Names are read in place: cloning `parameters` for every `parameters.x` is costly.
-        let owned;
-        let bases: &Alts = match base {
+        let bases: &'s Alts = match base {
             Expr::Name(root, _) if root.eq_ignore_ascii_case("parameters") => &scope.params,
             Expr::Name(root, _) => match lookup(&scope.locals, root) {
                 Some(found) => found,
-                None => return Alts::unknown(),
+                None => return Cow::Owned(Alts::unknown()),
             },
             _ => {
-                owned = self.eval(base, scope);
-                &owned
+                let owned = self.eval(base, scope);
+                return Cow::Owned(self.select(&owned, key).into_owned());
             }
         };
+        self.select(bases, key)
+    }
+
+    /// Field or item `key` of every value in `bases`.
+    fn select<'b>(&self, bases: &'b Alts, key: &Key<'_>) -> Cow<'b, Alts> {
         if let ([one], Key::Name(name)) = (bases.0.as_slice(), key) {
-            // The common case: one object, one field.
+            // The common case: one object, one field, read in place.
             return match one {
-                Value::Object(o) => o.get(name).cloned().unwrap_or(Alts::one(Value::Null)),
-                Value::Unknown => Alts::unknown(),
-                _ => Alts::one(Value::Null),
+                Value::Object(o) => o
+                    .get(name)
+                    .map_or_else(|| Cow::Owned(Alts::one(Value::Null)), Cow::Borrowed),
+                Value::Unknown => Cow::Owned(Alts::unknown()),
+                _ => Cow::Owned(Alts::one(Value::Null)),
             };
         }
         let mut out = Alts::default();
@@ -180,7 +196,7 @@ impl Eval<'_> {
         if out.0.is_empty() {
             out.0.push(Value::Unknown);
         }
-        out
+        Cow::Owned(out)
     }
 
     fn call(&self, name: &str, args: &[Expr], scope: &Scope) -> Alts {
@@ -224,7 +240,7 @@ impl Eval<'_> {
         if !known {
             return Alts::unknown();
         }
-        let values: Vec<Alts> = args.iter().map(|a| self.eval(a, scope)).collect();
+        let values: Vec<Cow<'_, Alts>> = args.iter().map(|a| self.operand(a, scope)).collect();
         if values.iter().all(|v| v.0.len() == 1) {
             let (first, second) = match values.as_slice() {
                 [a] => apply(lower, &[&a.0[0]]),
@@ -287,14 +303,6 @@ enum Key<'k> {
 }
 
 impl Key<'_> {
-    fn owned(self) -> Key<'static> {
-        match self {
-            Key::Name(n) => Key::Owned(n.to_string()),
-            Key::Index(n) => Key::Index(n),
-            Key::Owned(s) => Key::Owned(s),
-        }
-    }
-
     fn borrow(&self) -> Key<'_> {
         match self {
             Key::Name(n) => Key::Name(n),
