@@ -441,7 +441,9 @@ impl Scan {
             return;
         }
         let is_job = key == Some("jobs");
-        let is_step = key == Some("steps") || STEP_KEYS.iter().any(|k| o.get(k).is_some());
+        // Only a `target:` asks whether this is a step: looking up every step key in every
+        // mapping was most of the scan.
+        let is_step = || key == Some("steps") || STEP_KEYS.iter().any(|k| o.get(k).is_some());
         let job = if is_job {
             let name = ["job", "deployment"].iter().find_map(|k| {
                 o.get(k)
@@ -474,7 +476,7 @@ impl Scan {
                         }
                     }
                 }
-                ("target", _) if is_step && !is_job => {
+                ("target", _) if !is_job && is_step() => {
                     let j = match job {
                         Some(j) => j,
                         None => self.job_for(o, None),
