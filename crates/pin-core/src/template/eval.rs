@@ -64,7 +64,10 @@ impl Eval<'_> {
                         }),
                         None => Origin::None,
                     };
-                    Value::str(s, origin)
+                    Value::Str(Text {
+                        s: s.clone(),
+                        origin,
+                    })
                 }
             }),
             Expr::Name(..) | Expr::Member(..) => self.operand(e, scope).into_owned(),

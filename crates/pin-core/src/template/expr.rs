@@ -8,6 +8,7 @@
 //! `else`, `each x in …`, `insert`) are parsed by [`parse_directive`].
 
 use std::ops::Range;
+use std::rc::Rc;
 
 /// A parsed expression. Spans are byte ranges in the expression text that was parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,8 +34,8 @@ pub enum Lit {
     Bool(bool),
     /// A number.
     Number(f64),
-    /// A string, escapes resolved.
-    Str(String),
+    /// A string, escapes resolved (shared: every evaluation of the literal gives this text).
+    Str(Rc<str>),
 }
 
 /// A parse error at a byte offset of the expression text.
@@ -211,7 +212,7 @@ impl<'s> Parser<'s> {
         }
         let (tok, span) = self.bump()?;
         let mut base = match tok {
-            Tok::Str(s) => Expr::Lit(Lit::Str(s), span),
+            Tok::Str(s) => Expr::Lit(Lit::Str(Rc::from(s)), span),
             Tok::Num(n) => Expr::Lit(Lit::Number(n), span),
             Tok::Ident(name) if self.tok == Tok::LParen => {
                 self.bump()?;
@@ -484,7 +485,7 @@ mod tests {
         };
         assert_eq!(name, "format");
         assert_eq!(args.len(), 3);
-        assert!(matches!(&args[1], Expr::Lit(Lit::Str(s), _) if s == "it's"));
+        assert!(matches!(&args[1], Expr::Lit(Lit::Str(s), _) if &**s == "it's"));
         assert!(matches!(&args[2], Expr::Member(_, m) if m == "image"));
         assert!(matches!(
             parse("variables['Build.Reason']").expect("ok"),
