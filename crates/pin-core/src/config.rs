@@ -353,6 +353,11 @@ impl Config {
         self.include.is_empty() || candidates.iter().any(|c| self.include_set.is_match(c))
     }
 
+    /// Whether `[files]` gives any pattern (when not, [`Config::file_type`] is always `None`).
+    pub fn has_file_types(&self) -> bool {
+        !self.files.sets.is_empty()
+    }
+
     /// The file type `[files]` gives `file`: the first type (in file order) with a pattern
     /// that matches the file's path relative to [`Config::root`] (give absolute paths for
     /// that) or its name alone. `None` leaves the choice to the built-in detection. The CLI's

@@ -94,23 +94,44 @@ impl Configs {
         &self.configs[0].1
     }
 
-    /// The configuration and settings that govern `file`.
-    pub fn for_file(&mut self, file: &Path) -> Result<(&Config, &Settings)> {
-        let i = self.index_for(file)?;
-        let (config, settings) = &self.configs[i];
-        Ok((config, settings))
+    /// The configuration and settings at `index` (an [`Input::config`]).
+    pub fn at(&self, index: usize) -> (&Config, &Settings) {
+        let (config, settings) = &self.configs[index];
+        (config, settings)
     }
 
-    /// The type `[files]` in the configuration governing `file` gives it, if any.
-    pub fn file_type(&mut self, file: &Path) -> Result<Option<Dialect>> {
+    /// Whether `--config FILE` governs every file.
+    pub fn is_explicit(&self) -> bool {
+        self.explicit
+    }
+
+    /// The configuration governing a file named on the command line, and the type `[files]`
+    /// gives it.
+    pub fn for_named_file(&mut self, file: &Path) -> Result<(usize, Option<Dialect>)> {
         let absolute = std::path::absolute(file)
             .with_context(|| format!("cannot resolve `{}`", file.display()))?;
-        // A file of the walk: its folder is its parent (no need to ask the file system).
         let i = match absolute.parent() {
             Some(dir) if !self.explicit => self.index_for_dir(dir.to_path_buf())?,
             _ => self.index_for(&absolute)?,
         };
-        Ok(self.configs[i].0.file_type(&absolute))
+        Ok((i, self.configs[i].0.file_type(&absolute)))
+    }
+
+    /// The configuration governing the folder `dir` (absolute), searching upwards.
+    pub fn for_dir(&mut self, dir: &Path) -> Result<usize> {
+        if self.explicit {
+            return Ok(0);
+        }
+        self.index_for_dir(dir.to_path_buf())
+    }
+
+    /// The configuration a folder settles on (what [`config::settles`] found in it: its own
+    /// file, or `None` for a repository root without one).
+    pub fn settled(&mut self, found: Option<PathBuf>) -> Result<usize> {
+        if self.explicit {
+            return Ok(0);
+        }
+        self.index_of(found)
     }
 
     fn index_for(&mut self, path: &Path) -> Result<usize> {
@@ -153,18 +174,23 @@ impl Configs {
             }
             current = folder.parent();
         };
-        // Folders without a configuration share one default entry: building the defaults (the
-        // VM image tables) per folder cost more than reading a small file.
-        let existing = self.configs.iter().position(|(c, _)| c.path == found);
-        let i = match (existing, found) {
-            (Some(i), _) => i,
-            (None, Some(file)) => self.push(config::load(&file)?),
-            (None, None) => self.push(Config::default()),
-        };
+        let i = self.index_of(found)?;
         for d in passed {
             self.by_dir.insert(d, i);
         }
         Ok(i)
+    }
+
+    /// The entry for the configuration file `found` (the defaults for `None`), loaded on first
+    /// use. Folders without a configuration share one default entry: building the defaults
+    /// (the VM image tables) per folder cost more than reading a small file.
+    fn index_of(&mut self, found: Option<PathBuf>) -> Result<usize> {
+        let existing = self.configs.iter().position(|(c, _)| c.path == found);
+        Ok(match (existing, found) {
+            (Some(i), _) => i,
+            (None, Some(file)) => self.push(config::load(&file)?),
+            (None, None) => self.push(Config::default()),
+        })
     }
 
     fn push(&mut self, config: Config) -> usize {
@@ -228,7 +254,7 @@ impl Configs {
             return Ok(Vec::new());
         }
         for (i, input) in inputs.iter().enumerate() {
-            let c = self.index_for(&input.path)?;
+            let c = input.config;
             if self.configs[c].0.holds.is_empty() {
                 continue;
             }
@@ -286,7 +312,7 @@ pub fn select_inputs(
     for input in inputs {
         let absolute = std::path::absolute(&input.path)
             .with_context(|| format!("cannot resolve `{}`", input.display))?;
-        let (config, _) = configs.for_file(&input.path)?;
+        let (config, _) = configs.at(input.config);
         if !config.is_included(&absolute) {
             if explicit.contains(&absolute) {
                 eprintln!(

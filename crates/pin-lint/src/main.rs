@@ -82,7 +82,7 @@ pub fn analyze(
     inputs
         .par_iter()
         .map(|input| {
-            let bytes = std::fs::read(&input.path)
+            let bytes = walk::read(&input.path)
                 .with_context(|| format!("cannot read `{}`", input.display))?;
             let analysis = Analysis::from_bytes_as(&input.display, bytes, input.file_type);
             let findings = findings(&analysis);

@@ -32,12 +32,12 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         ))?;
         return Ok(exit::CLEAN);
     }
-    let walked = walk::collect(&args.paths, |file| configs.file_type(file))?;
+    let walked = walk::collect(&args.paths, &mut configs)?;
     let inputs = gate::select_inputs(args, &mut configs, walked)?;
     let mut ws = templates::analyze_and_expand(&inputs)?;
     let mut settings = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        let (_, file_settings) = configs.for_file(&input.path)?;
+        let (_, file_settings) = configs.at(input.config);
         let mut file_settings = file_settings.clone();
         file_settings.pin_untagged_as_latest |= args.fix.pin_untagged_as_latest;
         settings.push(file_settings);

@@ -9,7 +9,7 @@ use crate::{analyze, exit, gate, print_json, print_out, render, templates, walk}
 /// Run `refs`.
 pub fn run(args: &RefsArgs) -> Result<u8> {
     let mut configs = gate::Configs::discover(&args.paths)?;
-    let inputs = walk::collect(&args.paths, |file| configs.file_type(file))?;
+    let inputs = walk::collect(&args.paths, &mut configs)?;
     let reports = analyze(&inputs, |_| Vec::new())?;
     // The inventory lists what is written in each file; expansion only adds its own section.
     let layer = args.expand.then(|| templates::inventory(&reports));
