@@ -480,25 +480,25 @@ fn strip_prefix(prefix: impl AsRef<Path>, path: &Path) -> Option<&Path> {
 }
 
 /// Read a whole file with one `open` and as few `read`s as it takes, without the `stat` (and
-/// `lseek`) that `std::fs::read` makes to size its buffer: most files fit the first read, and
-/// are then kept in a buffer of their exact size.
+/// `lseek`) that `std::fs::read` makes to size its buffer. The bytes land in a buffer kept by
+/// the thread (reads fill it without clearing it first) and are copied out at their exact
+/// size.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = fs::File::open(path)?;
-    let mut chunk = [0u8; 32 << 10];
-    let mut filled = 0;
-    while filled < chunk.len() {
-        match file.read(&mut chunk[filled..]) {
-            Ok(0) => return Ok(chunk[..filled].to_vec()),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    // A larger file: the rest is read with a growing buffer (no size hint, so no `stat`).
-    let mut bytes = Vec::with_capacity(chunk.len() * 2);
-    bytes.extend_from_slice(&chunk);
-    file.take(u64::MAX).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    let file = fs::File::open(path)?;
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        // No size hint: `take` hides the file from `read_to_end`'s `stat`.
+        let read = file.take(u64::MAX).read_to_end(buffer);
+        let bytes = buffer.as_slice().to_vec();
+        // A very large file's buffer is not kept.
+        if buffer.capacity() > 1 << 20 {
+            *buffer = Vec::new();
+        }
+        read.map(|_| bytes)
+    })
 }
 
 /// Files a folder walk picks: YAML files, Bicep and Terraform files, Dockerfiles, dev container
