@@ -67,6 +67,7 @@ pub fn collect(paths: &[PathBuf], configs: &mut Configs) -> Result<Vec<Input>> {
                 .with_context(|| format!("cannot walk `{}`", root.display()))?,
             global: &global,
             stack: Vec::new(),
+            buffer: listing::Buffer::default(),
             configs,
             out: &mut out,
         };
@@ -86,6 +87,8 @@ struct Walk<'a> {
     global: &'a Gitignore,
     /// The folders from `root` down to the one being read.
     stack: Vec<Level>,
+    /// Room for a folder's listing, shared by all folders.
+    buffer: listing::Buffer,
     configs: &'a mut Configs,
     out: &'a mut Vec<Input>,
 }
@@ -96,6 +99,8 @@ struct Level {
     dir: PathBuf,
     /// The folder made absolute (configuration globs are anchored in absolute folders).
     absolute: PathBuf,
+    /// The open folder, when kept (its sub-folders are opened relative to it).
+    handle: Option<listing::Folder>,
     rules: Rules,
     /// What `config::settles` says of this folder, decided from its names: `Some(Some(file))`
     /// when it holds a `pin-lint.toml`, `Some(None)` when it is a repository root without one,
@@ -118,31 +123,62 @@ struct Rules {
 struct Marks {
     ignore: bool,
     git_ignore: bool,
-    git: Option<fs::FileType>,
-    config: Option<fs::FileType>,
+    git: Option<Kind>,
+    config: Option<Kind>,
+}
+
+/// What a folder entry is, as the folder's listing says (a link is not followed).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    File,
+    Dir,
+    Link,
+    Other,
+}
+
+impl Kind {
+    fn of(kind: fs::FileType) -> Kind {
+        if kind.is_file() {
+            Kind::File
+        } else if kind.is_dir() {
+            Kind::Dir
+        } else if kind.is_symlink() {
+            Kind::Link
+        } else {
+            Kind::Other
+        }
+    }
+
+    /// The kind of what a link named `path` points to (`None` when it points nowhere).
+    fn followed(self, path: impl FnOnce() -> PathBuf) -> Option<Kind> {
+        match self {
+            Kind::Link => fs::metadata(path()).ok().map(|m| Kind::of(m.file_type())),
+            kind => Some(kind),
+        }
+    }
 }
 
 impl Walk<'_> {
     /// Read `dir` (`absolute` is the same folder made absolute), pick its files and walk its
     /// sub-folders, depth first in the order the folder lists them.
     fn folder(&mut self, dir: PathBuf, absolute: PathBuf) -> Result<()> {
-        let listing = fs::read_dir(&dir).map_err(|e| self.io_error(&dir, e))?;
         let mut entries = Vec::new();
+        let parent = self.stack.last().and_then(|l| l.handle.as_ref());
+        let handle = listing::list(parent, &dir, &mut self.buffer, &mut entries).map_err(
+            |(err, name)| match name {
+                Some(name) => self.io_error(&dir.join(name), err),
+                None => self.io_error(&dir, err),
+            },
+        )?;
         let mut marks = Marks::default();
-        for entry in listing {
-            let entry = entry.map_err(|e| self.io_error(&dir, e))?;
-            let file_type = entry
-                .file_type()
-                .map_err(|e| self.io_error(&entry.path(), e))?;
-            let name = entry.file_name();
+        for (name, kind) in &entries {
             match name.as_encoded_bytes() {
                 b".ignore" => marks.ignore = true,
                 b".gitignore" => marks.git_ignore = true,
-                b".git" => marks.git = Some(file_type),
-                b"pin-lint.toml" => marks.config = Some(file_type),
+                b".git" => marks.git = Some(*kind),
+                b"pin-lint.toml" => marks.config = Some(*kind),
                 _ => {}
             }
-            entries.push((name, file_type));
         }
         let rules = Rules::read(&dir, &marks);
         let settles = if self.configs.is_explicit() {
@@ -150,26 +186,30 @@ impl Walk<'_> {
         } else {
             settles(&dir, &absolute, &marks)
         };
+        // Below a few dozen levels folders are opened by path, so that a deep tree does not
+        // hold a descriptor per level.
+        let keep = self.stack.len() < 32;
         self.stack.push(Level {
             dir,
             absolute,
+            handle: handle.filter(|_| keep),
             rules,
             settles,
             config: None,
         });
         let top = self.stack.len() - 1;
-        for (name, file_type) in entries {
+        for (name, kind) in entries {
             if name == ".git" {
                 continue;
             }
             let path = self.stack[top].dir.join(&name);
-            if file_type.is_dir() {
+            if kind == Kind::Dir {
                 if self.ignored(&path, true) {
                     continue;
                 }
                 let absolute = self.stack[top].absolute.join(&name);
                 self.folder(path, absolute)?;
-            } else if file_type.is_file() {
+            } else if kind == Kind::File {
                 if self.ignored(&path, false) {
                     continue;
                 }
@@ -305,7 +345,9 @@ impl Parents {
                 rules.push(Rc::clone(known));
                 continue;
             }
-            let git = fs::metadata(dir.join(".git")).ok().map(|m| m.file_type());
+            let git = fs::metadata(dir.join(".git"))
+                .ok()
+                .map(|m| Kind::of(m.file_type()));
             let marks = Marks {
                 ignore: dir.join(".ignore").exists(),
                 git_ignore: dir.join(".gitignore").exists(),
@@ -394,14 +436,9 @@ impl Rules {
 /// `kind` (as listed; a link is followed): `.git` itself, or for a linked worktree (a `.git`
 /// file saying `gitdir: …`) the repository's common folder. `Ok(None)` when a `.git` file
 /// does not say where; an error when it cannot be read.
-fn git_common_dir(dir: &Path, kind: fs::FileType) -> Result<Option<PathBuf>, ignore::Error> {
+fn git_common_dir(dir: &Path, kind: Kind) -> Result<Option<PathBuf>, ignore::Error> {
     let git = dir.join(".git");
-    let is_file = if kind.is_symlink() {
-        fs::metadata(&git).is_ok_and(|m| m.is_file())
-    } else {
-        kind.is_file()
-    };
-    if !is_file {
+    if kind.followed(|| git.clone()) != Some(Kind::File) {
         return Ok(Some(git));
     }
     let with_path = |err: io::Error, path: &Path| ignore::Error::WithPath {
@@ -440,23 +477,16 @@ fn first_line(file: fs::File) -> io::Result<Option<String>> {
 /// What `config::settles` says of the folder `dir` (absolute: `absolute`) with `marks`,
 /// without asking the file system unless a name is a symbolic link.
 fn settles(dir: &Path, absolute: &Path, marks: &Marks) -> Option<Option<PathBuf>> {
-    let followed = |kind: fs::FileType, name: &str| {
-        if kind.is_symlink() {
-            fs::metadata(dir.join(name)).ok().map(|m| m.file_type())
-        } else {
-            Some(kind)
-        }
-    };
     if marks
         .config
-        .and_then(|kind| followed(kind, config::FILE_NAME))
-        .is_some_and(|kind| kind.is_file())
+        .and_then(|kind| kind.followed(|| dir.join(config::FILE_NAME)))
+        == Some(Kind::File)
     {
         return Some(Some(absolute.join(config::FILE_NAME)));
     }
     marks
         .git
-        .and_then(|kind| followed(kind, ".git"))
+        .and_then(|kind| kind.followed(|| dir.join(".git")))
         .map(|_| None)
 }
 
@@ -547,5 +577,124 @@ fn input(path: &Path, file_type: Option<Dialect>, config: usize) -> Input {
         path: path.to_path_buf(),
         file_type,
         config,
+    }
+}
+
+/// Listing a folder. On Linux a folder is opened relative to its parent's descriptor (no
+/// path look-up from the working folder) and read with `getdents64` into a buffer shared by
+/// all folders (no `fstat`, which `opendir` makes); elsewhere `std::fs::read_dir`.
+mod listing {
+    use std::ffi::OsString;
+    use std::io;
+
+    use super::Kind;
+
+    /// A listing error, with the name of the entry it concerns when not the folder itself.
+    pub type Error = (io::Error, Option<OsString>);
+
+    #[cfg(target_os = "linux")]
+    pub use linux::{list, Buffer, Folder};
+    #[cfg(not(target_os = "linux"))]
+    pub use portable::{list, Buffer, Folder};
+
+    #[cfg(target_os = "linux")]
+    mod linux {
+        use std::ffi::{OsStr, OsString};
+        use std::mem::MaybeUninit;
+        use std::os::unix::ffi::OsStrExt as _;
+        use std::path::Path;
+
+        use rustix::fd::OwnedFd;
+        use rustix::fs::{openat, statat, AtFlags, FileType, Mode, OFlags, RawDir, CWD};
+
+        use super::{Error, Kind};
+
+        /// An open folder.
+        pub struct Folder(OwnedFd);
+
+        /// Room for `getdents64`'s answers.
+        pub struct Buffer(Vec<MaybeUninit<u8>>);
+
+        impl Default for Buffer {
+            fn default() -> Buffer {
+                Buffer(vec![MaybeUninit::uninit(); 32 << 10])
+            }
+        }
+
+        /// List the folder `path` (the entry `path`'s last name of `parent`, when given) into
+        /// `out`; the open folder is returned for its sub-folders.
+        pub fn list(
+            parent: Option<&Folder>,
+            path: &Path,
+            buffer: &mut Buffer,
+            out: &mut Vec<(OsString, Kind)>,
+        ) -> Result<Option<Folder>, Error> {
+            let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let opened = match (parent, path.file_name()) {
+                (Some(parent), Some(name)) => openat(&parent.0, name, flags, Mode::empty()),
+                _ => openat(CWD, path, flags, Mode::empty()),
+            };
+            let fd = opened.map_err(|e| (e.into(), None))?;
+            let mut entries = RawDir::new(&fd, &mut buffer.0);
+            while let Some(entry) = entries.next() {
+                let entry = entry.map_err(|e| (e.into(), None))?;
+                let name = entry.file_name().to_bytes();
+                if name == b"." || name == b".." {
+                    continue;
+                }
+                let name = OsStr::from_bytes(name);
+                let kind = match entry.file_type() {
+                    FileType::Unknown => {
+                        let stat = statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW)
+                            .map_err(|e| (e.into(), Some(name.to_os_string())))?;
+                        kind(FileType::from_raw_mode(stat.st_mode))
+                    }
+                    other => kind(other),
+                };
+                out.push((name.to_os_string(), kind));
+            }
+            Ok(Some(Folder(fd)))
+        }
+
+        fn kind(file_type: FileType) -> Kind {
+            match file_type {
+                FileType::RegularFile => Kind::File,
+                FileType::Directory => Kind::Dir,
+                FileType::Symlink => Kind::Link,
+                _ => Kind::Other,
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    mod portable {
+        use std::ffi::OsString;
+        use std::path::Path;
+
+        use super::{Error, Kind};
+
+        /// Nothing is kept open.
+        pub struct Folder;
+
+        /// Nothing to share.
+        #[derive(Default)]
+        pub struct Buffer;
+
+        /// List the folder `path` into `out`.
+        pub fn list(
+            _parent: Option<&Folder>,
+            path: &Path,
+            _buffer: &mut Buffer,
+            out: &mut Vec<(OsString, Kind)>,
+        ) -> Result<Option<Folder>, Error> {
+            for entry in std::fs::read_dir(path).map_err(|e| (e, None))? {
+                let entry = entry.map_err(|e| (e, None))?;
+                let kind = entry
+                    .file_type()
+                    .map_err(|e| (e, Some(entry.file_name())))?;
+                out.push((entry.file_name(), Kind::of(kind)));
+            }
+            Ok(None)
+        }
     }
 }
