@@ -269,6 +269,25 @@ fn azure_pipelines_sites() {
                 ("other-image", Site::PoolImage),
             ],
         ),
+        // A template's own parameter defaults, list or map style: a `container:` in a
+        // default is a parameter default, an `image:` in a default of a `…Pool` parameter a
+        // pool image, a default of a Helix parameter a Helix queue string.
+        (
+            "parameters:\n- name: settings\n  type: object\n  default:\n    container: mcr.microsoft.com/x/d:1\n- name: buildPool\n  type: object\n  default:\n    image: team-image\n- name: helixQueues\n  default: ubuntu.2204.amd64.open@mcr.microsoft.com/x/h:1\n",
+            &[
+                ("mcr.microsoft.com/x/d:1", Site::ParameterDefault),
+                ("team-image", Site::PoolImage),
+                ("mcr.microsoft.com/x/h:1", Site::Helix),
+            ],
+        ),
+        (
+            "parameters:\n  settings:\n    container: mcr.microsoft.com/x/e:1\n  buildPool:\n    image: other-image\n  helix_targets: ubuntu.2204.amd64.open@mcr.microsoft.com/x/i:1\n",
+            &[
+                ("mcr.microsoft.com/x/e:1", Site::ParameterDefault),
+                ("other-image", Site::PoolImage),
+                ("mcr.microsoft.com/x/i:1", Site::Helix),
+            ],
+        ),
     ];
     for (text, expected) in cases {
         check_refs("azure-pipelines.yml", text, expected);

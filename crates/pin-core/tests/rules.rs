@@ -786,16 +786,17 @@ fn syntax_findings_name_the_language() {
 }
 
 /// A kustomization's `digest:` goes on a new line of the entry, written with the file's own
-/// line endings.
+/// line endings, also after a last line that has none.
 #[test]
 fn kustomize_digests_keep_the_files_line_endings() {
     let d = digest('a');
     let mut facts = Facts::default();
     tag_fact(&mut facts, "nginx:1.27", &d);
-    for eol in ["\n", "\r\n"] {
-        let text = format!(
-            "images:{eol}- name: nginx{eol}  newTag: \"1.27\"{eol}resources:{eol}- app.yaml{eol}"
+    for (eol, last) in [("\n", "\n"), ("\r\n", "\r\n"), ("\r\n", "")] {
+        let head = format!(
+            "resources:{eol}- app.yaml{eol}images:{eol}- name: nginx{eol}  newTag: \"1.27\""
         );
+        let text = format!("{head}{last}");
         let analysis = Analysis::new("kustomization.yaml", text.clone());
         let findings = analysis.findings(&Settings::default(), &facts);
         let fix = findings
@@ -803,9 +804,6 @@ fn kustomize_digests_keep_the_files_line_endings() {
             .find_map(|f| f.fix.as_ref())
             .unwrap_or_else(|| panic!("a pin: {findings:#?}"));
         let fixed = fix::apply(&text, &fix.edits).expect("fix applies");
-        assert_eq!(
-            fixed,
-            format!("images:{eol}- name: nginx{eol}  newTag: \"1.27\"{eol}  digest: {d}{eol}resources:{eol}- app.yaml{eol}")
-        );
+        assert_eq!(fixed, format!("{head}{eol}  digest: {d}{last}"), "{text:?}");
     }
 }
