@@ -95,16 +95,26 @@ pub fn analyze(
         .collect()
 }
 
-/// Write to stdout; a closed pipe (`| head`) is not an error.
+/// Write to stdout; a closed pipe (`| head`) is not an error. Text with terminal escapes
+/// (the human format's colours) goes through `anstream`, which strips them when stdout is
+/// not a terminal or `NO_COLOR` is set; text without any is written as it is.
 pub fn print_out(text: &str) -> Result<()> {
-    let mut out = anstream::stdout().lock();
-    output_result(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+    let written = if text.as_bytes().contains(&0x1b) {
+        let mut out = anstream::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    };
+    output_result(written)
 }
 
 /// Write `document` to stdout as pretty JSON and a newline, as it is serialized (nothing
-/// is built in memory first); a closed pipe is not an error.
+/// is built in memory first); a closed pipe is not an error. JSON never holds a terminal
+/// escape (serde_json escapes control characters), so it bypasses `anstream`, whose
+/// stripping reads every byte of the output again.
 pub fn print_json(document: &impl serde::Serialize) -> Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = serde_json::to_writer_pretty(&mut out, document)
         .map_err(std::io::Error::from)
         .and_then(|()| out.write_all(b"\n"))
