@@ -169,7 +169,7 @@ impl Analysis {
                 suppressions,
             };
         }
-        let parsed = yaml::parse(source.text());
+        let parsed = yaml::parse_for_analysis(source.text());
         let read = ReadYaml::of(path, &source, &parsed, file_type);
         drop(parsed);
         read.into_analysis(source, file_type)

@@ -8,6 +8,9 @@ use crate::finding::Finding;
 use crate::source::SourceFile;
 use crate::yaml::Comment;
 
+/// What every suppression comment starts with (after `#` and blanks).
+pub const PREFIX: &str = "pin-lint:";
+
 /// One `ignore[...]` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppression {
@@ -38,7 +41,7 @@ impl Suppressions {
     pub fn from_comments(source: &SourceFile, comments: &[Comment<'_>]) -> Suppressions {
         let mut out = Suppressions::default();
         for comment in comments {
-            let Some(body) = comment.text.trim().strip_prefix("pin-lint:") else {
+            let Some(body) = comment.text.trim().strip_prefix(PREFIX) else {
                 continue;
             };
             let body = body.trim();

@@ -80,7 +80,21 @@ pub struct SyntaxError {
 
 /// Parse `text`; on error, the comments seen so far are kept in the error's partial result.
 pub fn parse(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
+    parse_with(text, true)
+}
+
+/// [`parse`] as the analysis needs it: comments are collected only when `text` holds
+/// `pin-lint:`, the prefix of every suppression, since suppressions are all that reads them.
+/// The parser still checks every comment's syntax, so the documents and any syntax error are
+/// those of [`parse`]; only capturing the comments is skipped (most files have comments and
+/// no suppression).
+pub fn parse_for_analysis(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
+    parse_with(text, text.contains(crate::suppress::PREFIX))
+}
+
+fn parse_with(text: &str, comments: bool) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
     let mut options = Options::default();
+    options.emit_comments = comments;
     options.max_buffered_comment_events = 1 << 16;
     let mut out = Yaml::default();
     let mut stack: Vec<Frame<'_>> = Vec::new();
@@ -321,5 +335,54 @@ mod tests {
         assert!(err.offset > 0);
         let root = &partial.documents[0];
         assert_eq!(root.get("a").and_then(Node::as_str), Some("x"));
+    }
+
+    /// The spans of every node, depth first, and the scalars' values: what the analysis reads.
+    fn shape(yaml: &Yaml<'_>) -> Vec<(Range<usize>, Option<String>)> {
+        fn walk(node: &Node<'_>, out: &mut Vec<(Range<usize>, Option<String>)>) {
+            out.push((node.span.clone(), node.as_str().map(str::to_string)));
+            match &node.value {
+                Value::Mapping(entries) => entries.iter().for_each(|(k, v)| {
+                    walk(k, out);
+                    walk(v, out);
+                }),
+                Value::Sequence(items) => items.iter().for_each(|n| walk(n, out)),
+                Value::Scalar(..) | Value::Alias => {}
+            }
+        }
+        let mut out = Vec::new();
+        yaml.documents.iter().for_each(|d| walk(d, &mut out));
+        out
+    }
+
+    #[test]
+    fn analysis_parse_keeps_comments_only_when_a_suppression_can_be_among_them() {
+        let plain = "# head\na: 1 # tail\nb:\n  - x # item\n";
+        let full = parse(plain).map_err(|e| e.0).expect("parses");
+        let lean = parse_for_analysis(plain).map_err(|e| e.0).expect("parses");
+        assert_eq!(full.comments.len(), 3);
+        assert!(lean.comments.is_empty());
+        assert_eq!(shape(&lean), shape(&full));
+
+        let suppressed = "# head\na: 1 # pin-lint: ignore[unpinned-image]\n";
+        let full = parse(suppressed).map_err(|e| e.0).expect("parses");
+        let lean = parse_for_analysis(suppressed)
+            .map_err(|e| e.0)
+            .expect("parses");
+        let texts = |y: &Yaml<'_>| {
+            y.comments
+                .iter()
+                .map(|c| (c.span.clone(), c.text.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(texts(&lean), texts(&full));
+        assert_eq!(lean.comments.len(), 2);
+        assert_eq!(shape(&lean), shape(&full));
+
+        // A syntax error after comments is the same error either way.
+        let broken = "# c\na: [1, 2\nb: c # d\n";
+        let (full, _) = parse(broken).expect_err("invalid");
+        let (lean, _) = parse_for_analysis(broken).expect_err("invalid");
+        assert_eq!(lean, full);
     }
 }

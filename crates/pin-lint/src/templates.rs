@@ -50,7 +50,7 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
             let configured = input.file_type;
             let (yaml, analysis) = match text {
                 Ok(text) if dialect::detect_text_as(path, text, configured).is_none() => {
-                    let parsed = yaml::parse(text);
+                    let parsed = yaml::parse_for_analysis(text);
                     let analysis = Analysis::from_yaml_as(path, text.clone(), &parsed, configured);
                     let keep = analysis.dialect == Some(Dialect::AzurePipelines);
                     let yaml = keep.then(|| parsed.unwrap_or_else(|(_, partial)| partial));

@@ -688,7 +688,7 @@ impl Session {
         // A version not analysed yet is parsed once, for its analysis and for the layer.
         let yaml = (snapshot.analysis.get().is_none()
             && is_pipeline_file(Path::new(&snapshot.path)))
-        .then(|| pin_core::yaml::parse(snapshot.source.text()));
+        .then(|| pin_core::yaml::parse_for_analysis(snapshot.source.text()));
         if let Some(parsed) = &yaml {
             let text = snapshot.source.text().to_string();
             let _ = snapshot.analysis.set(Arc::new(Analysis::from_yaml_as(

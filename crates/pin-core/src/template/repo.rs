@@ -147,7 +147,7 @@ impl<'t> Repository<'t> {
             resolved: Mutex::new(HashMap::new()),
         };
         for (Input { path, text, known }, parsed) in list {
-            let parsed = parsed.map_or_else(|| yaml::parse(text), Ok);
+            let parsed = parsed.map_or_else(|| yaml::parse_for_analysis(text), Ok);
             let (root, references) = match parsed {
                 Ok(parsed) | Err((_, parsed)) => {
                     let root = parsed.documents.into_iter().next();
