@@ -295,3 +295,111 @@ fn batch_and_incremental_execution_agree_offline() {
 fn batch_and_incremental_execution_agree_online() {
     compare(true);
 }
+
+/// The same files analysed again two ways agree: every analysis and the whole template layer.
+fn assert_same_workspace(full: &Workspace, reusing: &Workspace, case: &str) {
+    assert_eq!(full.files.len(), reusing.files.len(), "{case}");
+    for (a, b) in full.files.iter().zip(&reusing.files) {
+        assert_eq!(a.path, b.path, "{case}");
+        assert_eq!(
+            format!("{:?}", a.analysis),
+            format!("{:?}", b.analysis),
+            "{case}: the analysis of {} differs",
+            a.path
+        );
+    }
+    assert_eq!(
+        format!("{:?}", full.layer),
+        format!("{:?}", reusing.layer),
+        "{case}: the template layer differs"
+    );
+}
+
+/// `--fix` analyses the fixed set again with the unchanged files' YAML trees taken from the
+/// model the first pass built (`engine::fix_reusing`, `Workspace::with_texts_reusing`). On
+/// the whole corpus that must be exactly the full re-analysis (`engine::fix`,
+/// `Workspace::with_texts`): the fix's statuses and texts, and the analysed set, with every
+/// fix applied, with only some (as when a fix that does not converge is taken back), and with
+/// a fixed text that no longer parses.
+#[test]
+fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
+    let shared = pin_test_support::shared_dir();
+    let registry = FakeRegistry::load(&shared, false);
+    let ws = Workspace::new(corpus(&shared.join("corpus")));
+    let repo = pin_core::template::Repository::build(ws.files.iter().map(|f| {
+        pin_core::template::repo::Input {
+            path: &f.path,
+            text: f.analysis.source.text(),
+            known: Some((f.analysis.dialect, f.analysis.references.as_slice())),
+        }
+    }));
+    let settings = Settings::default();
+    let options = PlanOptions {
+        online: false,
+        context: false,
+    };
+    let queries: Vec<FileQueries> = (0..ws.files.len())
+        .map(|i| ws.queries(i, &settings, options))
+        .collect();
+    let plan = Plan::new(&queries, false);
+    let mut answers = Answers::default();
+    for q in &plan.queries {
+        if let Some(answer) = registry.answer(&q.query) {
+            answers.insert(q.query.key(), answer);
+        }
+    }
+    let facts: Vec<Facts> = queries.iter().map(|q| answers.facts_for(q)).collect();
+    let findings: Vec<Vec<Finding>> = (0..ws.files.len())
+        .map(|i| ws.findings(i, &settings, &facts[i]))
+        .collect();
+    let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
+        .map(|i| FixRequest {
+            file: i,
+            findings: &findings[i],
+            settings: &settings,
+            facts: &facts[i],
+            unresolved: &[],
+        })
+        .collect();
+
+    let full = engine::fix(&ws, &requests);
+    let reusing = engine::fix_reusing(&ws, &repo, &requests);
+    assert_eq!(full.files, reusing.files);
+    let (Some(full_after), Some(reusing_after)) = (&full.after, &reusing.after) else {
+        panic!("nothing was fixed");
+    };
+    assert_same_workspace(full_after, reusing_after, "every fix applied");
+
+    let fixed: Vec<(usize, String)> = full
+        .files
+        .iter()
+        .filter_map(|(i, _, fix)| Some((*i, fix.as_ref()?.text.clone())))
+        .collect();
+    assert!(fixed.len() > 10, "{} files fixed", fixed.len());
+    let texts = |keep: &dyn Fn(usize) -> bool| {
+        let mut texts: Vec<Option<String>> = vec![None; ws.files.len()];
+        for (n, (i, text)) in fixed.iter().enumerate() {
+            if keep(n) {
+                texts[*i] = Some(text.clone());
+            }
+        }
+        texts
+    };
+    let some = texts(&|n| n % 2 == 0);
+    assert_same_workspace(
+        &ws.with_texts(&some),
+        &ws.with_texts_reusing(&repo, &some),
+        "every other fix taken back",
+    );
+    // A fixed text that no longer parses keeps the part before the error in the layer.
+    let mut broken = texts(&|_| true);
+    let (i, _) = fixed[0];
+    broken[i].as_mut().expect("fixed").push_str("\njobs: [\n");
+    let full_broken = ws.with_texts(&broken);
+    assert!(full_broken.files[i].analysis.syntax_error.is_some());
+    assert_same_workspace(
+        &full_broken,
+        &ws.with_texts_reusing(&repo, &broken),
+        "a fixed file that does not parse",
+    );
+}

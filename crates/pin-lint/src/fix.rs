@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use pin_core::engine::{self, FixRequest, Workspace};
 pub use pin_core::engine::{Change, HeldBack, Status, VmChange};
+use pin_core::template::Repository;
 use pin_core::{Facts, Finding, Settings};
 use serde::Serialize;
 
@@ -148,22 +149,37 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// The set `--fix` works on: the analysed files, and the template layer's model their layer
+/// came from when `check` kept it (its YAML trees serve again for the files a fix leaves
+/// unchanged, instead of being parsed a second time).
+pub struct Set<'a, 't> {
+    /// The files with the layer's references folded in.
+    pub ws: &'a mut Workspace,
+    /// The layer's model of the same files.
+    pub model: Option<&'a Repository<'t>>,
+}
+
 /// Apply the fixes of every file through the engine (`pin_core::engine::fix`: choose, apply,
 /// re-analyse the whole set, check that each fixed file parses and converges), then write
 /// each fixed file atomically; with `dry_run` (`--diff`) nothing is written and the diff is
 /// collected instead. `unresolved[i]` names the references whose failed lookups a fix of
-/// file `i` depends on. Afterwards `ws` and `findings` hold what remains: the fixed texts,
-/// or the old ones of files that could not be written, through the same pipeline as
+/// file `i` depends on. Afterwards `set.ws` and `findings` hold what remains: the fixed
+/// texts, or the old ones of files that could not be written, through the same pipeline as
 /// `check`.
 pub fn run(
     inputs: &[Input],
-    ws: &mut Workspace,
+    set: Set<'_, '_>,
     findings: &mut Vec<Vec<Finding>>,
     settings: &[Settings],
     facts: &[Facts],
     unresolved: &[Vec<String>],
     dry_run: bool,
 ) -> FixRun {
+    let Set { ws, model } = set;
+    let reanalyse = |texts: &[Option<String>]| match model {
+        Some(model) => ws.with_texts_reusing(model, texts),
+        None => ws.with_texts(texts),
+    };
     let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
         .map(|i| FixRequest {
             file: i,
@@ -173,7 +189,10 @@ pub fn run(
             unresolved: &unresolved[i],
         })
         .collect();
-    let outcome = engine::fix(ws, &requests);
+    let outcome = match model {
+        Some(model) => engine::fix_reusing(ws, model, &requests),
+        None => engine::fix(ws, &requests),
+    };
     let held_back = ws
         .files
         .iter()
@@ -216,7 +235,7 @@ pub fn run(
         }
         // What remains is judged on what is on disk: a file that could not be written
         // counts as it was.
-        Some(_) if unwritten => ws.with_texts(&texts),
+        Some(_) if unwritten => reanalyse(&texts),
         Some(after) => after,
     };
     *findings = crate::commands::check::lint(&after, settings, facts);

@@ -23,16 +23,14 @@ use crate::render::json::Seq;
 use crate::render::FileReport;
 use crate::walk::Input;
 
-/// Read and analyse every input in parallel, then run the template layer over them, with
-/// each file's YAML parsed once: the tree that gives a file its references also serves the
-/// layer, which would otherwise parse every Azure Pipelines file again. The engine folds the
-/// layer's references into the analyses. Output order follows the sorted inputs.
-pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
-    // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
-    // tree; so are Bicep, Terraform and Helm template files, which are not YAML.
-    // Texts are shared (`Arc`) between the trees, which borrow them, and the analyses, which
-    // keep them: one copy of each file in memory, not two.
-    let texts: Vec<Result<Arc<str>, Vec<u8>>> = inputs
+/// Every input's text, in input order: UTF-8 text shared (`Arc`) between the YAML trees,
+/// which borrow it, and the analyses, which keep it (one copy of each file in memory, not
+/// two); the bytes of a file that is not UTF-8.
+pub type Texts = Vec<Result<Arc<str>, Vec<u8>>>;
+
+/// Read every input, in parallel.
+pub fn read(inputs: &[Input]) -> Result<Texts> {
+    inputs
         .par_iter()
         .map(|input| {
             let bytes = std::fs::read(&input.path)
@@ -41,10 +39,27 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
                 .map(Arc::from)
                 .map_err(|e| e.into_bytes()))
         })
-        .collect::<Result<_>>()?;
-    let (parsed, files): (Vec<Option<Yaml<'_>>>, Vec<File>) = inputs
+        .collect()
+}
+
+/// Analyse every input (`texts`, from [`read`]) in parallel, then run the template layer over
+/// them, with each file's YAML parsed once: the tree that gives a file its references also
+/// serves the layer, which would otherwise parse every Azure Pipelines file again. The engine
+/// folds the layer's references into the analyses. Output order follows the sorted inputs.
+///
+/// With `keep`, the layer's model of the files (with their YAML trees) is returned too, so
+/// that `--fix` can analyse the fixed set again without parsing the unchanged files a second
+/// time; without it the trees are dropped as soon as the layer is done.
+pub fn analyze_and_expand<'t>(
+    inputs: &'t [Input],
+    texts: &'t [Result<Arc<str>, Vec<u8>>],
+    keep: bool,
+) -> (Workspace, Option<Repository<'t>>) {
+    // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
+    // tree; so are Bicep, Terraform and Helm template files, which are not YAML.
+    let (parsed, files): (Vec<Option<Yaml<'t>>>, Vec<File>) = inputs
         .par_iter()
-        .zip(&texts)
+        .zip(texts)
         .map(|(input, text)| {
             let path = input.display.as_str();
             let configured = input.file_type;
@@ -69,31 +84,32 @@ pub fn analyze_and_expand(inputs: &[Input]) -> Result<Workspace> {
             (yaml, file)
         })
         .unzip();
-    let layer = {
-        let inputs = files
+    let repo_inputs =
+        inputs
             .iter()
-            .zip(&texts)
+            .zip(&files)
+            .zip(texts)
             .zip(parsed)
-            .map(|((file, text), yaml)| {
+            .map(|(((input, file), text), yaml)| {
                 let text = text.as_deref().unwrap_or_default();
                 let input = repo::Input {
-                    path: file.path.as_str(),
+                    path: input.display.as_str(),
                     text,
                     known: Some((file.analysis.dialect, file.analysis.references.as_slice())),
                 };
                 (input, yaml)
             });
-        let repository = Repository::build_parsed(inputs);
-        template::analyze_repository(
-            &repository,
-            template::Options {
-                inventory: false,
-                hovers: false,
-            },
-        )
-    };
-    drop(texts);
-    Ok(Workspace::with_layer(files, layer))
+    let repository = Repository::build_parsed(repo_inputs);
+    let layer = template::analyze_repository(
+        &repository,
+        template::Options {
+            inventory: false,
+            hovers: false,
+        },
+    );
+    // Dropped here unless kept, before the analyses take the layer's references.
+    let model = keep.then_some(repository);
+    (Workspace::with_layer(files, layer), model)
 }
 
 fn reason(r: UnfollowedReason) -> &'static str {

@@ -12,7 +12,7 @@ use crate::fix::{Applicability, Edit};
 use crate::model::Kind;
 use crate::reference::ImageRef;
 use crate::settings::Settings;
-use crate::template::FileExtras;
+use crate::template::{FileExtras, Repository};
 
 /// One container reference changed by a fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,6 +303,27 @@ pub struct FixOutcome {
 /// fixes applied, and the whole set is analysed again to check that each fixed file still
 /// parses and converges (a file that does not fails and keeps its text).
 pub fn fix(ws: &Workspace, requests: &[FixRequest<'_>]) -> FixOutcome {
+    fix_with(ws, requests, |texts| ws.with_texts(texts))
+}
+
+/// [`fix`] for a workspace whose template layer the caller ran over `repo` (its model of the
+/// same files, kept for this): the set is analysed again with the unchanged files' YAML trees
+/// taken from `repo` ([`Workspace::with_texts_reusing`]) instead of parsed a second time. The
+/// outcome is the same as [`fix`]'s.
+pub fn fix_reusing(
+    ws: &Workspace,
+    repo: &Repository<'_>,
+    requests: &[FixRequest<'_>],
+) -> FixOutcome {
+    fix_with(ws, requests, |texts| ws.with_texts_reusing(repo, texts))
+}
+
+/// [`fix`], with `analyse` giving the workspace with the given texts in place.
+fn fix_with(
+    ws: &Workspace,
+    requests: &[FixRequest<'_>],
+    analyse: impl Fn(&[Option<String>]) -> Workspace,
+) -> FixOutcome {
     let mut files: Vec<_> = requests
         .iter()
         .map(|r| {
@@ -322,7 +343,7 @@ pub fn fix(ws: &Workspace, requests: &[FixRequest<'_>]) -> FixOutcome {
         }
         texts
     };
-    let mut after = ws.with_texts(&texts(&files));
+    let mut after = analyse(&texts(&files));
     let mut reverted = false;
     for (entry, r) in files.iter_mut().zip(requests) {
         if entry.2.is_none() {
@@ -335,7 +356,7 @@ pub fn fix(ws: &Workspace, requests: &[FixRequest<'_>]) -> FixOutcome {
         }
     }
     if reverted {
-        after = ws.with_texts(&texts(&files));
+        after = analyse(&texts(&files));
     }
     FixOutcome {
         files,

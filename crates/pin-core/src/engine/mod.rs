@@ -27,17 +27,24 @@ pub mod holds;
 pub mod plan;
 
 pub use answer::{facts_for, record, Answer, Answers, FactScope, LookupError};
-pub use fix::{fix, Change, FileFix, FixOutcome, FixRequest, Status, VmChange};
+pub use fix::{fix, fix_reusing, Change, FileFix, FixOutcome, FixRequest, Status, VmChange};
 pub use holds::HeldBack;
 pub use plan::{
     file_queries, Demand, FileQueries, Plan, PlanOptions, PlannedQuery, Purpose, Query, QueryKey,
 };
 
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
 use crate::analyze::Analysis;
+use crate::dialect::{self, Dialect};
 use crate::facts::Facts;
 use crate::finding::Finding;
 use crate::settings::Settings;
+use crate::template::repo::{self, Repository};
 use crate::template::{self, FileExtras, TemplateAnalysis};
+use crate::yaml;
 
 /// One file of a run.
 #[derive(Debug, Clone)]
@@ -153,5 +160,70 @@ impl Workspace {
             })
             .collect();
         Workspace::new(files)
+    }
+
+    /// [`Workspace::with_texts`] for a workspace whose layer the caller ran over `repo` (its
+    /// model of the same files, kept for this): a file whose text is unchanged takes its YAML
+    /// tree from `repo` instead of being parsed again, and each new text is parsed once for
+    /// both its analysis and the layer. The result is the same as [`Workspace::with_texts`]'s.
+    pub fn with_texts_reusing(&self, repo: &Repository<'_>, texts: &[Option<String>]) -> Workspace {
+        let new_texts: Vec<Option<Arc<str>>> = (0..self.files.len())
+            .map(|i| texts.get(i).and_then(Option::as_deref).map(Arc::from))
+            .collect();
+        // Each new text's analysis, and its tree when the layer reads it (an Azure Pipelines
+        // file read as YAML), exactly as `Analysis::new_as` would analyse it.
+        let (files, trees): (Vec<File>, Vec<Option<yaml::Yaml<'_>>>) = self
+            .files
+            .par_iter()
+            .zip(&new_texts)
+            .enumerate()
+            .map(|(i, (f, text))| {
+                let Some(text) = text else {
+                    let analysis = without_layer(&f.analysis, self.extras(i));
+                    let file = File {
+                        path: f.path.clone(),
+                        analysis,
+                    };
+                    return (file, None);
+                };
+                let file_type = f.analysis.file_type;
+                let (analysis, tree) =
+                    if dialect::detect_text_as(&f.path, text, file_type).is_none() {
+                        let parsed = yaml::parse_for_analysis(text);
+                        let analysis =
+                            Analysis::from_yaml_as(&f.path, text.clone(), &parsed, file_type);
+                        let keep = analysis.dialect == Some(Dialect::AzurePipelines);
+                        let tree = keep.then(|| parsed.unwrap_or_else(|(_, partial)| partial));
+                        (analysis, tree)
+                    } else {
+                        (Analysis::new_as(&f.path, text.clone(), file_type), None)
+                    };
+                let file = File {
+                    path: f.path.clone(),
+                    analysis,
+                };
+                (file, tree)
+            })
+            .unzip();
+        let layer = {
+            let inputs = files.iter().zip(trees).map(|(f, tree)| {
+                let a = &f.analysis;
+                let input = repo::Input {
+                    path: f.path.as_str(),
+                    text: a.source.text(),
+                    known: Some((a.dialect, a.references.as_slice())),
+                };
+                (input, tree)
+            });
+            let repo = Repository::build_reusing(repo, inputs);
+            template::analyze_repository(
+                &repo,
+                template::Options {
+                    inventory: false,
+                    hovers: false,
+                },
+            )
+        };
+        Workspace::with_layer(files, layer)
     }
 }

@@ -285,7 +285,7 @@ impl<'r, 't> Engine<'r, 't> {
         }
         let vars = self.repo.files[id]
             .root
-            .as_ref()
+            .as_deref()
             .map(file_variables)
             .unwrap_or_default();
         let facts = Rc::new(FileFacts { params, vars });

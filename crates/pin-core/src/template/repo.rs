@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -24,8 +24,10 @@ pub struct File<'t> {
     /// The text.
     pub text: &'t str,
     /// The root node of the first document, when the file is an Azure Pipelines file that
-    /// parsed (a partial tree when it did not parse completely).
-    pub root: Option<Node<'t>>,
+    /// parsed (a partial tree when it did not parse completely). Shared, so that a model of
+    /// the same files with a few texts changed can take the others' trees without parsing
+    /// them again ([`Repository::build_reusing`]).
+    pub root: Option<Arc<Node<'t>>>,
     /// The per-file analyzer's references (to tell new references from known ones).
     pub references: Vec<Reference>,
     /// Has `stages`, `jobs`, `steps` or `extends` at top level.
@@ -36,13 +38,14 @@ pub struct File<'t> {
 
 /// One file handed to [`Repository::build`].
 #[derive(Debug, Clone, Copy)]
-pub struct Input<'t> {
+pub struct Input<'t, 'k> {
     /// Path (forward slashes).
     pub path: &'t str,
     /// Text.
     pub text: &'t str,
-    /// The dialect and references the per-file analysis found, when the caller has them.
-    pub known: Option<(Option<Dialect>, &'t [Reference])>,
+    /// The dialect and references the per-file analysis found, when the caller has them (the
+    /// model keeps a copy of the references, so they need not outlive it).
+    pub known: Option<(Option<Dialect>, &'k [Reference])>,
 }
 
 /// A declared template parameter.
@@ -118,17 +121,51 @@ impl<'t> Repository<'t> {
     /// Build the model from files whose per-file analysis the caller already has: files that
     /// are not Azure Pipelines files are skipped without parsing, and the references are
     /// reused instead of being extracted again.
-    pub fn build(files: impl IntoIterator<Item = Input<'t>>) -> Repository<'t> {
+    pub fn build<'k>(files: impl IntoIterator<Item = Input<'t, 'k>>) -> Repository<'t> {
         Repository::build_parsed(files.into_iter().map(|f| (f, None)))
     }
 
     /// [`Repository::build`] for files of which the caller may hold the YAML already: a file
     /// handed with `Some(yaml)` (what `yaml::parse` gave for its text, complete or the part
     /// before an error) is not parsed again.
-    pub fn build_parsed(
-        files: impl IntoIterator<Item = (Input<'t>, Option<Yaml<'t>>)>,
+    pub fn build_parsed<'k>(
+        files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Yaml<'t>>)>,
     ) -> Repository<'t> {
-        let mut list: Vec<(Input<'t>, Option<Yaml<'t>>)> = files
+        Repository::assemble(
+            files
+                .into_iter()
+                .map(|(f, yaml)| (f, yaml.map(Tree::Parsed))),
+        )
+    }
+
+    /// [`Repository::build`] for a set of files of which `old` modelled an earlier state: a
+    /// file whose path and text are those of a file of `old` takes that file's tree instead of
+    /// being parsed again (the tree of a text is what parsing it gives, so the model is the
+    /// one [`Repository::build_parsed`] builds). The others are parsed, or take the tree
+    /// handed with them. `--fix` uses it to analyse the fixed set without parsing every
+    /// unchanged file a second time.
+    pub fn build_reusing<'o: 't, 'k>(
+        old: &Repository<'o>,
+        files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Yaml<'t>>)>,
+    ) -> Repository<'t> {
+        Repository::assemble(files.into_iter().map(|(f, yaml)| {
+            let tree = match yaml {
+                Some(yaml) => Some(Tree::Parsed(yaml)),
+                None => old
+                    .id(f.path)
+                    .map(|id| &old.files[id])
+                    .filter(|o| std::ptr::eq(o.text, f.text) || o.text == f.text)
+                    .and_then(|o| o.root.clone())
+                    .map(Tree::Shared),
+            };
+            (f, tree)
+        }))
+    }
+
+    fn assemble<'k>(
+        files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Tree<'t>>)>,
+    ) -> Repository<'t> {
+        let mut list: Vec<(Input<'t, 'k>, Option<Tree<'t>>)> = files
             .into_iter()
             .filter(|(f, _)| {
                 has_yaml_extension(f.path)
@@ -146,28 +183,27 @@ impl<'t> Repository<'t> {
             problems: Vec::new(),
             resolved: Mutex::new(HashMap::new()),
         };
-        for (Input { path, text, known }, parsed) in list {
-            let parsed = parsed.map_or_else(|| yaml::parse_for_analysis(text), Ok);
-            let (root, references) = match parsed {
-                Ok(parsed) | Err((_, parsed)) => {
-                    let root = parsed.documents.into_iter().next();
-                    if let Some((_, refs)) = known {
-                        (root, refs.to_vec())
-                    } else {
-                        match dialect::detect(path, root.as_ref()) {
-                            Some(Dialect::AzurePipelines) => {
-                                let refs = root.as_ref().map_or_else(Vec::new, |r| {
-                                    dialect::extract(
-                                        Dialect::AzurePipelines,
-                                        text,
-                                        std::slice::from_ref(r),
-                                    )
-                                });
-                                (root, refs)
-                            }
-                            _ => (None, Vec::new()),
-                        }
+        for (Input { path, text, known }, tree) in list {
+            let root = match tree {
+                Some(Tree::Shared(root)) => Some(root),
+                Some(Tree::Parsed(parsed)) => parsed.documents.into_iter().next().map(Arc::new),
+                None => match yaml::parse_for_analysis(text) {
+                    Ok(parsed) | Err((_, parsed)) => {
+                        parsed.documents.into_iter().next().map(Arc::new)
                     }
+                },
+            };
+            let (root, references) = if let Some((_, refs)) = known {
+                (root, refs.to_vec())
+            } else {
+                match dialect::detect(path, root.as_deref()) {
+                    Some(Dialect::AzurePipelines) => {
+                        let refs = root.as_deref().map_or_else(Vec::new, |r| {
+                            dialect::extract(Dialect::AzurePipelines, text, std::slice::from_ref(r))
+                        });
+                        (root, refs)
+                    }
+                    _ => (None, Vec::new()),
                 }
             };
             let pipeline_shaped = root.as_ref().is_some_and(|r| {
@@ -382,6 +418,14 @@ impl<'t> Repository<'t> {
         }
         self.problems.extend(problems);
     }
+}
+
+/// Where a file's tree comes from when the caller has it.
+enum Tree<'t> {
+    /// What `yaml::parse` gave for the file's text (complete, or the part before an error).
+    Parsed(Yaml<'t>),
+    /// The root of an earlier model's file of the same text.
+    Shared(Arc<Node<'t>>),
 }
 
 /// Whether `path` ends in `.yml` or `.yaml`, in any case (checked for every scalar of every
@@ -691,6 +735,57 @@ mod tests {
             .as_ref()
             .and_then(|r| r.get("steps"))
             .is_some());
+    }
+
+    #[test]
+    fn a_model_of_changed_files_takes_the_unchanged_files_trees_from_the_old_one() {
+        let old_files = [
+            ("a.yml", "jobs:\n- template: t.yml\n"),
+            ("t.yml", "jobs:\n- job: j\n  container: x/y:1\n"),
+            ("u.yml", "steps:\n- script: x\n"),
+        ];
+        let old = Repository::new(old_files);
+        // `t.yml` changed (a new text), `u.yml` too but to the same text (another string).
+        let t = "jobs:\n- job: j\n  container: x/y:1@sha256:00\n".to_string();
+        let u = old_files[2].1.to_string();
+        let new_files = [
+            ("a.yml", old_files[0].1),
+            ("t.yml", t.as_str()),
+            ("u.yml", &u),
+        ];
+        let reusing = Repository::build_reusing(
+            &old,
+            new_files.iter().map(|&(path, text)| {
+                let input = Input {
+                    path,
+                    text,
+                    known: None,
+                };
+                (input, None)
+            }),
+        );
+        let fresh = Repository::new(new_files);
+        assert_eq!(format!("{:?}", reusing.files), format!("{:?}", fresh.files));
+        assert_eq!(reusing.entries(), fresh.entries());
+        assert_eq!(
+            format!("{:?}", reusing.aliases),
+            format!("{:?}", fresh.aliases)
+        );
+        let shared = |path: &str| {
+            let (Some(a), Some(b)) = (old.id(path), reusing.id(path)) else {
+                panic!("{path} is in both");
+            };
+            match (&old.files[a].root, &reusing.files[b].root) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => panic!("{path} has a tree in both"),
+            }
+        };
+        assert!(shared("a.yml"));
+        assert!(shared("u.yml"));
+        assert!(!shared("t.yml"));
+        assert!(reusing.files[reusing.id("t.yml").expect("t")]
+            .text
+            .contains("@sha256:00"));
     }
 
     #[test]

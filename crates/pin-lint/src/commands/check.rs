@@ -34,7 +34,9 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     }
     let walked = walk::collect(&args.paths, &mut configs)?;
     let inputs = gate::select_inputs(args, &mut configs, walked)?;
-    let mut ws = templates::analyze_and_expand(&inputs)?;
+    let texts = templates::read(&inputs)?;
+    // `--fix` analyses the fixed set again; the layer's model (the YAML trees) is kept for it.
+    let (mut ws, model) = templates::analyze_and_expand(&inputs, &texts, args.fix.fix);
     let mut settings = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let (_, file_settings) = configs.at(input.config);
@@ -65,9 +67,13 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             .iter()
             .map(|q| q.unresolved(|k| resolution.answers.get(k)))
             .collect();
+        let set = fix::Set {
+            ws: &mut ws,
+            model: model.as_ref(),
+        };
         let run = fix::run(
             &inputs,
-            &mut ws,
+            set,
             &mut findings,
             &settings,
             &facts,
@@ -79,6 +85,8 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     } else {
         None
     };
+    drop(model);
+    drop(texts);
     let held = configs.hold_reports(args, &inputs, &ws)?;
     let reports: Vec<FileReport> = ws
         .files
