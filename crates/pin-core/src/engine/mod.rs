@@ -19,7 +19,8 @@
 //!
 //! Per-file steps ([`file_queries`], [`findings`], [`fix::prepare`], [`fix::verify`]) take
 //! one file and are independent of each other, so a front end may run them in parallel; only
-//! the template layer ([`Workspace::new`], [`Workspace::with_texts`]) reads the whole set.
+//! the template layer ([`Workspace::new`], [`Workspace::with_texts`],
+//! [`Workspace::with_texts_reusing`]) reads the whole set.
 
 pub mod answer;
 pub mod fix;
