@@ -280,6 +280,16 @@ fn azure_pipelines_sites() {
                 ("mcr.microsoft.com/x/h:1", Site::Helix),
             ],
         ),
+        // A parameter default that lists container resources defines them, and one that
+        // holds a 1ES pool (`image:` beside `os:`) names a pool image, whatever the
+        // parameter is called.
+        (
+            "parameters:\n- name: extraContainers\n  type: object\n  default:\n  - container: build\n    image: mcr.microsoft.com/x/b:1\n- name: agents\n  type: object\n  default:\n    name: team-pool\n    image: team-image\n    os: linux\n",
+            &[
+                ("mcr.microsoft.com/x/b:1", Site::Resource),
+                ("team-image", Site::PoolImage),
+            ],
+        ),
         (
             "parameters:\n  settings:\n    container: mcr.microsoft.com/x/e:1\n  buildPool:\n    image: other-image\n  helix_targets: ubuntu.2204.amd64.open@mcr.microsoft.com/x/i:1\n",
             &[
@@ -394,4 +404,60 @@ fn terraform_values_are_read_whole() {
             pin_core::Kind::Dynamic
         )]
     );
+}
+
+/// A configured dialect is taken as it is, except that a Kubernetes file that is a Helm
+/// template is read as one; a dialect read as YAML is left to the YAML reader.
+#[test]
+fn configured_dialects_of_files_not_read_as_yaml() {
+    use pin_core::dialect::detect_text_as;
+    let manifest = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n";
+    let chart = "spec:\n  containers:\n  - image: {{ .Values.image }}\n";
+    for (path, text, configured, expected) in [
+        (
+            "deploy/templates/pod.yaml",
+            manifest,
+            Some(Dialect::Kubernetes),
+            None,
+        ),
+        ("deploy/pod.yaml", chart, Some(Dialect::Kubernetes), None),
+        (
+            "deploy/templates/pod.yaml",
+            chart,
+            Some(Dialect::Kubernetes),
+            Some(Dialect::HelmTemplate),
+        ),
+        (
+            "images/base",
+            "FROM alpine:3.20\n",
+            Some(Dialect::Dockerfile),
+            Some(Dialect::Dockerfile),
+        ),
+        (
+            "deploy/templates/pod.yaml",
+            chart,
+            Some(Dialect::Compose),
+            None,
+        ),
+        (
+            "deploy/templates/pod.yaml",
+            chart,
+            None,
+            Some(Dialect::HelmTemplate),
+        ),
+    ] {
+        assert_eq!(
+            detect_text_as(path, text, configured),
+            expected,
+            "{path} {configured:?}"
+        );
+    }
+}
+
+/// A Compose service that merges itself in (`<<:` naming its own anchor) is read without
+/// looping: merge chains are followed to a bounded depth.
+#[test]
+fn compose_merge_cycles_end() {
+    let text = "services:\n  web: &web\n    <<: *web\n    environment:\n      A: b\n  db:\n    image: postgres:17\n";
+    check_refs("compose.yaml", text, &[("postgres:17", Site::ComposeImage)]);
 }

@@ -803,6 +803,88 @@ mod tests {
         assert_eq!(condition("eq(true, 0)", &scope), Tri::False);
     }
 
+    /// A field of a value with several possibilities is read from each of them.
+    #[test]
+    fn fields_of_many_valued_objects_are_read_from_each() {
+        let object = |image: &str| {
+            Value::Object(Rc::new(Object {
+                fields: vec![(Text::bare("image"), Alts::one(s(image)))],
+                meta: None,
+            }))
+        };
+        let scope = scope_with(vec![("c", Alts(vec![object("a:1"), object("b:2")]))]);
+        let got: Vec<String> = run("parameters.c.image", &scope)
+            .texts()
+            .map(|t| t.s.to_string())
+            .collect();
+        assert_eq!(got, ["a:1", "b:2"]);
+    }
+
+    /// A condition over several possibilities is decided when they all agree, whatever
+    /// their values, and unknown when they do not.
+    #[test]
+    fn conditions_over_several_possibilities() {
+        let scope = scope_with(vec![
+            ("words", Alts(vec![s("a"), s("b")])),
+            ("blanks", Alts(vec![s(""), Value::Null])),
+            ("mixed", Alts(vec![s("a"), s("")])),
+        ]);
+        assert_eq!(condition("parameters.words", &scope), Tri::True);
+        assert_eq!(condition("parameters.blanks", &scope), Tri::False);
+        assert_eq!(condition("parameters.mixed", &scope), Tri::Unknown);
+    }
+
+    /// A function of several many-valued arguments is tried on every combination up to the
+    /// cap, the last one included.
+    #[test]
+    fn every_combination_up_to_the_cap_is_tried() {
+        let a = Alts((0..16).map(|i| s(&format!("x{i}"))).collect());
+        // Only the last combination (x15, x15) is equal.
+        let b = Alts(
+            (0..16)
+                .map(|i| {
+                    s(&if i == 15 {
+                        "x15".to_string()
+                    } else {
+                        format!("y{i}")
+                    })
+                })
+                .collect(),
+        );
+        assert_eq!(a.0.len() * b.0.len(), MAX_ALTS * 4);
+        let scope = scope_with(vec![("a", a), ("b", b)]);
+        let capped = Cell::new(false);
+        let got = Eval {
+            base: None,
+            capped: &capped,
+        }
+        .eval(
+            &parse("eq(parameters.a, parameters.b)").expect("parses"),
+            &scope,
+        );
+        assert_eq!(got.0, [Value::Bool(false), Value::Bool(true)]);
+        assert!(!capped.get());
+    }
+
+    /// `split` with an empty separator is not known (it does not cut between characters).
+    #[test]
+    fn split_needs_a_separator() {
+        let scope = Scope::default();
+        assert_eq!(run("split('a,b', '')", &scope).0, [Value::Unknown]);
+        let parts: Vec<Vec<String>> = run("split('a,b', ',')", &scope)
+            .0
+            .iter()
+            .map(|v| match v {
+                Value::Array(items) => items
+                    .iter()
+                    .flat_map(|i| i.texts().map(|t| t.s.to_string()))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        assert_eq!(parts, [["a", "b"]]);
+    }
+
     #[test]
     fn alternatives_are_capped() {
         let many = Alts((0..64).map(|i| s(&i.to_string())).collect());

@@ -1150,3 +1150,61 @@ impl Builder {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The engine over `text` as `ci.yml`, and the node under the top-level key `key`.
+    fn with_node<'t, R>(
+        text: &'t str,
+        key: &str,
+        f: impl for<'r> FnOnce(&mut Engine<'r, 't>, &'r Node<'t>, &Cx) -> R,
+    ) -> R {
+        let repo = Repository::new([("ci.yml", text)]);
+        let root = repo.files[0].root.as_ref().expect("parses");
+        let node = root.get(key).expect("key");
+        let cx = Cx {
+            file: 0,
+            scope: Scope::default(),
+            chain: Rc::from(vec![0]),
+        };
+        let mut engine = Engine::new(&repo);
+        f(&mut engine, node, &cx)
+    }
+
+    /// An inert subtree is counted against the budget as expanding it counts its nodes:
+    /// mappings and lists, nested, of several entries.
+    #[test]
+    fn inert_subtrees_count_the_nodes_expanding_them_counts() {
+        let text = "variables:\n  a: 1\n  b:\n    c: [x, y, z]\n    d:\n    - e: 2\n      f: 3\n    - g\n  h: [[1, 2], {i: j}]\n";
+        with_node(text, "variables", |engine, node, cx| {
+            let counted = engine.inert(node).expect("inert");
+            engine.reading = 1;
+            let before = engine.nodes;
+            let _ = engine.expand(node, cx, None);
+            assert_eq!(engine.nodes - before, counted);
+            assert!(counted > 20, "{counted}");
+        });
+    }
+
+    /// An inert subtree is built once and shared, also late in a large expansion: meeting
+    /// it again counts its nodes and gives the same value.
+    #[test]
+    fn inert_subtrees_are_built_once_and_shared() {
+        let text = "variables:\n  a: 1\n  b: [x, y]\n";
+        with_node(text, "variables", |engine, node, cx| {
+            let n = engine.inert(node).expect("inert");
+            engine.reading = 1;
+            engine.nodes = NODE_BUDGET / 4;
+            let first = engine.expand(node, cx, None);
+            let second = engine.expand(node, cx, None);
+            assert_eq!(engine.nodes, NODE_BUDGET / 4 + 2 * n);
+            match (first.0.as_slice(), second.0.as_slice()) {
+                ([Value::Object(a)], [Value::Object(b)]) => assert!(Rc::ptr_eq(a, b)),
+                other => panic!("{other:?}"),
+            }
+            assert!(!engine.truncated);
+        });
+    }
+}

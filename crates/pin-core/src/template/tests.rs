@@ -992,3 +992,120 @@ fn rooted_template_paths_resolve_under_whole_folders() {
         ["mcr.microsoft.com/x/right:1"]
     );
 }
+
+/// A job template that is not followed is one job in a `jobs:` list, named by the template
+/// and the argument that tells its instances apart: the targets of the steps handed to it
+/// are that job's.
+#[test]
+fn unfollowed_job_templates_are_jobs_of_their_own() {
+    let a = run(&[(
+        "ci.yml",
+        "jobs:\n- template: missing/job.yml\n  parameters:\n    name: linux\n    steps:\n    - script: x\n      target: mcr.microsoft.com/x/t:1\n",
+    )]);
+    let jobs: Vec<(&str, Vec<&str>)> = a
+        .entries
+        .iter()
+        .flat_map(|e| &e.jobs)
+        .map(|j| {
+            let images = j.images.iter().map(|i| i.image.as_str()).collect();
+            (j.job.as_str(), images)
+        })
+        .collect();
+    assert_eq!(
+        jobs,
+        [(
+            "template missing/job.yml (linux)",
+            vec!["mcr.microsoft.com/x/t:1"]
+        )]
+    );
+}
+
+/// A job container written as a mapping runs its `image:`, with or without a registry host
+/// in it; only beside a `registry:` is an image without one a fragment completed elsewhere.
+#[test]
+fn job_container_mappings_run_their_image() {
+    let a = run(&[(
+        "ci.yml",
+        "jobs:\n- job: a\n  container:\n    image: ubuntu:24.04\n- job: b\n  container:\n    image: mcr.microsoft.com/x/y:1\n    registry: mcr\n- job: c\n  container:\n    image: ubuntu-22.04\n    registry: mcr\n",
+    )]);
+    let jobs: Vec<(&str, Vec<&str>)> = a
+        .entries
+        .iter()
+        .flat_map(|e| &e.jobs)
+        .map(|j| {
+            let images = j.images.iter().map(|i| i.image.as_str()).collect();
+            (j.job.as_str(), images)
+        })
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            ("a", vec!["ubuntu:24.04"]),
+            ("b", vec!["mcr.microsoft.com/x/y:1"])
+        ]
+    );
+}
+
+/// A literal the per-file view already reads as an image (a template's `container:`
+/// argument) is not added again; its flow is still told.
+#[test]
+fn literals_the_file_already_reads_are_not_added_again() {
+    let ci = "jobs:\n- template: job.yml\n  parameters:\n    container: mcr.microsoft.com/x/y:1\n";
+    let a = run(&[
+        ("ci.yml", ci),
+        (
+            "job.yml",
+            "parameters:\n  container: ''\njobs:\n- job: j\n  container: ${{ parameters.container }}\n",
+        ),
+    ]);
+    let per_file = Analysis::new("ci.yml", ci.to_string());
+    assert_eq!(
+        per_file
+            .references
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>(),
+        ["mcr.microsoft.com/x/y:1"]
+    );
+    let extras = extras(&a, "ci.yml");
+    assert!(extras.references.is_empty(), "{:?}", extras.references);
+    let flows: Vec<&str> = extras
+        .flows
+        .iter()
+        .map(|f| f.description.as_str())
+        .collect();
+    assert_eq!(flows, ["used as job container via ci.yml → job.yml"]);
+}
+
+/// A dynamic image's finding tells, for each image it can produce, what the registry says
+/// of it: where an unpinned tag points now.
+#[test]
+fn dynamic_findings_tell_where_each_tag_points() {
+    let files = [
+        (
+            "matrix.yml",
+            "jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: ubuntu-22.04\n      registry: mcr\n",
+        ),
+        (
+            "setup.yml",
+            "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n",
+        ),
+    ];
+    let a = analyze(files);
+    let facts = prereqs_at(&format!("sha256:{}", "ab".repeat(32)));
+    for (path, text) in files {
+        let analysis = Analysis::new(path, text.to_string());
+        let findings = extras(&a, path).findings(&analysis, &Settings::default(), &facts);
+        let f = findings
+            .iter()
+            .find(|f| f.rule.id() == "dynamic-image")
+            .expect("dynamic finding");
+        assert!(
+            f.message.contains(
+                "`mcr.microsoft.com/prereqs:ubuntu-22.04` (tag now at sha256:abababababab)"
+            ),
+            "{path}: {}",
+            f.message
+        );
+    }
+}

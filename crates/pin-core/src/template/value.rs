@@ -241,3 +241,25 @@ impl Alts {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::number_text;
+
+    /// Whole numbers print without a fraction, at any size and without a sign on zero;
+    /// others print as they are.
+    #[test]
+    fn numbers_print_as_the_expression_language_prints_them() {
+        for (n, text) in [
+            (3.0, "3"),
+            (-12.0, "-12"),
+            (-0.0, "0"),
+            (0.5, "0.5"),
+            (-2.25, "-2.25"),
+            (1e19, "10000000000000000000"),
+            (-1e19, "-10000000000000000000"),
+        ] {
+            assert_eq!(number_text(n), text, "{n:?}");
+        }
+    }
+}
