@@ -252,6 +252,11 @@ fn azure_pipelines_sites() {
                 ("mcr.microsoft.com/x/w:1", Site::Helix),
             ],
         ),
+        // A Helix queue string needs a queue name before its `@`.
+        (
+            "variables:\n  helixQueues: '@mcr.microsoft.com/x/y:1'\n  helix_targets: (Debian.12.Amd64.Open)Ubuntu.2204.Amd64.Open@mcr.microsoft.com/x/q:1\n",
+            &[("mcr.microsoft.com/x/q:1", Site::Helix)],
+        ),
         // Items under a conditional directive in a list are the list's items.
         (
             "resources:\n  containers:\n  - ${{ if eq(parameters.x, 'y') }}:\n    - container: a\n      image: mcr.microsoft.com/x/y:1\n  - ${{ else }}:\n    - container: a\n      image: mcr.microsoft.com/x/z:2\n",

@@ -885,6 +885,130 @@ mod tests {
         assert_eq!(parts, [["a", "b"]]);
     }
 
+    /// Every value of `alts`, written for reading: texts quoted, `?` for unknown.
+    fn shown(alts: &Alts) -> Vec<String> {
+        alts.0
+            .iter()
+            .map(|v| match v {
+                Value::Str(t) => format!("'{}'", t.s),
+                Value::Array(items) => format!(
+                    "[{}]",
+                    items.iter().flat_map(shown).collect::<Vec<_>>().join(", ")
+                ),
+                Value::Object(o) => format!("{{{} fields}}", o.fields.len()),
+                Value::Unknown => "?".to_string(),
+                Value::Null => "null".to_string(),
+                other => other.as_text().unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// The functions and conversions of the expression language, one expression at a time:
+    /// what each gives for known values, and that anything unknown it depends on leaves the
+    /// result unknown.
+    #[test]
+    fn functions_follow_the_expression_language() {
+        let object = Value::Object(Rc::new(Object {
+            fields: vec![
+                (Text::bare("k"), Alts::one(s("v"))),
+                (Text::bare("n"), Alts::one(Value::Number(1.0))),
+            ],
+            meta: None,
+        }));
+        let list = Value::Array(Rc::new(vec![Alts::one(s("a")), Alts::one(s("b"))]));
+        let mut scope = scope_with(vec![
+            ("s", Alts::one(s("Abc"))),
+            ("list", Alts::one(list)),
+            ("obj", Alts::one(object)),
+            ("empty", Alts::one(s(""))),
+            ("nothing", Alts::one(Value::Null)),
+            ("unknown", Alts::unknown()),
+        ]);
+        scope.vars = Rc::new(vec![("os".to_string(), Alts::one(s("Linux")))]);
+        let cases: &[(&str, &[&str])] = &[
+            // Boolean functions: decided by what is known, unknown otherwise.
+            ("or(false, 0, '')", &["False"]),
+            ("or(false, 'x')", &["True"]),
+            ("or(false, variables['Build.Reason'])", &["?"]),
+            ("or(variables['Build.Reason'], true)", &["True"]),
+            ("and(true, 1, 'x')", &["True"]),
+            ("and(true, variables['Build.Reason'])", &["?"]),
+            ("not(variables['Build.Reason'])", &["?"]),
+            ("xor(true, false)", &["True"]),
+            ("xor(true, 1)", &["False"]),
+            ("xor(true, variables['Build.Reason'])", &["?"]),
+            // Texts, ignoring ASCII case.
+            ("contains(parameters.s, 'BC')", &["True"]),
+            ("contains('abc', 'd')", &["False"]),
+            ("endsWith('abc', 'BC')", &["True"]),
+            ("startsWith('abc', 'b')", &["False"]),
+            ("startsWith(variables['Build.Reason'], 'a')", &["?"]),
+            ("EQ('a', 'A')", &["True"]),
+            // Collections: values of a mapping, not its keys; a scalar is compared.
+            ("containsValue(parameters.obj, 'V')", &["True"]),
+            ("containsValue(parameters.obj, 'k')", &["False"]),
+            ("containsValue(parameters.list, 'c')", &["False"]),
+            ("containsValue(parameters.unknown, 'a')", &["?"]),
+            ("containsValue('abc', 'ABC')", &["True"]),
+            ("in('b', 'a', 'B')", &["True"]),
+            ("in('c', 'a', variables['Build.Reason'])", &["?"]),
+            ("notIn('c', 'a', 'b')", &["True"]),
+            ("length(parameters.list)", &["2"]),
+            ("length(parameters.obj)", &["2"]),
+            ("length('héllo')", &["5"]),
+            ("length(1)", &["?"]),
+            ("join('-', parameters.s)", &["?"]),
+            ("split('a-b', '-')", &["['a', 'b']"]),
+            // `iif` takes one branch, or both when its condition is not known.
+            ("iif(true, 'a', 'b')", &["'a'"]),
+            ("iif(0, 'a', 'b')", &["'b'"]),
+            ("iif(variables['Build.Reason'], 'a', 'b')", &["'a'", "'b'"]),
+            // Texts built.
+            ("trim('  a b ')", &["'a b'"]),
+            ("lower(parameters.s)", &["'abc'"]),
+            ("replace('abc', '', 'x')", &["'abc'"]),
+            ("coalesce(parameters.nothing, parameters.empty)", &["null"]),
+            ("coalesce('', 0, 'x')", &["0"]),
+            ("coalesce(variables['Build.Reason'], 'a')", &["?"]),
+            ("format('{0}/{1}', 1.5, true)", &["'1.5/True'"]),
+            ("format('{0}-{1}', 'a')", &["?"]),
+            ("format('{x}', 'a')", &["?"]),
+            ("format('{0}', variables['Build.Reason'])", &["?"]),
+            // Comparisons convert the right operand to the left one's type.
+            ("eq(parameters.nothing, '')", &["True"]),
+            ("eq(null, 0)", &["False"]),
+            ("eq(2, ' 2 ')", &["True"]),
+            ("eq('True', true)", &["True"]),
+            ("eq(parameters.list, parameters.list)", &["True"]),
+            ("eq(parameters.list, parameters.obj)", &["False"]),
+            ("ne(variables['Build.Reason'], 'a')", &["?"]),
+            ("ge('b', 'B')", &["True"]),
+            ("gt(variables['Build.Reason'], 1)", &["?"]),
+            // Paths: fields, items, compile-time variables; a missing one is null.
+            ("parameters.obj['k']", &["'v'"]),
+            ("parameters.obj.n", &["1"]),
+            ("parameters.list[1]", &["'b'"]),
+            ("parameters.list[2]", &["null"]),
+            ("parameters.list[0.5]", &["null"]),
+            ("parameters.list[parameters.unknown]", &["?"]),
+            ("parameters.s.length", &["null"]),
+            ("parameters.missing", &["null"]),
+            ("variables.OS", &["'Linux'"]),
+            ("variables['Build.Reason']", &["?"]),
+            ("somename", &["?"]),
+            // Unknown functions give unknown values.
+            ("someVeryLongFunctionName(1)", &["?"]),
+            ("frobnicate(1)", &["?"]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(shown(&run(src, &scope)), want.to_vec(), "{src}");
+        }
+        // A template analysed on its own: a parameter it does not declare is unknown.
+        scope.params_open = true;
+        assert_eq!(shown(&run("parameters.missing", &scope)), ["?"]);
+        assert_eq!(shown(&run("parameters.s", &scope)), ["'Abc'"]);
+    }
+
     #[test]
     fn alternatives_are_capped() {
         let many = Alts((0..64).map(|i| s(&i.to_string())).collect());

@@ -1109,3 +1109,111 @@ fn dynamic_findings_tell_where_each_tag_points() {
         );
     }
 }
+
+/// The files the layer has something to add to are listed, and only those.
+#[test]
+fn only_files_with_extras_are_listed() {
+    let a = run(&[
+        ("q.yml", "jobs:\n- job: b\n  steps: []\n"),
+        ("p.yml", "jobs:\n- job: a\n  container: nope\n"),
+    ]);
+    let listed: Vec<(&str, Vec<&str>)> = a
+        .files()
+        .map(|(path, e)| (path, e.problems.iter().map(|p| p.rule).collect()))
+        .collect();
+    assert_eq!(listed, [("p.yml", vec!["unknown-container-alias"])]);
+    assert!(a.file("q.yml").is_none());
+}
+
+/// The jobs of an entry point and the images each runs in.
+fn jobs_of<'a>(a: &'a TemplateAnalysis, entry: &str) -> Vec<(&'a str, Vec<&'a str>)> {
+    a.entries
+        .iter()
+        .filter(|e| e.entry == entry)
+        .flat_map(|e| &e.jobs)
+        .map(|j| {
+            let images = j.images.iter().map(|i| i.image.as_str()).collect();
+            (j.job.as_str(), images)
+        })
+        .collect()
+}
+
+/// What a template does with its arguments, as the preprocessor does it: `each` over a
+/// mapping gives `key`/`value` pairs, compile-time variables of the caller (list style) and
+/// of the template (map style) are read, a `number` parameter given as text compares as a
+/// number, `insert` merges a mapping; services, step targets written as mappings and
+/// aliases of the caller's resources are images of the job; a `container` argument of a
+/// template that is not followed is one too, and an alias there is not judged.
+#[test]
+fn templates_expand_their_arguments_as_azure_pipelines_does() {
+    let ci = "variables:\n- name: registry\n  value: mcr.microsoft.com\n- group: secrets\nresources:\n  containers:\n  - container: redis\n    image: redis:7\njobs:\n- template: job.yml\n  parameters:\n    images:\n      linux: x/linux:1\n      windows: x/windows:2\n    count: '10'\n- template: other.yml@tools\n  parameters:\n    container: mcr.microsoft.com/x/arg:1\n- template: other.yml@tools\n  parameters:\n    container: elsewhere\n";
+    let job = "parameters:\n- name: images\n  type: object\n  default: {}\n- name: count\n  type: number\n  default: 1\nvariables:\n  suffix: '-x'\njobs:\n- ${{ each pair in parameters.images }}:\n  - job: ${{ pair.key }}\n    container: ${{ variables.registry }}/${{ pair.value }}\n- job: many\n  ${{ if gt(parameters.count, 2) }}:\n    container: mcr.microsoft.com/x/many:1\n  ${{ else }}:\n    container: mcr.microsoft.com/x/few:1\n- job: inserted\n  ${{ insert }}:\n    container: mcr.microsoft.com/x/inserted${{ variables.suffix }}:1\n- job: svc\n  services:\n    db: postgres:17\n    cache: redis\n  steps:\n  - script: x\n    target:\n      container: mcr.microsoft.com/x/tool:1\n  - script: y\n    target: host\n";
+    let a = run(&[("ci.yml", ci), ("job.yml", job)]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [
+            ("linux", vec!["mcr.microsoft.com/x/linux:1"]),
+            ("windows", vec!["mcr.microsoft.com/x/windows:2"]),
+            ("many", vec!["mcr.microsoft.com/x/many:1"]),
+            ("inserted", vec!["mcr.microsoft.com/x/inserted-x:1"]),
+            (
+                "svc",
+                vec!["mcr.microsoft.com/x/tool:1", "postgres:17", "redis:7"]
+            ),
+            (
+                "template other.yml@tools",
+                vec!["mcr.microsoft.com/x/arg:1"]
+            ),
+        ]
+    );
+    assert!(
+        a.file("ci.yml").is_none_or(|e| e.problems.is_empty()),
+        "{:?}",
+        a.file("ci.yml")
+    );
+}
+
+/// A dynamic image's finding describes twelve of the images it can produce, each with what
+/// the registry says of it, and counts the rest; with several images there is no single
+/// literal to offer in its place.
+#[test]
+fn dynamic_findings_describe_twelve_images_and_count_the_rest() {
+    let pinned = format!("alpine@sha256:{}", "11".repeat(32));
+    let tags = ["a-22.04".to_string(), pinned.clone()]
+        .into_iter()
+        .chain((0..12).map(|i| format!("t{i}")));
+    let text = with_list_parameter(
+        "tags",
+        tags.map(|t| format!("'{t}'")),
+        "jobs:\n- ${{ each t in parameters.tags }}:\n  - job: j\n    container: ${{ format('mcr.microsoft.com/prereqs:{0}', t) }}\n",
+    );
+    let a = run(&[("ci.yml", text)]);
+    let mut facts = Facts::default();
+    let tagged = ImageRef::parse("mcr.microsoft.com/prereqs:a-22.04").expect("valid");
+    facts.insert_tag(
+        Facts::tag_key(&tagged),
+        TagFact {
+            digest: format!("sha256:{}", "ab".repeat(32)),
+            platforms: Vec::new(),
+            source: "test".to_string(),
+        },
+    );
+    let gone = ImageRef::parse(&format!("mcr.microsoft.com/prereqs:{pinned}")).expect("valid");
+    facts.insert_digest(Facts::digest_key(&gone).expect("digest"), false);
+    let analysis = Analysis::new("ci.yml", text.to_string());
+    let findings = extras(&a, "ci.yml").findings(&analysis, &Settings::default(), &facts);
+    let f = findings
+        .iter()
+        .find(|f| f.rule.id() == "dynamic-image")
+        .expect("dynamic finding");
+    for part in [
+        "it can produce 14 images: ",
+        "`mcr.microsoft.com/prereqs:a-22.04` (tag now at sha256:abababababab), ",
+        &format!("`mcr.microsoft.com/prereqs:{pinned}` (its pinned digest no longer exists), "),
+        "`mcr.microsoft.com/prereqs:t7` and 2 more; ",
+    ] {
+        assert!(f.message.contains(part), "{part}: {}", f.message);
+    }
+    assert!(!f.message.contains(":t8`"), "{}", f.message);
+    assert!(f.fix.is_none(), "{:?}", f.fix);
+}
