@@ -1217,3 +1217,165 @@ fn dynamic_findings_describe_twelve_images_and_count_the_rest() {
     assert!(!f.message.contains(":t8`"), "{}", f.message);
     assert!(f.fix.is_none(), "{:?}", f.fix);
 }
+
+/// Roots are expanded in runs; what the runs find is put together as one pass over every
+/// root would find it: every caller's image at a shared template, entry points in order, a
+/// reference not followed reported at its first place.
+#[test]
+fn many_roots_add_up_to_one_pass() {
+    let callers: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("ci{i:02}.yml"),
+                format!("jobs:\n- template: job.yml\n  parameters:\n    tag: '{i}'\n    image: mcr.microsoft.com/x/arg:{i}\n- template: shared.yml@tools\n"),
+            )
+        })
+        .collect();
+    let job = "parameters:\n  tag: ''\n  image: ''\njobs:\n- job: j\n  container: ${{ format('mcr.microsoft.com/x/built:{0}', parameters.tag) }}\n- job: k\n  container: ${{ parameters.image }}\n";
+    let mut files: Vec<(&str, &str)> = callers
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    files.push(("job.yml", job));
+    let a = analyze(files);
+    let entries: Vec<&str> = a.entries.iter().map(|e| e.entry.as_str()).collect();
+    let expected: Vec<&str> = callers.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(entries, expected);
+    let extras = extras(&a, "job.yml");
+    let built: Vec<&str> = extras
+        .dynamic
+        .iter()
+        .flat_map(|d| d.images.iter().map(|c| c.image.as_str()))
+        .collect();
+    assert_eq!(built.len(), 40, "{built:?}");
+    let incoming: Vec<&str> = extras
+        .uses
+        .iter()
+        .flat_map(|u| u.images.iter().map(|i| i.image.as_str()))
+        .collect();
+    assert_eq!(incoming.len(), 40, "{incoming:?}");
+    assert_eq!(a.not_followed.len(), 1, "{:?}", a.not_followed);
+    assert_eq!(a.not_followed[0].at.path, "ci00.yml");
+}
+
+/// A directive is a mapping key: written as a value it is a problem. A script's text is
+/// the shell's, so what looks like a mistyped expression there is left alone.
+#[test]
+fn directives_belong_in_keys_and_scripts_are_left_alone() {
+    let text = "steps:\n- script: echo $ {{ not an expression }}\n  displayName: ${{ if eq(1, 1) }}\n  env:\n    ${{ insert }}: {}\n";
+    let a = run(&[("ci.yml", text)]);
+    let problems: Vec<(&str, &str)> = extras(&a, "ci.yml")
+        .problems
+        .iter()
+        .map(|p| (&text[..p.span.start], p.message.as_str()))
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // Marked where the expression's text begins.
+    assert!(problems[0].0.ends_with("displayName: ${{"), "{problems:?}");
+    assert!(
+        problems[0].1.ends_with("is only allowed as a mapping key"),
+        "{problems:?}"
+    );
+}
+
+/// A fragment pinned to a digest the registry no longer has is a broken pin, re-pinned
+/// where the digest is written; each of the fragment's findings follows the settings, and
+/// so do the layer's own problems.
+#[test]
+fn a_pinned_fragment_whose_digest_is_gone_is_re_pinned() {
+    let old = format!("sha256:{}", "11".repeat(32));
+    let new = format!("sha256:{}", "ab".repeat(32));
+    let matrix: &'static str = Box::leak(
+        format!("jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: ubuntu-22.04@{old}\n      registry: mcr\n- job: bad\n  variables:\n    x: ${{{{ eq(1, }}}}\n")
+            .into_boxed_str(),
+    );
+    let setup = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n";
+    let a = analyze([("matrix.yml", matrix), ("setup.yml", setup)]);
+    let mut facts = prereqs_at(&new);
+    let pinned =
+        ImageRef::parse(&format!("mcr.microsoft.com/prereqs:ubuntu-22.04@{old}")).expect("valid");
+    facts.insert_digest(Facts::digest_key(&pinned).expect("digest"), false);
+    let analysis = Analysis::new("matrix.yml", matrix.to_string());
+    let findings_with = |settings: &Settings| -> Vec<(String, String, Option<String>)> {
+        extras(&a, "matrix.yml")
+            .findings(&analysis, settings, &facts)
+            .into_iter()
+            .map(|f| {
+                let fixed = f.fix.map(|x| {
+                    assert_eq!(x.applicability, Applicability::Safe);
+                    crate::fix::apply(matrix, &x.edits).expect("applies")
+                });
+                (f.rule.id().to_string(), f.message, fixed)
+            })
+            .collect()
+    };
+    let all = findings_with(&Settings::default());
+    let rules: Vec<&str> = all.iter().map(|(r, _, _)| r.as_str()).collect();
+    assert_eq!(
+        rules,
+        ["missing-digest", "stale-digest", "template-expression"],
+        "{all:#?}"
+    );
+    let (_, message, fixed) = &all[0];
+    assert_eq!(
+        message,
+        "the pinned digest sha256:111111111111 of `mcr.microsoft.com/prereqs:ubuntu-22.04` (this fragment becomes it at setup.yml:5:14) no longer exists in the registry: the pin is broken"
+    );
+    let fixed = fixed.as_deref().expect("re-pinned");
+    assert!(
+        fixed.contains(&format!("image: ubuntu-22.04@{new}\n")),
+        "{fixed}"
+    );
+    let quiet = Settings {
+        ignore: ["stale-digest", "template-expression"]
+            .into_iter()
+            .filter_map(Rule::from_id)
+            .collect(),
+        ..Settings::default()
+    };
+    let rules: Vec<String> = findings_with(&quiet).into_iter().map(|f| f.0).collect();
+    assert_eq!(rules, ["missing-digest"]);
+}
+
+/// Templates are followed 39 levels below the entry point, the 40th level is not, and the
+/// run says so; a step template's steps are the job's steps.
+#[test]
+fn templates_are_followed_to_forty_levels() {
+    let chain = |levels: usize| -> TemplateAnalysis {
+        let mut files: Vec<(String, String)> = vec![(
+            "ci.yml".to_string(),
+            "jobs:\n- template: t1.yml\n".to_string(),
+        )];
+        for i in 1..levels {
+            files.push((
+                format!("t{i}.yml"),
+                format!("jobs:\n- template: t{}.yml\n", i + 1),
+            ));
+        }
+        files.push((
+            format!("t{levels}.yml"),
+            "jobs:\n- job: deep\n  steps:\n  - template: steps.yml\n".to_string(),
+        ));
+        files.push((
+            "steps.yml".to_string(),
+            "steps:\n- script: x\n  target: mcr.microsoft.com/x/deep:1\n".to_string(),
+        ));
+        analyze(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
+    };
+    let followed = chain(38);
+    assert_eq!(
+        jobs_of(&followed, "ci.yml"),
+        [("deep", vec!["mcr.microsoft.com/x/deep:1"])]
+    );
+    assert!(followed.notes.is_empty(), "{:?}", followed.notes);
+    let cut = chain(39);
+    assert!(jobs_of(&cut, "ci.yml").is_empty());
+    assert!(
+        cut.notes.iter().any(
+            |n| n.starts_with("ci.yml: expansion stopped at its size limit")
+                && n.contains("or 40 nested templates")
+        ),
+        "{:?}",
+        cut.notes
+    );
+}
