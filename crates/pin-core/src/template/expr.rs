@@ -543,6 +543,87 @@ mod tests {
         assert_eq!(&src[err.offset..err.offset + 1], ",");
     }
 
+    /// What a reader is told about an expression that cannot be read, and where.
+    #[test]
+    fn errors_say_what_is_wrong_and_where() {
+        for (src, offset, message) in [
+            ("a.1", 1, "unexpected a number after the expression"),
+            ("a.(", 2, "expected a property name after `.`, found `(`"),
+            ("a[0", 3, "expected `]`"),
+            ("1x", 0, "`1x` is not a number"),
+            ("'a' 'b'", 4, "unexpected a string after the expression"),
+            ("f(a b)", 4, "expected `,` or `)` in the arguments of `f(`"),
+            (
+                "f(${{ x }})",
+                2,
+                "unexpected `$` (an expression cannot contain another `${{ }}`)",
+            ),
+            (
+                "not(a && b)",
+                6,
+                "unexpected `&` (template expressions have no operators: use eq(), and(), or(), not() …)",
+            ),
+            (")", 0, "unexpected `)`"),
+            ("a @ b", 2, "unexpected `@`"),
+            ("f(", 2, "expected an expression"),
+        ] {
+            let err = parse(src).expect_err(src);
+            assert_eq!((err.offset, err.message.as_str()), (offset, message), "{src}");
+        }
+        for (src, offset, message) in [
+            (" if ", 3, "`if` needs a condition"),
+            ("elseif", 6, "`elseif` needs a condition"),
+            (
+                " else eq(a, b)",
+                5,
+                "`else` takes no condition (use `elseif`)",
+            ),
+            (
+                " each  in x", // `in` is taken for the loop variable
+                10,
+                "expected `in` after the loop variable of `each`",
+            ),
+            (
+                " each ",
+                6,
+                "`each` needs a loop variable: `each item in collection`",
+            ),
+            (
+                " each x inside y",
+                8,
+                "expected `in` after the loop variable of `each`",
+            ),
+            (" each x in ", 11, "expected an expression"),
+        ] {
+            let err = parse_directive(src)
+                .and_then(Result::err)
+                .unwrap_or_else(|| panic!("{src}"));
+            assert_eq!(
+                (err.offset, err.message.as_str()),
+                (offset, message),
+                "{src}"
+            );
+        }
+        let err = segments("a ${{ b }} ${{ c").expect_err("unclosed");
+        assert_eq!(
+            (err.offset, err.message.as_str()),
+            (11, "`${{` is not closed by `}}`")
+        );
+        assert_eq!(
+            near_misses("a: {{ variables.x }}, b: $\t{{ y }}"),
+            [
+                (
+                    3,
+                    "`{{ variables.x }}` lacks the `$`: it is plain text, not a template expression; write `${{ variables.x }}`".to_string()
+                ),
+                (
+                    25,
+                    "`$ {{ y }}` has a space after `$`: it is plain text, not a template expression; write `${{ y }}`".to_string()
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn segments_and_near_misses() {
         let s = segments("a ${{ x }} b ${{ format('}}', y) }}").expect("ok");
