@@ -466,3 +466,33 @@ fn compose_merge_cycles_end() {
     let text = "services:\n  web: &web\n    <<: *web\n    environment:\n      A: b\n  db:\n    image: postgres:17\n";
     check_refs("compose.yaml", text, &[("postgres:17", Site::ComposeImage)]);
 }
+
+/// A GitHub job's image that is exactly one `${{ matrix.… }}` expression can be each value
+/// the matrix gives that path; a longer value, or a path that only ends in `matrix`, is not
+/// read from the matrix.
+#[test]
+fn github_matrix_values_are_read_for_one_matrix_expression() {
+    let job = |image: &str| {
+        format!("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    strategy:\n      matrix:\n        image: ['alpine:3.20']\n    services:\n      db:\n        image: {image}\n")
+    };
+    let from_matrix = |image: &str| -> Vec<String> {
+        refs(".github/workflows/ci.yml", &job(image))
+            .into_iter()
+            .filter(|(_, site)| *site == Site::GhaService)
+            .map(|(t, _)| t)
+            .filter(|t| !t.contains("${{"))
+            .collect()
+    };
+    assert_eq!(from_matrix("${{ matrix.image }}"), ["alpine:3.20"]);
+    for image in [
+        "${{ inputs.submatrix.image }}",
+        "${{ steps.x.matrix.image }}",
+        "${{ matrix.image }}-{{ slim }}",
+    ] {
+        assert!(
+            from_matrix(image).is_empty(),
+            "{image}: {:?}",
+            from_matrix(image)
+        );
+    }
+}

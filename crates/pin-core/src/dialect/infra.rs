@@ -276,6 +276,13 @@ mod tests {
             10 + id.len() + 10..10 + id.len() + 16
         );
         assert_eq!(versioned.key, unversioned.key);
+        // After the image's name only `versions/V` may follow.
+        for other in ["other/1.10.0", "versions/1.10.0/extra", "versions/a/b"] {
+            assert!(
+                image_id(&format!("{id}/{other}"), 0..5).is_none(),
+                "{other}"
+            );
+        }
         assert!(image_id(
             "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/managed",
             0..5

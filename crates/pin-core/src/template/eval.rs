@@ -912,6 +912,7 @@ mod tests {
             fields: vec![
                 (Text::bare("k"), Alts::one(s("v"))),
                 (Text::bare("n"), Alts::one(Value::Number(1.0))),
+                (Text::bare("8"), Alts::one(s("eight"))),
             ],
             meta: None,
         }));
@@ -954,7 +955,7 @@ mod tests {
             ("in('c', 'a', variables['Build.Reason'])", &["?"]),
             ("notIn('c', 'a', 'b')", &["True"]),
             ("length(parameters.list)", &["2"]),
-            ("length(parameters.obj)", &["2"]),
+            ("length(parameters.obj)", &["3"]),
             ("length('héllo')", &["5"]),
             ("length(1)", &["?"]),
             ("join('-', parameters.s)", &["?"]),
@@ -987,6 +988,9 @@ mod tests {
             // Paths: fields, items, compile-time variables; a missing one is null.
             ("parameters.obj['k']", &["'v'"]),
             ("parameters.obj.n", &["1"]),
+            // A number indexes a mapping by its text.
+            ("parameters.obj[8]", &["'eight'"]),
+            ("parameters.obj[9]", &["null"]),
             ("parameters.list[1]", &["'b'"]),
             ("parameters.list[2]", &["null"]),
             ("parameters.list[0.5]", &["null"]),
