@@ -1379,3 +1379,39 @@ fn templates_are_followed_to_forty_levels() {
         cut.notes
     );
 }
+
+/// A flow names the files after the first relative to its folder only when they are below
+/// it; the literals found are added to the file's analysis once, in order.
+#[test]
+fn flows_name_files_outside_the_first_folder_in_full() {
+    let ci = "jobs:\n- template: ../templates/job.yml\n  parameters:\n    buildImage: mcr.microsoft.com/x/y:1\n- job: own\n  container: mcr.microsoft.com/x/own:1\n";
+    let a = run(&[
+        ("eng/ci.yml", ci),
+        (
+            "templates/job.yml",
+            "parameters:\n  buildImage: ''\njobs:\n- job: j\n  container: ${{ parameters.buildImage }}\n",
+        ),
+    ]);
+    let extras = extras(&a, "eng/ci.yml");
+    let flows: Vec<&str> = extras
+        .flows
+        .iter()
+        .map(|f| f.description.as_str())
+        .collect();
+    assert_eq!(
+        flows,
+        ["used as job container via eng/ci.yml → templates/job.yml"]
+    );
+    let mut analysis = Analysis::new("eng/ci.yml", ci.to_string());
+    extras.extend_analysis(&mut analysis);
+    extras.extend_analysis(&mut analysis);
+    let texts: Vec<&str> = analysis
+        .references
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        ["mcr.microsoft.com/x/y:1", "mcr.microsoft.com/x/own:1"]
+    );
+}
