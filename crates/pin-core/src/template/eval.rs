@@ -984,6 +984,8 @@ mod tests {
             ("eq(parameters.list, parameters.obj)", &["False"]),
             ("ne(variables['Build.Reason'], 'a')", &["?"]),
             ("ge('b', 'B')", &["True"]),
+            ("lt(-2, -1.5)", &["True"]),
+            ("eq(.5, 0.5)", &["True"]),
             ("gt(variables['Build.Reason'], 1)", &["?"]),
             // Paths: fields, items, compile-time variables; a missing one is null.
             ("parameters.obj['k']", &["'v'"]),

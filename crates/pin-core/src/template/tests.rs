@@ -1415,3 +1415,34 @@ fn flows_name_files_outside_the_first_folder_in_full() {
         ["mcr.microsoft.com/x/y:1", "mcr.microsoft.com/x/own:1"]
     );
 }
+
+/// A plain `false` is false in any of its spellings, whatever the parameter's declaration
+/// says; quoted, it is text (and text is true).
+#[test]
+fn plain_false_is_false() {
+    for (flag, expected) in [
+        ("false", "mcr.microsoft.com/x/off:1"),
+        ("False", "mcr.microsoft.com/x/off:1"),
+        ("FALSE", "mcr.microsoft.com/x/off:1"),
+        ("'false'", "mcr.microsoft.com/x/on:1"),
+    ] {
+        let job: &'static str = Box::leak(
+            format!("parameters:\n  flag: {flag}\njobs:\n- job: j\n  ${{{{ if parameters.flag }}}}:\n    container: mcr.microsoft.com/x/on:1\n  ${{{{ else }}}}:\n    container: mcr.microsoft.com/x/off:1\n")
+                .into_boxed_str(),
+        );
+        let a = run(&[("ci.yml", "jobs:\n- template: job.yml\n"), ("job.yml", job)]);
+        assert_eq!(images_of(&a, "ci.yml"), [expected], "flag: {flag}");
+    }
+}
+
+/// Only `template:` under `extends:` or in a list item is a template reference: a task
+/// input of that name is the task's.
+#[test]
+fn a_task_input_named_template_is_no_template_reference() {
+    let a = run(&[(
+        "ci.yml",
+        "jobs:\n- job: j\n  container: mcr.microsoft.com/x/y:1\n  steps:\n  - task: Deploy@1\n    inputs:\n      template: deploy/main.json\n",
+    )]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:1"]);
+    assert!(a.not_followed.is_empty(), "{:?}", a.not_followed);
+}
