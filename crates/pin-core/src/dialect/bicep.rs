@@ -87,11 +87,11 @@ fn object(p: &mut Parser<'_>) -> Val {
     Val::Object(entries)
 }
 
-/// Skip to the end of a malformed entry.
+/// Skip to the end of a malformed entry (never past the object's closing brace).
 fn skip_entry(p: &mut Parser<'_>) {
     let before = p.at;
     let _ = p.value();
-    if p.at == before {
+    if p.at == before && !matches!(p.peek(), Some(Tok::Close(_))) {
         p.at += 1;
     }
 }

@@ -941,6 +941,7 @@ mod tests {
             // Texts, ignoring ASCII case.
             ("contains(parameters.s, 'BC')", &["True"]),
             ("contains('abc', 'd')", &["False"]),
+            ("contains('abc', 'B')", &["True"]),
             ("endsWith('abc', 'BC')", &["True"]),
             ("startsWith('abc', 'b')", &["False"]),
             ("startsWith(variables['Build.Reason'], 'a')", &["?"]),
@@ -980,6 +981,8 @@ mod tests {
             ("eq(null, 0)", &["False"]),
             ("eq(2, ' 2 ')", &["True"]),
             ("eq('True', true)", &["True"]),
+            ("eq(true, true)", &["True"]),
+            ("eq(false, true)", &["False"]),
             ("eq(parameters.list, parameters.list)", &["True"]),
             ("eq(parameters.list, parameters.obj)", &["False"]),
             ("ne(variables['Build.Reason'], 'a')", &["?"]),
