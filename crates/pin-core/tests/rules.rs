@@ -786,7 +786,7 @@ fn syntax_findings_name_the_language() {
 }
 
 /// A kustomization's `digest:` goes on a new line of the entry, written with the file's own
-/// line endings, also after a last line that has none.
+/// line endings, also after a last line that has none, and quoted as the entry's name is.
 #[test]
 fn kustomize_digests_keep_the_files_line_endings() {
     let d = digest('a');
@@ -805,5 +805,21 @@ fn kustomize_digests_keep_the_files_line_endings() {
             .unwrap_or_else(|| panic!("a pin: {findings:#?}"));
         let fixed = fix::apply(&text, &fix.edits).expect("fix applies");
         assert_eq!(fixed, format!("{head}{eol}  digest: {d}{last}"), "{text:?}");
+    }
+    // Quoted as the entry's name is quoted.
+    for quote in ["\"", "'"] {
+        let text = format!("images:\n- name: {quote}nginx{quote}\n  newTag: \"1.27\"\n");
+        let analysis = Analysis::new("kustomization.yaml", text.clone());
+        let findings = analysis.findings(&Settings::default(), &facts);
+        let fix = findings
+            .iter()
+            .find_map(|f| f.fix.as_ref())
+            .unwrap_or_else(|| panic!("a pin: {findings:#?}"));
+        let fixed = fix::apply(&text, &fix.edits).expect("fix applies");
+        assert_eq!(
+            fixed,
+            format!("{text}  digest: {quote}{d}{quote}\n"),
+            "{text:?}"
+        );
     }
 }

@@ -507,6 +507,11 @@ mod tests {
         assert!(parse("'open").is_err());
         assert!(parse("").is_err());
         assert!(parse(&"f(".repeat(200)).is_err());
+        // Calls nest 64 deep, and no deeper.
+        let nested = |n: usize| format!("{}1{}", "f(".repeat(n), ")".repeat(n));
+        assert!(parse(&nested(63)).is_ok());
+        let err = parse(&nested(64)).expect_err("too deep");
+        assert_eq!(err.message, "expression nested too deeply");
         assert!(parse("a.").is_err());
     }
 

@@ -1446,3 +1446,21 @@ fn a_task_input_named_template_is_no_template_reference() {
     assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/y:1"]);
     assert!(a.not_followed.is_empty(), "{:?}", a.not_followed);
 }
+
+/// A plain number (digits, a point, a minus) is a number and prints as one; quoted, it is
+/// text and prints as written.
+#[test]
+fn plain_numbers_print_as_numbers() {
+    for (tag, expected) in [
+        ("1.50", "mcr.microsoft.com/x/y:v1.5"),
+        ("-07", "mcr.microsoft.com/x/y:v-7"),
+        ("'1.50'", "mcr.microsoft.com/x/y:v1.50"),
+    ] {
+        let job: &'static str = Box::leak(
+            format!("parameters:\n  tag: {tag}\njobs:\n- job: j\n  container: ${{{{ format('mcr.microsoft.com/x/y:v{{0}}', parameters.tag) }}}}\n")
+                .into_boxed_str(),
+        );
+        let a = run(&[("ci.yml", "jobs:\n- template: job.yml\n"), ("job.yml", job)]);
+        assert_eq!(images_of(&a, "ci.yml"), [expected], "tag: {tag}");
+    }
+}
