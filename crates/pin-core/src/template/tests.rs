@@ -1464,3 +1464,37 @@ fn plain_numbers_print_as_numbers() {
         assert_eq!(images_of(&a, "ci.yml"), [expected], "tag: {tag}");
     }
 }
+
+/// An `if` / `elseif` / `else` chain takes the first branch whose condition holds and skips
+/// the rest; `else` is taken when every condition before it is false. A `boolean` parameter
+/// given as text in any case is a boolean.
+#[test]
+fn if_chains_take_the_first_branch_that_holds() {
+    let branches = |name: &str, first: &str, second: &str| {
+        format!("- job: {name}\n  ${{{{ if {first} }}}}:\n    container: mcr.microsoft.com/x/{name}:1\n  ${{{{ elseif {second} }}}}:\n    container: mcr.microsoft.com/x/{name}:2\n  ${{{{ else }}}}:\n    container: mcr.microsoft.com/x/{name}:3\n")
+    };
+    let t = [
+        "parameters:\n- name: on\n  type: boolean\n  default: true\njobs:\n".to_string(),
+        branches("a", "eq(1, 2)", "eq(1, 1)"),
+        branches("b", "eq(1, 2)", "eq(2, 1)"),
+        branches("c", "eq(1, 1)", "eq(1, 1)"),
+        branches("d", "parameters.on", "eq(1, 2)"),
+    ]
+    .concat();
+    let a = analyze([
+        (
+            "ci.yml",
+            "jobs:\n- template: t.yml\n  parameters:\n    on: 'FALSE'\n",
+        ),
+        ("t.yml", t.as_str()),
+    ]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [
+            ("a", vec!["mcr.microsoft.com/x/a:2"]),
+            ("b", vec!["mcr.microsoft.com/x/b:3"]),
+            ("c", vec!["mcr.microsoft.com/x/c:1"]),
+            ("d", vec!["mcr.microsoft.com/x/d:3"]),
+        ]
+    );
+}
