@@ -497,10 +497,17 @@ fn github_matrix_values_are_read_for_one_matrix_expression() {
     }
 }
 
-/// A Bicep object entry that is not `key: value` (a spread) is skipped to its end and no
-/// further: the object still closes at its brace, so what follows it is not read into it.
+/// A Bicep object entry that is not `key: value` (a spread, a key without its colon) is
+/// skipped to its end and no further: the object still closes at its brace, so what follows
+/// it is not read into it.
 #[test]
 fn bicep_entries_that_are_not_key_value_are_skipped_alone() {
-    let text = "resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {\n  properties: {\n    storageProfile: {\n      imageReference: { publisher: 'Canonical', offer: 'o', sku: 's', ...extra }\n      version: '2.0'\n    }\n  }\n}\n";
-    assert_eq!(texts("infra/main.bicep", text), ["Canonical:o:s"]);
+    for last in ["...extra", "tags 'x'"] {
+        let text = format!("resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {{\n  properties: {{\n    storageProfile: {{\n      imageReference: {{ publisher: 'Canonical', offer: 'o', sku: 's', {last} }}\n      version: '2.0'\n    }}\n  }}\n}}\n");
+        assert_eq!(
+            texts("infra/main.bicep", &text),
+            ["Canonical:o:s"],
+            "{last}"
+        );
+    }
 }
