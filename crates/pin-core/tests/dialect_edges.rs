@@ -349,6 +349,13 @@ fn infra_scanners_find_the_ends_of_things() {
             "locals {\n  shifted = 1 << 2\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n",
             "Canonical:o:s:1.0.0",
         ),
+        // A heredoc runs to the line that holds only its tag: what it holds is text, even
+        // after a blank line.
+        (
+            "infra/main.tf",
+            "locals {\n  doc = <<EOT\n\nsource_image_reference {\n  publisher = \"Fake\"\n  offer     = \"o\"\n  sku       = \"s\"\n}\nEOT\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n",
+            "Canonical:o:s:1.0.0",
+        ),
         // A Terraform block ends at its closing brace: an attribute written after it belongs
         // to the enclosing block, not to the image.
         (
@@ -385,6 +392,18 @@ fn infra_scanners_find_the_ends_of_things() {
 #[test]
 fn kubernetes_lists_hold_objects() {
     let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - name: a\n      image: nginx:1.27\n";
+    check_refs(
+        "deploy/pods.yaml",
+        text,
+        &[("nginx:1.27", Site::K8sContainer)],
+    );
+}
+
+/// Only a document with both `apiVersion` and `kind` is a Kubernetes object: the
+/// containers of another document in the same file are not read.
+#[test]
+fn kubernetes_objects_have_an_api_version_and_a_kind() {
+    let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n---\nkind: Settings\nspec:\n  containers:\n  - name: b\n    image: example.com/not/an:object\n---\napiVersion: v1\nspec:\n  containers:\n  - name: c\n    image: example.com/not/an:object\n";
     check_refs(
         "deploy/pods.yaml",
         text,

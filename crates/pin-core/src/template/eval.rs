@@ -818,6 +818,15 @@ mod tests {
             .map(|t| t.s.to_string())
             .collect();
         assert_eq!(got, ["a:1", "b:2"]);
+        // A field of a possibility that is not known is not known either.
+        let scope = scope_with(vec![("c", Alts(vec![object("a:1"), Value::Unknown]))]);
+        let got = run("parameters.c.image", &scope);
+        assert_eq!(got.0.len(), 2, "{got:?}");
+        assert!(
+            matches!(&got.0[0], Value::Str(t) if &*t.s == "a:1"),
+            "{got:?}"
+        );
+        assert_eq!(got.0[1], Value::Unknown);
     }
 
     /// A condition over several possibilities is decided when they all agree, whatever
