@@ -922,6 +922,7 @@ mod tests {
                 (Text::bare("k"), Alts::one(s("v"))),
                 (Text::bare("n"), Alts::one(Value::Number(1.0))),
                 (Text::bare("8"), Alts::one(s("eight"))),
+                (Text::bare("build_image-2"), Alts::one(s("u"))),
             ],
             meta: None,
         }));
@@ -965,7 +966,7 @@ mod tests {
             ("in('c', 'a', variables['Build.Reason'])", &["?"]),
             ("notIn('c', 'a', 'b')", &["True"]),
             ("length(parameters.list)", &["2"]),
-            ("length(parameters.obj)", &["3"]),
+            ("length(parameters.obj)", &["4"]),
             ("length('héllo')", &["5"]),
             ("length(1)", &["?"]),
             ("join('-', parameters.s)", &["?"]),
@@ -1002,6 +1003,7 @@ mod tests {
             // Paths: fields, items, compile-time variables; a missing one is null.
             ("parameters.obj['k']", &["'v'"]),
             ("parameters.obj.n", &["1"]),
+            ("parameters.obj.build_image-2", &["'u'"]),
             // A number indexes a mapping by its text.
             ("parameters.obj[8]", &["'eight'"]),
             ("parameters.obj[9]", &["null"]),

@@ -1498,3 +1498,12 @@ fn if_chains_take_the_first_branch_that_holds() {
         ]
     );
 }
+
+/// `each` over a list that is known sets keys for certain: a key it sets replaces the one
+/// written before it.
+#[test]
+fn each_over_a_known_list_sets_keys_for_certain() {
+    let t = "parameters:\n- name: images\n  type: object\n  default: [mcr.microsoft.com/x/b:1]\njobs:\n- job: j\n  container: mcr.microsoft.com/x/a:1\n  ${{ each image in parameters.images }}:\n    container: ${{ image }}\n";
+    let a = analyze([("ci.yml", "jobs:\n- template: t.yml\n"), ("t.yml", t)]);
+    assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/b:1"]);
+}
