@@ -635,6 +635,11 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].outer, 2..10);
         assert!(segments("x ${{ y").is_err());
+        // Characters of several bytes just before `}}`: the next search starts after it.
+        let text = "${{ 'x€' }}${{ 'é'}}${{ z }}";
+        let s = segments(text).expect("ok");
+        let inner: Vec<&str> = s.iter().map(|g| &text[g.inner.clone()]).collect();
+        assert_eq!(inner, [" 'x€' ", " 'é'", " z "]);
         let m = near_misses("collectionType: $ {{ parameters.collectionType }}");
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].0, 16);
