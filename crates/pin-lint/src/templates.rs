@@ -10,11 +10,10 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use pin_core::dialect::{self, Dialect};
-use pin_core::engine::{File, Workspace};
+use pin_core::engine::{self, File, Workspace};
 use pin_core::template::repo::{self, Repository};
 use pin_core::template::{self, TemplateAnalysis, UnfollowedReason};
-use pin_core::yaml::{self, Yaml};
+use pin_core::yaml::Yaml;
 use pin_core::Analysis;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -33,7 +32,7 @@ pub fn read(inputs: &[Input]) -> Result<Texts> {
     inputs
         .par_iter()
         .map(|input| {
-            let bytes = std::fs::read(&input.path)
+            let bytes = crate::walk::read(&input.path)
                 .with_context(|| format!("cannot read `{}`", input.display))?;
             Ok(String::from_utf8(bytes)
                 .map(Arc::from)
@@ -63,18 +62,11 @@ pub fn analyze_and_expand<'t>(
         .map(|(input, text)| {
             let path = input.display.as_str();
             let configured = input.file_type;
-            let (yaml, analysis) = match text {
-                Ok(text) if dialect::detect_text_as(path, text, configured).is_none() => {
-                    let parsed = yaml::parse_for_analysis(text);
-                    let analysis = Analysis::from_yaml_as(path, text.clone(), &parsed, configured);
-                    let keep = analysis.dialect == Some(Dialect::AzurePipelines);
-                    let yaml = keep.then(|| parsed.unwrap_or_else(|(_, partial)| partial));
-                    (yaml, analysis)
-                }
-                Ok(text) => (None, Analysis::new_as(path, text.clone(), configured)),
+            let (analysis, yaml) = match text {
+                Ok(text) => engine::analyse_text(path, text, configured),
                 Err(bytes) => (
-                    None,
                     Analysis::from_bytes_as(path, bytes.clone(), configured),
+                    None,
                 ),
             };
             let file = File {

@@ -67,6 +67,25 @@ pub fn with_layer(mut analysis: Analysis, extras: Option<&FileExtras>) -> Analys
     analysis
 }
 
+/// Analyse `text` as [`Analysis::new_as`] does, parsing its YAML once: when the template
+/// layer reads the file (an Azure Pipelines file read as YAML), its tree (complete, or the
+/// part before a syntax error) is returned too, for the layer to take instead of parsing the
+/// text again.
+pub fn analyse_text<'t>(
+    path: &str,
+    text: &'t Arc<str>,
+    file_type: Option<Dialect>,
+) -> (Analysis, Option<yaml::Yaml<'t>>) {
+    if dialect::detect_text_as(path, text, file_type).is_some() {
+        return (Analysis::new_as(path, text.clone(), file_type), None);
+    }
+    let parsed = yaml::parse_for_analysis(text);
+    let analysis = Analysis::from_yaml_as(path, text.clone(), &parsed, file_type);
+    let keep = analysis.dialect == Some(Dialect::AzurePipelines);
+    let tree = keep.then(|| parsed.unwrap_or_else(|(_, partial)| partial));
+    (analysis, tree)
+}
+
 /// `analysis` as the file alone gives it: without the references [`with_layer`] added.
 pub fn without_layer(analysis: &Analysis, extras: Option<&FileExtras>) -> Analysis {
     let mut analysis = analysis.clone();
@@ -171,8 +190,7 @@ impl Workspace {
         let new_texts: Vec<Option<Arc<str>>> = (0..self.files.len())
             .map(|i| texts.get(i).and_then(Option::as_deref).map(Arc::from))
             .collect();
-        // Each new text's analysis, and its tree when the layer reads it (an Azure Pipelines
-        // file read as YAML), exactly as `Analysis::new_as` would analyse it.
+        // Each new text's analysis, and its tree when the layer reads it.
         let (files, trees): (Vec<File>, Vec<Option<yaml::Yaml<'_>>>) = self
             .files
             .par_iter()
@@ -187,18 +205,7 @@ impl Workspace {
                     };
                     return (file, None);
                 };
-                let file_type = f.analysis.file_type;
-                let (analysis, tree) =
-                    if dialect::detect_text_as(&f.path, text, file_type).is_none() {
-                        let parsed = yaml::parse_for_analysis(text);
-                        let analysis =
-                            Analysis::from_yaml_as(&f.path, text.clone(), &parsed, file_type);
-                        let keep = analysis.dialect == Some(Dialect::AzurePipelines);
-                        let tree = keep.then(|| parsed.unwrap_or_else(|(_, partial)| partial));
-                        (analysis, tree)
-                    } else {
-                        (Analysis::new_as(&f.path, text.clone(), file_type), None)
-                    };
+                let (analysis, tree) = analyse_text(&f.path, text, f.analysis.file_type);
                 let file = File {
                     path: f.path.clone(),
                     analysis,
