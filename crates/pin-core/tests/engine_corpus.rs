@@ -148,6 +148,30 @@ fn fix_all(
 
 /// The CLI: plan every file, answer the distinct lookups once, then judge and fix.
 fn batch(ws: &Workspace, settings: &Settings, registry: &FakeRegistry) -> Outcome {
+    let judged = judge(ws, settings, registry);
+    let unresolved: Vec<Vec<String>> = judged
+        .queries
+        .iter()
+        .map(|q| q.unresolved(|k| judged.answers.get(k)))
+        .collect();
+    Outcome {
+        fixed: fix_all(ws, &judged.findings, settings, &judged.facts, &unresolved),
+        findings: judged.findings,
+        lookups: judged.lookups,
+    }
+}
+
+/// Every file's lookups, planned as one batch and answered by `registry`, and every file
+/// judged with its facts.
+struct Judged {
+    queries: Vec<FileQueries>,
+    answers: Answers,
+    lookups: usize,
+    facts: Vec<Facts>,
+    findings: Vec<Vec<Finding>>,
+}
+
+fn judge(ws: &Workspace, settings: &Settings, registry: &FakeRegistry) -> Judged {
     let options = PlanOptions {
         online: registry.online,
         context: false,
@@ -166,14 +190,12 @@ fn batch(ws: &Workspace, settings: &Settings, registry: &FakeRegistry) -> Outcom
     let findings: Vec<Vec<Finding>> = (0..ws.files.len())
         .map(|i| ws.findings(i, settings, &facts[i]))
         .collect();
-    let unresolved: Vec<Vec<String>> = queries
-        .iter()
-        .map(|q| q.unresolved(|k| answers.get(k)))
-        .collect();
-    Outcome {
-        fixed: fix_all(ws, &findings, settings, &facts, &unresolved),
-        findings,
+    Judged {
         lookups: plan.len(),
+        queries,
+        answers,
+        facts,
+        findings,
     }
 }
 
@@ -334,24 +356,9 @@ fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
         }
     }));
     let settings = Settings::default();
-    let options = PlanOptions {
-        online: false,
-        context: false,
-    };
-    let queries: Vec<FileQueries> = (0..ws.files.len())
-        .map(|i| ws.queries(i, &settings, options))
-        .collect();
-    let plan = Plan::new(&queries, false);
-    let mut answers = Answers::default();
-    for q in &plan.queries {
-        if let Some(answer) = registry.answer(&q.query) {
-            answers.insert(q.query.key(), answer);
-        }
-    }
-    let facts: Vec<Facts> = queries.iter().map(|q| answers.facts_for(q)).collect();
-    let findings: Vec<Vec<Finding>> = (0..ws.files.len())
-        .map(|i| ws.findings(i, &settings, &facts[i]))
-        .collect();
+    let Judged {
+        facts, findings, ..
+    } = judge(&ws, &settings, &registry);
     let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
         .map(|i| FixRequest {
             file: i,

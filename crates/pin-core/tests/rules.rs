@@ -792,30 +792,27 @@ fn kustomize_digests_keep_the_files_line_endings() {
     let d = digest('a');
     let mut facts = Facts::default();
     tag_fact(&mut facts, "nginx:1.27", &d);
+    let pinned = |text: &str| {
+        let analysis = Analysis::new("kustomization.yaml", text.to_string());
+        let findings = analysis.findings(&Settings::default(), &facts);
+        let fix = findings
+            .iter()
+            .find_map(|f| f.fix.as_ref())
+            .unwrap_or_else(|| panic!("a pin: {findings:#?}"));
+        fix::apply(text, &fix.edits).expect("fix applies")
+    };
     for (eol, last) in [("\n", "\n"), ("\r\n", "\r\n"), ("\r\n", "")] {
         let head = format!(
             "resources:{eol}- app.yaml{eol}images:{eol}- name: nginx{eol}  newTag: \"1.27\""
         );
         let text = format!("{head}{last}");
-        let analysis = Analysis::new("kustomization.yaml", text.clone());
-        let findings = analysis.findings(&Settings::default(), &facts);
-        let fix = findings
-            .iter()
-            .find_map(|f| f.fix.as_ref())
-            .unwrap_or_else(|| panic!("a pin: {findings:#?}"));
-        let fixed = fix::apply(&text, &fix.edits).expect("fix applies");
+        let fixed = pinned(&text);
         assert_eq!(fixed, format!("{head}{eol}  digest: {d}{last}"), "{text:?}");
     }
     // Quoted as the entry's name is quoted.
     for quote in ["\"", "'"] {
         let text = format!("images:\n- name: {quote}nginx{quote}\n  newTag: \"1.27\"\n");
-        let analysis = Analysis::new("kustomization.yaml", text.clone());
-        let findings = analysis.findings(&Settings::default(), &facts);
-        let fix = findings
-            .iter()
-            .find_map(|f| f.fix.as_ref())
-            .unwrap_or_else(|| panic!("a pin: {findings:#?}"));
-        let fixed = fix::apply(&text, &fix.edits).expect("fix applies");
+        let fixed = pinned(&text);
         assert_eq!(
             fixed,
             format!("{text}  digest: {quote}{d}{quote}\n"),

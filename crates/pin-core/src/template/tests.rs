@@ -29,6 +29,19 @@ fn images_of(a: &TemplateAnalysis, entry: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The jobs of an entry point and the images each runs in.
+fn jobs_of<'a>(a: &'a TemplateAnalysis, entry: &str) -> Vec<(&'a str, Vec<&'a str>)> {
+    a.entries
+        .iter()
+        .filter(|e| e.entry == entry)
+        .flat_map(|e| &e.jobs)
+        .map(|j| {
+            let images = j.images.iter().map(|i| i.image.as_str()).collect();
+            (j.job.as_str(), images)
+        })
+        .collect()
+}
+
 #[test]
 fn literal_through_three_layers_is_reported_where_written() {
     let a = run(&[
@@ -960,15 +973,7 @@ fn unfollowed_stage_templates_are_no_jobs() {
         "ci.yml",
         "stages:\n- template: missing/stage.yml\n  parameters:\n    steps:\n    - script: x\n      target: mcr.microsoft.com/x/t:1\n",
     )]);
-    let jobs: Vec<(&str, Vec<&str>)> = a
-        .entries
-        .iter()
-        .flat_map(|e| &e.jobs)
-        .map(|j| {
-            let images = j.images.iter().map(|i| i.image.as_str()).collect();
-            (j.job.as_str(), images)
-        })
-        .collect();
+    let jobs = jobs_of(&a, "ci.yml");
     assert_eq!(jobs, [("ci.yml:5", vec!["mcr.microsoft.com/x/t:1"])]);
 }
 
@@ -1002,15 +1007,7 @@ fn unfollowed_job_templates_are_jobs_of_their_own() {
         "ci.yml",
         "jobs:\n- template: missing/job.yml\n  parameters:\n    name: linux\n    steps:\n    - script: x\n      target: mcr.microsoft.com/x/t:1\n",
     )]);
-    let jobs: Vec<(&str, Vec<&str>)> = a
-        .entries
-        .iter()
-        .flat_map(|e| &e.jobs)
-        .map(|j| {
-            let images = j.images.iter().map(|i| i.image.as_str()).collect();
-            (j.job.as_str(), images)
-        })
-        .collect();
+    let jobs = jobs_of(&a, "ci.yml");
     assert_eq!(
         jobs,
         [(
@@ -1028,15 +1025,7 @@ fn job_container_mappings_run_their_image() {
         "ci.yml",
         "jobs:\n- job: a\n  container:\n    image: ubuntu:24.04\n- job: b\n  container:\n    image: mcr.microsoft.com/x/y:1\n    registry: mcr\n- job: c\n  container:\n    image: ubuntu-22.04\n    registry: mcr\n",
     )]);
-    let jobs: Vec<(&str, Vec<&str>)> = a
-        .entries
-        .iter()
-        .flat_map(|e| &e.jobs)
-        .map(|j| {
-            let images = j.images.iter().map(|i| i.image.as_str()).collect();
-            (j.job.as_str(), images)
-        })
-        .collect();
+    let jobs = jobs_of(&a, "ci.yml");
     assert_eq!(
         jobs,
         [
@@ -1123,19 +1112,6 @@ fn only_files_with_extras_are_listed() {
         .collect();
     assert_eq!(listed, [("p.yml", vec!["unknown-container-alias"])]);
     assert!(a.file("q.yml").is_none());
-}
-
-/// The jobs of an entry point and the images each runs in.
-fn jobs_of<'a>(a: &'a TemplateAnalysis, entry: &str) -> Vec<(&'a str, Vec<&'a str>)> {
-    a.entries
-        .iter()
-        .filter(|e| e.entry == entry)
-        .flat_map(|e| &e.jobs)
-        .map(|j| {
-            let images = j.images.iter().map(|i| i.image.as_str()).collect();
-            (j.job.as_str(), images)
-        })
-        .collect()
 }
 
 /// What a template does with its arguments, as the preprocessor does it: `each` over a
