@@ -530,3 +530,20 @@ fn bicep_entries_that_are_not_key_value_are_skipped_alone() {
         );
     }
 }
+
+/// GitLab's reserved top-level keys are no jobs: a `workflow:` mapping's
+/// `rules[].variables` are not read as job variables (an image written there is not
+/// reported), while a job's own `rules[].variables` and the global `variables:` are.
+#[test]
+fn gitlab_workflow_rules_are_no_job() {
+    let text = "workflow:\n  rules:\n  - if: $CI_COMMIT_TAG\n    variables:\n      WORKFLOW_IMAGE: registry.example.com/w/flow:1\nvariables:\n  GLOBAL_IMAGE: registry.example.com/g/lobal:2\nbuild:\n  image: alpine:3.20\n  rules:\n  - if: $CI_COMMIT_TAG\n    variables:\n      JOB_IMAGE: registry.example.com/j/ob:3\n  script: [x]\n";
+    check_refs(
+        ".gitlab-ci.yml",
+        text,
+        &[
+            ("registry.example.com/g/lobal:2", Site::Variable),
+            ("alpine:3.20", Site::GitlabImage),
+            ("registry.example.com/j/ob:3", Site::Variable),
+        ],
+    );
+}
