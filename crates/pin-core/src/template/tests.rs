@@ -1483,3 +1483,23 @@ fn each_over_a_known_list_sets_keys_for_certain() {
     let a = analyze([("ci.yml", "jobs:\n- template: t.yml\n"), ("t.yml", t)]);
     assert_eq!(images_of(&a, "ci.yml"), ["mcr.microsoft.com/x/b:1"]);
 }
+
+/// Arguments a template does not declare are visible to it once, also when the arguments
+/// are several alternative objects: `each` over `parameters` meets each name once.
+#[test]
+fn undeclared_arguments_are_parameters_once() {
+    let ci = "parameters:\n- name: a\n  type: object\n  default:\n    image: mcr.microsoft.com/x/a:1\n    extra: one\n- name: b\n  type: object\n  default:\n    image: mcr.microsoft.com/x/b:1\n    extra: two\njobs:\n- template: t.yml\n  parameters: ${{ iif(eq(variables['Build.Reason'], 'Manual'), parameters.a, parameters.b) }}\n";
+    let t = "parameters:\n- name: image\n  type: string\n  default: ''\njobs:\n- job: build\n  container: ${{ parameters.image }}\n- ${{ each p in parameters }}:\n  - job: ${{ p.key }}\n    container: mcr.microsoft.com/x/${{ p.key }}:${{ length(parameters) }}\n";
+    let a = analyze([("ci.yml", ci), ("t.yml", t)]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [
+            (
+                "build",
+                vec!["mcr.microsoft.com/x/a:1", "mcr.microsoft.com/x/b:1"]
+            ),
+            ("image", vec!["mcr.microsoft.com/x/image:2"]),
+            ("extra", vec!["mcr.microsoft.com/x/extra:2"]),
+        ]
+    );
+}
