@@ -244,7 +244,7 @@ impl Alts {
 
 #[cfg(test)]
 mod tests {
-    use super::number_text;
+    use super::*;
 
     /// Whole numbers print without a fraction, at any size and without a sign on zero;
     /// others print as they are.
@@ -261,5 +261,127 @@ mod tests {
         ] {
             assert_eq!(number_text(n), text, "{n:?}");
         }
+    }
+
+    fn at(start: usize) -> Origin {
+        Origin::Literal(Loc {
+            file: 0,
+            span: start..start + 1,
+        })
+    }
+
+    /// A set of possibilities keeps one of each scalar, and one of each string written at
+    /// one place (the same text written at two places is two possibilities); it holds
+    /// `MAX_ALTS` at most and says when it dropped one.
+    #[test]
+    fn possibilities_are_distinct_and_capped() {
+        let mut alts = Alts::default();
+        for v in [
+            Value::Null,
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(true),
+            Value::Number(1.0),
+            Value::Number(1.0),
+            Value::Unknown,
+            Value::Unknown,
+        ] {
+            assert!(alts.push(v));
+        }
+        assert_eq!(alts.0.len(), 4, "{alts:?}");
+        assert!(alts.push(Value::str("a", at(0))));
+        assert!(alts.push(Value::str("a", at(0))));
+        assert!(alts.push(Value::str("a", at(5))));
+        assert!(alts.push(Value::str("b", at(0))));
+        assert_eq!(alts.texts().count(), 3, "{alts:?}");
+        let list = Value::Array(Rc::new(Vec::new()));
+        assert!(alts.push(list.clone()));
+        assert!(alts.push(list));
+        assert_eq!(alts.0.len(), 9);
+
+        let mut full = Alts::default();
+        let more = Alts((0..MAX_ALTS + 1).map(|i| Value::Number(i as f64)).collect());
+        assert!(!full.extend(more));
+        assert_eq!(full.0.len(), MAX_ALTS);
+        // At the cap, a value already there is no loss; a new one is.
+        assert!(full.push(Value::Number(0.0)));
+        assert!(!full.push(Value::Number(-1.0)));
+        let mut exact = Alts::default();
+        let fits = Alts((0..MAX_ALTS).map(|i| Value::Number(i as f64)).collect());
+        assert!(exact.extend(fits));
+        assert_eq!(exact.0.len(), MAX_ALTS);
+    }
+
+    /// A field is found by its exact name first, then ignoring ASCII case.
+    #[test]
+    fn fields_are_found_by_exact_name_first() {
+        let o = Object {
+            fields: vec![
+                (Text::bare("Image"), Alts::one(Value::Number(1.0))),
+                (Text::bare("image"), Alts::one(Value::Number(2.0))),
+                (Text::bare("Tag"), Alts::one(Value::Number(3.0))),
+            ],
+            meta: None,
+        };
+        assert_eq!(o.get("image"), Some(&Alts::one(Value::Number(2.0))));
+        assert_eq!(o.get("Image"), Some(&Alts::one(Value::Number(1.0))));
+        assert_eq!(o.get("IMAGE"), Some(&Alts::one(Value::Number(1.0))));
+        assert_eq!(o.get("tag"), Some(&Alts::one(Value::Number(3.0))));
+        assert_eq!(o.get("name"), None);
+    }
+
+    /// Scalars print as the expression language converts them to text; collections and
+    /// unknown values have no text, and only strings have an origin.
+    #[test]
+    fn scalars_have_text_and_strings_an_origin() {
+        assert_eq!(Value::Null.as_text().as_deref(), Some(""));
+        assert_eq!(Value::Bool(true).as_text().as_deref(), Some("True"));
+        assert_eq!(Value::Bool(false).as_text().as_deref(), Some("False"));
+        assert_eq!(Value::Number(2.5).as_text().as_deref(), Some("2.5"));
+        assert_eq!(Value::str("x", at(3)).as_text().as_deref(), Some("x"));
+        assert_eq!(Value::Unknown.as_text(), None);
+        assert_eq!(Value::Array(Rc::new(Vec::new())).as_text(), None);
+        assert_eq!(Value::str("x", at(3)).origin(), at(3));
+        assert_eq!(Value::Number(1.0).origin(), Origin::None);
+        let built = Origin::built(
+            Some(Loc {
+                file: 1,
+                span: 0..4,
+            }),
+            vec![Loc {
+                file: 0,
+                span: 2..3,
+            }],
+        );
+        assert_eq!(
+            built.parts(),
+            [Loc {
+                file: 0,
+                span: 2..3
+            }]
+        );
+        assert_eq!(
+            built.at(),
+            Some(&Loc {
+                file: 1,
+                span: 0..4
+            })
+        );
+        assert_eq!(
+            at(3).parts(),
+            [Loc {
+                file: 0,
+                span: 3..4
+            }]
+        );
+        assert_eq!(
+            at(3).at(),
+            Some(&Loc {
+                file: 0,
+                span: 3..4
+            })
+        );
+        assert!(Origin::None.parts().is_empty());
+        assert_eq!(Origin::None.at(), None);
     }
 }
