@@ -851,4 +851,102 @@ mod tests {
         assert_eq!(&text[repo.problems[0].loc.span.start..][..3], "$ {");
         assert!(repo.problems[1].message.contains("eq(1,"));
     }
+
+    /// Lines and columns (in characters) of byte offsets: inside a character of several
+    /// bytes it is the character's, past the end it is the end.
+    #[test]
+    fn line_col_counts_lines_and_characters() {
+        let text = "a: \u{e9}\nbb: x\n";
+        let repo = Repository::new([("p.yml", text)]);
+        for (offset, want) in [
+            (0, (1, 1)),
+            (3, (1, 4)),
+            (4, (1, 4)),
+            (5, (1, 5)),
+            (6, (2, 1)),
+            (8, (2, 3)),
+            (12, (3, 1)),
+            (100, (3, 1)),
+        ] {
+            assert_eq!(repo.line_col(0, offset), want, "{offset}");
+        }
+    }
+
+    /// A file another file names as a template is no entry point: named by its path, or
+    /// `path@self`, with its extension in any case. A script's text names no template, and
+    /// a file that names itself is still an entry point.
+    #[test]
+    fn entry_points_are_the_files_no_other_file_names() {
+        let files = [
+            (
+                "ci.yml",
+                "steps:\n- script: t1.yml\n- template: t2.yml@self\n- template: t3.YML\n",
+            ),
+            ("t1.yml", "steps: []\n"),
+            ("t2.yml", "steps: []\n"),
+            ("t3.YML", "steps: []\n"),
+            ("t4.yml", "steps:\n- template: t4.yml\n"),
+        ];
+        let repo = Repository::new(files);
+        let entries: Vec<&str> = repo.entries().iter().map(|&i| repo.files[i].path).collect();
+        assert_eq!(entries, ["ci.yml", "t1.yml", "t4.yml"]);
+    }
+
+    /// A resource's image is placed at its text, without the blanks inside its quotes.
+    #[test]
+    fn resource_images_are_placed_at_their_text() {
+        let text = "resources:\n  containers:\n  - container: c1\n    image: '  a/b:1 '\n";
+        let repo = Repository::new([("p.yml", text)]);
+        let def = &repo.aliases["c1"][0];
+        assert_eq!(&text[def.alias.span.clone()], "c1");
+        let (image, loc) = &def.images[0];
+        assert_eq!(image, "a/b:1");
+        assert_eq!(&text[loc.span.clone()], "a/b:1");
+    }
+
+    /// Where expression problems are placed: at the character the expression parser stopped
+    /// at, in keys as in values; at the start of the text of a block scalar or of a quoted
+    /// one with escapes, whose decoded text is not the file's. A directive in a key that
+    /// holds more than the directive is a problem where the directive's text begins.
+    #[test]
+    fn expression_problems_are_placed_where_the_parser_stopped() {
+        let text = "steps:\n- script: x\n  ${{ if eq(1, }}:\n    a: b\n  env:\n    B: |\n      x ${{ eq(2, }}\n    C: y ${{ eq(3, }}\n    D: \"\\t${{ eq(4, }}\"\n    x ${{ if eq(5, 5) }}: y\n";
+        let repo = Repository::new([("p.yml", text)]);
+        let places: Vec<&str> = repo
+            .problems
+            .iter()
+            .map(|p| &text[p.loc.span.start..][..3])
+            .collect();
+        assert_eq!(
+            places,
+            ["}}:", "x $", "}}\n", "\\t$", " if"],
+            "{:?}",
+            repo.problems
+        );
+        for p in &repo.problems {
+            assert_eq!(p.loc.span.len(), 1, "{p:?}");
+        }
+    }
+
+    /// Container resources are defined by a literal alias with an image, in a
+    /// `resources.containers` list or a `containers:` map; an alias built by an expression
+    /// or without an image defines nothing here.
+    #[test]
+    fn resources_define_aliases_with_images() {
+        let text = "resources:\n  containers:\n  - container: c1\n    image: a/b:1\n  - container: ${{ parameters.name }}\n    image: a/c:1\n  - container: noimage\n    options: --x\nextends:\n  template: t.yml\n  parameters:\n    containers:\n      m1:\n        image: a/d:1\n      ${{ parameters.other }}:\n        image: a/e:1\n      m2:\n        env: {}\n";
+        let repo = Repository::new([("p.yml", text)]);
+        let mut aliases: Vec<(&str, Vec<&str>)> = repo
+            .aliases
+            .iter()
+            .map(|(k, defs)| {
+                let images = defs
+                    .iter()
+                    .flat_map(|d| d.images.iter().map(|(i, _)| i.as_str()))
+                    .collect();
+                (k.as_str(), images)
+            })
+            .collect();
+        aliases.sort();
+        assert_eq!(aliases, [("c1", vec!["a/b:1"]), ("m1", vec!["a/d:1"])]);
+    }
 }
