@@ -934,6 +934,10 @@ mod tests {
             ("empty", Alts::one(s(""))),
             ("nothing", Alts::one(Value::Null)),
             ("unknown", Alts::unknown()),
+            (
+                "either",
+                Alts::one(Value::Array(Rc::new(vec![Alts(vec![s("a"), s("b")])]))),
+            ),
         ]);
         scope.vars = Rc::new(vec![("os".to_string(), Alts::one(s("Linux")))]);
         let cases: &[(&str, &[&str])] = &[
@@ -962,6 +966,9 @@ mod tests {
             ("containsValue(parameters.list, 'c')", &["False"]),
             ("containsValue(parameters.unknown, 'a')", &["?"]),
             ("containsValue('abc', 'ABC')", &["True"]),
+            // An item that may be one of several values may or may not be the one.
+            ("containsValue(parameters.either, 'a')", &["?"]),
+            ("containsValue(parameters.either, 'c')", &["False"]),
             ("in('b', 'a', 'B')", &["True"]),
             ("in('c', 'a', variables['Build.Reason'])", &["?"]),
             ("notIn('c', 'a', 'b')", &["True"]),
@@ -995,6 +1002,11 @@ mod tests {
             ("eq(false, true)", &["False"]),
             ("eq(parameters.list, parameters.list)", &["True"]),
             ("eq(parameters.list, parameters.obj)", &["False"]),
+            ("eq(parameters.obj, parameters.obj)", &["True"]),
+            ("eq(null, parameters.nothing)", &["True"]),
+            // Collections are true.
+            ("iif(parameters.list, 'a', 'b')", &["'a'"]),
+            ("iif(parameters.obj, 'a', 'b')", &["'a'"]),
             ("ne(variables['Build.Reason'], 'a')", &["?"]),
             ("ge('b', 'B')", &["True"]),
             ("lt(-2, -1.5)", &["True"]),
