@@ -1503,3 +1503,188 @@ fn undeclared_arguments_are_parameters_once() {
         ]
     );
 }
+
+/// A key set for certain replaces the one written before it, whether it is merged by
+/// `insert` or built by an expression that has one value; under a condition that cannot
+/// be decided, `insert` and `each` add possibilities instead.
+#[test]
+fn keys_set_for_certain_replace_earlier_ones() {
+    let a = run(&[(
+        "ci.yml",
+        "parameters:\n- name: key\n  default: container\n- name: images\n  type: object\n  default: [mcr.microsoft.com/x/h:1]\njobs:\n- job: i\n  container: mcr.microsoft.com/x/a:1\n  ${{ insert }}:\n    container: mcr.microsoft.com/x/b:1\n- job: k\n  container: mcr.microsoft.com/x/c:1\n  ${{ parameters.key }}: mcr.microsoft.com/x/d:1\n- job: u\n  container: mcr.microsoft.com/x/e:1\n  ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n    ${{ insert }}:\n      container: mcr.microsoft.com/x/f:1\n- job: v\n  container: mcr.microsoft.com/x/g:1\n  ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n    ${{ each image in parameters.images }}:\n      container: ${{ image }}\n",
+    )]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [
+            ("i", vec!["mcr.microsoft.com/x/b:1"]),
+            ("k", vec!["mcr.microsoft.com/x/d:1"]),
+            (
+                "u",
+                vec!["mcr.microsoft.com/x/e:1", "mcr.microsoft.com/x/f:1"]
+            ),
+            (
+                "v",
+                vec!["mcr.microsoft.com/x/g:1", "mcr.microsoft.com/x/h:1"]
+            ),
+        ]
+    );
+}
+
+/// `each` over a collection that is not known walks its body once, with the loop variable
+/// unknown: what the body uses is still checked. Over a scalar it walks nothing.
+#[test]
+fn each_over_an_unknown_collection_walks_its_body_once() {
+    let t = "parameters:\n- name: images\n  type: object\njobs:\n- ${{ each i in parameters.images }}:\n  - job: j\n    container: biuld\n- ${{ each i in 'text' }}:\n  - job: k\n    container: nowhere\n";
+    let a = run(&[("t.yml", t)]);
+    let problems: Vec<(&str, Option<&str>)> = extras(&a, "t.yml")
+        .problems
+        .iter()
+        .map(|p| (&t[p.span.clone()], p.reference.as_deref()))
+        .collect();
+    assert_eq!(problems, [("biuld", Some("biuld"))]);
+}
+
+/// A quoted image with blanks inside its quotes is reported at its text, without them.
+#[test]
+fn quoted_images_are_placed_at_their_text() {
+    let ci =
+        "jobs:\n- template: t.yml\n  parameters:\n    buildImage: '  mcr.microsoft.com/x/y:1 '\n";
+    let a = run(&[
+        ("ci.yml", ci),
+        (
+            "t.yml",
+            "parameters:\n  buildImage: ''\njobs:\n- job: j\n  container: ${{ parameters.buildImage }}\n",
+        ),
+    ]);
+    let refs = &extras(&a, "ci.yml").references;
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    assert_eq!(&ci[refs[0].span.clone()], "mcr.microsoft.com/x/y:1");
+    let job = &a.entries[0].jobs[0];
+    assert_eq!(
+        (
+            job.images[0].defined_at.line,
+            job.images[0].defined_at.column
+        ),
+        (4, 20)
+    );
+}
+
+/// Only a container name is an alias to look up: a blank value, a runtime variable,
+/// `host` in any case and a task's own `target:` input are not, and a `services:` mapping
+/// deeper in a job (a matrix entry) is not the job's.
+#[test]
+fn only_container_names_are_aliases() {
+    let text = "jobs:\n- job: a\n  container: ''\n- job: b\n  container: $(image)\n- job: c\n  container: mcr.microsoft.com/x/c:1\n  strategy:\n    matrix:\n      one:\n        services:\n          db: postgres:16\n  steps:\n  - task: Deploy@1\n    inputs:\n      target: production\n  - script: x\n    target: HOST\n  - script: y\n    target: Host\n";
+    let a = run(&[("ci.yml", text)]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [("c", vec!["mcr.microsoft.com/x/c:1"])]
+    );
+    assert!(
+        a.file("ci.yml").is_none_or(|e| e.problems.is_empty()),
+        "{:?}",
+        a.file("ci.yml")
+    );
+}
+
+/// An entry point with parameters runs with its defaults (the inventory), and is also
+/// checked as a run may call it: a branch its defaults do not take is still checked.
+#[test]
+fn branches_an_entry_points_defaults_do_not_take_are_checked() {
+    let text = "parameters:\n- name: flavor\n  default: linux\njobs:\n- job: j\n  ${{ if eq(parameters.flavor, 'linux') }}:\n    container: mcr.microsoft.com/x/linux:1\n  ${{ else }}:\n    container: biuld\n";
+    let a = run(&[("ci.yml", text)]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [("j", vec!["mcr.microsoft.com/x/linux:1"])]
+    );
+    let problems: Vec<(&str, &str)> = extras(&a, "ci.yml")
+        .problems
+        .iter()
+        .map(|p| (p.rule, &text[p.span.clone()]))
+        .collect();
+    assert_eq!(problems, [("unknown-container-alias", "biuld")]);
+}
+
+/// A resource whose alias is built by an expression defines the alias it evaluates to in
+/// the expansion; a resource defined elsewhere whose image is an expression gives the job
+/// that names it no image.
+#[test]
+fn resources_are_defined_by_what_their_expressions_give() {
+    let ci = "variables:\n  name: build\nresources:\n  containers:\n  - container: ${{ variables.name }}\n    image: mcr.microsoft.com/x/b:1\njobs:\n- job: j\n  container: build\n- job: k\n  container: tools\n";
+    let r = "resources:\n  containers:\n  - container: tools\n    image: ${{ parameters.toolsImage }}\n";
+    let a = run(&[("ci.yml", ci), ("r.yml", r)]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [("j", vec!["mcr.microsoft.com/x/b:1"])]
+    );
+    assert!(
+        a.file("ci.yml").is_none_or(|e| e.problems.is_empty()),
+        "{:?}",
+        a.file("ci.yml")
+    );
+}
+
+/// Compile-time variables are known when written as plain text, in a list or a mapping; a
+/// variable whose value is an expression is not known, so a condition on it keeps both
+/// branches.
+#[test]
+fn variables_written_as_expressions_are_not_known() {
+    let jobs = "jobs:\n- job: a\n  ${{ if eq(variables.plain, 'yes') }}:\n    container: mcr.microsoft.com/x/yes:1\n  ${{ else }}:\n    container: mcr.microsoft.com/x/no:1\n- job: b\n  ${{ if eq(variables.built, '') }}:\n    container: mcr.microsoft.com/x/empty:1\n  ${{ else }}:\n    container: mcr.microsoft.com/x/set:1\n";
+    let list = format!("variables:\n- name: plain\n  value: 'yes'\n- name: built\n  value: ${{{{ parameters.tag }}}}\n{jobs}");
+    let map = format!("variables:\n  plain: 'yes'\n  built: ${{{{ parameters.tag }}}}\n{jobs}");
+    let a = analyze([("list.yml", list.as_str()), ("map.yml", map.as_str())]);
+    for entry in ["list.yml", "map.yml"] {
+        assert_eq!(
+            jobs_of(&a, entry),
+            [
+                ("a", vec!["mcr.microsoft.com/x/yes:1"]),
+                (
+                    "b",
+                    vec!["mcr.microsoft.com/x/empty:1", "mcr.microsoft.com/x/set:1"]
+                ),
+            ],
+            "{entry}"
+        );
+    }
+}
+
+/// After an `if` that cannot be decided, an `elseif` that holds is taken as a possibility,
+/// not for certain: the first branch stays possible.
+#[test]
+fn branches_after_an_undecided_if_stay_possible() {
+    let a = run(&[(
+        "ci.yml",
+        "jobs:\n- job: j\n  ${{ if eq(variables['Build.Reason'], 'PullRequest') }}:\n    container: mcr.microsoft.com/x/a:1\n  ${{ elseif eq(1, 1) }}:\n    container: mcr.microsoft.com/x/b:1\n",
+    )]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [(
+            "j",
+            vec!["mcr.microsoft.com/x/a:1", "mcr.microsoft.com/x/b:1"]
+        )]
+    );
+}
+
+/// In a list, `insert` splices its list, and an `if` holding one item keeps it: a job, or a
+/// template reference, which is followed.
+#[test]
+fn list_directives_splice_their_items() {
+    let a = run(&[
+        (
+            "ci.yml",
+            "jobs:\n- ${{ insert }}:\n  - job: inserted\n    container: mcr.microsoft.com/x/inserted:1\n- ${{ if eq(1, 1) }}:\n    job: single\n    container: mcr.microsoft.com/x/single:1\n- ${{ if eq(1, 1) }}:\n    template: t.yml\n",
+        ),
+        (
+            "t.yml",
+            "jobs:\n- job: templated\n  container: mcr.microsoft.com/x/templated:1\n",
+        ),
+    ]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [
+            ("inserted", vec!["mcr.microsoft.com/x/inserted:1"]),
+            ("single", vec!["mcr.microsoft.com/x/single:1"]),
+            ("templated", vec!["mcr.microsoft.com/x/templated:1"]),
+        ]
+    );
+}
