@@ -1022,6 +1022,8 @@ mod tests {
             ("parameters.list[1]", &["'b'"]),
             ("parameters.list[2]", &["null"]),
             ("parameters.list[0.5]", &["null"]),
+            ("parameters.list[-1]", &["null"]),
+            ("parameters.unknown.field", &["?"]),
             ("parameters.list[parameters.unknown]", &["?"]),
             ("parameters.s.length", &["null"]),
             ("parameters.missing", &["null"]),
@@ -1039,6 +1041,28 @@ mod tests {
         scope.params_open = true;
         assert_eq!(shown(&run("parameters.missing", &scope)), ["?"]);
         assert_eq!(shown(&run("parameters.s", &scope)), ["'Abc'"]);
+    }
+
+    /// A string literal of an expression whose text sits in a file is placed at its text
+    /// there, inside the quotes.
+    #[test]
+    fn string_literals_are_placed_inside_their_quotes() {
+        let capped = Cell::new(false);
+        let ev = Eval {
+            base: Some((2, 100)),
+            capped: &capped,
+        };
+        let got = ev.eval(&parse("  'ab'").expect("parses"), &Scope::default());
+        assert_eq!(
+            got.0,
+            [Value::str(
+                "ab",
+                Origin::Literal(Loc {
+                    file: 2,
+                    span: 103..105
+                })
+            )]
+        );
     }
 
     #[test]

@@ -513,6 +513,14 @@ mod tests {
         let err = parse(&nested(64)).expect_err("too deep");
         assert_eq!(err.message, "expression nested too deeply");
         assert!(parse("a.").is_err());
+        // Depth is that of nesting: a call takes as many arguments as it is given.
+        let wide = format!("f({})", vec!["g(1)"; 100].join(", "));
+        match parse(&wide) {
+            Ok(Expr::Call(_, args, span)) => {
+                assert_eq!((args.len(), span), (100, 0..wide.len()));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -532,6 +540,10 @@ mod tests {
         assert!(matches!(
             parse_directive("insert"),
             Some(Ok(Directive::Insert))
+        ));
+        assert!(matches!(
+            parse_directive(" each build_image2 in parameters.images "),
+            Some(Ok(Directive::Each(n, Expr::Member(..)))) if n == "build_image2"
         ));
         assert!(parse_directive(" parameters.x ").is_none());
         let err = parse_directive(" if eq(a,, b) ")
