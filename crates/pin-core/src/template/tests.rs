@@ -1688,3 +1688,45 @@ fn list_directives_splice_their_items() {
         ]
     );
 }
+
+/// A dynamic image's finding tells, of each pinned image it can produce, whether its tag
+/// has moved on since (stale) and says nothing more when the tag still points at the pin or
+/// nothing is known of it.
+#[test]
+fn dynamic_findings_tell_which_pins_are_stale() {
+    let pin = |b: &str| format!("sha256:{}", b.repeat(32));
+    let tags = [
+        format!("a@{}", pin("11")),
+        format!("b@{}", pin("22")),
+        format!("c@{}", pin("33")),
+    ];
+    let text = with_list_parameter(
+        "tags",
+        tags.iter().map(|t| format!("'{t}'")),
+        "jobs:\n- ${{ each t in parameters.tags }}:\n  - job: j\n    container: ${{ format('mcr.microsoft.com/prereqs:{0}', t) }}\n",
+    );
+    let a = run(&[("ci.yml", text)]);
+    let mut facts = Facts::default();
+    for (tag, digest) in [("a", pin("ab")), ("b", pin("22"))] {
+        let tagged = ImageRef::parse(&format!("mcr.microsoft.com/prereqs:{tag}")).expect("valid");
+        facts.insert_tag(
+            Facts::tag_key(&tagged),
+            TagFact {
+                digest,
+                platforms: Vec::new(),
+                source: "test".to_string(),
+            },
+        );
+    }
+    let analysis = Analysis::new("ci.yml", text.to_string());
+    let findings = extras(&a, "ci.yml").findings(&analysis, &Settings::default(), &facts);
+    let f = findings
+        .iter()
+        .find(|f| f.rule.id() == "dynamic-image")
+        .expect("dynamic finding");
+    let list = format!(
+        "it can produce 3 images: `mcr.microsoft.com/prereqs:{}` (stale: tag now at sha256:abababababab), `mcr.microsoft.com/prereqs:{}`, `mcr.microsoft.com/prereqs:{}`; ",
+        tags[0], tags[1], tags[2]
+    );
+    assert!(f.message.contains(&list), "{}", f.message);
+}
