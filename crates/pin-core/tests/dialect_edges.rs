@@ -356,6 +356,12 @@ fn infra_scanners_find_the_ends_of_things() {
             "locals {\n  doc = <<EOT\n\nsource_image_reference {\n  publisher = \"Fake\"\n  offer     = \"o\"\n  sku       = \"s\"\n}\nEOT\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n",
             "Canonical:o:s:1.0.0",
         ),
+        // A heredoc whose tag is one letter starts on the next line, not on its own.
+        (
+            "infra/main.tf",
+            "locals {\n  doc = <<X\nsource_image_reference {\n  publisher = \"Fake\"\n  offer     = \"o\"\n  sku       = \"s\"\n}\nX\n}\nresource \"azurerm_linux_virtual_machine\" \"vm\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = \"1.0.0\"\n  }\n}\n",
+            "Canonical:o:s:1.0.0",
+        ),
         // A Terraform block ends at its closing brace: an attribute written after it belongs
         // to the enclosing block, not to the image.
         (
@@ -546,4 +552,55 @@ fn gitlab_workflow_rules_are_no_job() {
             ("registry.example.com/j/ob:3", Site::Variable),
         ],
     );
+}
+
+/// A GitHub step's image: `uses: docker://…` (after the scheme), a `with: image:` input,
+/// and an `env:` value that starts with a registry host; in a workflow's jobs and in a
+/// composite action's steps.
+#[test]
+fn github_steps_name_images() {
+    let workflow = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n    - uses: docker://alpine:3.20\n    - uses: actions/checkout@v4\n    - uses: ./build\n      with:\n        image: ghcr.io/o/tool:1\n      env:\n        BASE: ghcr.io/o/base:2\n        NAME: plain\n";
+    check_refs(
+        ".github/workflows/ci.yml",
+        workflow,
+        &[
+            ("ubuntu-24.04", Site::GhaRunsOn),
+            ("alpine:3.20", Site::GhaDockerUses),
+            ("ghcr.io/o/tool:1", Site::GhaStepInput),
+            ("ghcr.io/o/base:2", Site::Variable),
+        ],
+    );
+    let action = "name: a\nruns:\n  using: composite\n  steps:\n  - uses: docker://alpine:3.21\n";
+    check_refs(
+        "action.yml",
+        action,
+        &[("alpine:3.21", Site::GhaDockerUses)],
+    );
+}
+
+/// An Azure job container that only passes a value through (`${{ parameters.image }}`,
+/// `$(image)`) names no image here; a container built by a longer expression is a dynamic
+/// image. Variables written as a list are read as those written as a mapping.
+#[test]
+fn azure_pass_through_containers_and_listed_variables() {
+    let text = "variables:\n- name: img\n  value: mcr.microsoft.com/x/y:2\n- group: secrets\njobs:\n- job: a\n  container: ${{ parameters.image }}\n- job: b\n  container: $(image)\n- job: c\n  container: ${{ format('mcr.microsoft.com/x/{0}', parameters.tag) }}\n";
+    check_refs(
+        "azure-pipelines.yml",
+        text,
+        &[
+            ("mcr.microsoft.com/x/y:2", Site::Variable),
+            (
+                "${{ format('mcr.microsoft.com/x/{0}', parameters.tag) }}",
+                Site::JobContainer,
+            ),
+        ],
+    );
+}
+
+/// `${VAR:+word}` gives nothing when the ARG default is empty: a `FROM` built that way
+/// that names a stage is no image.
+#[test]
+fn dockerfile_alternate_values_need_a_value() {
+    let text = "ARG SUFFIX=\nFROM alpine:3.20 AS build\nFROM build${SUFFIX:+-x}\n";
+    assert_eq!(texts("Dockerfile", text), ["alpine:3.20"]);
 }

@@ -112,6 +112,20 @@ mod tests {
         assert_eq!(comments[0].text, " the publisher");
     }
 
+    /// A line comment ends before a CRLF line break; only `${` makes a string a template
+    /// (a `$` or a `{` alone is text).
+    #[test]
+    fn comments_end_before_crlf_and_templates_need_dollar_brace() {
+        let src = "var v = {\r\n  imageReference: { // the image\r\n    publisher: 'p', offer: 'o', sku: 's'\r\n    version: '1{0}$'\r\n  }\r\n}\r\n";
+        let (refs, comments) = extract(src);
+        assert_eq!(comments.len(), 1);
+        assert_eq!(comments[0].text, " the image");
+        assert_eq!(&src[comments[0].span.clone()], "// the image");
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].kind, Kind::Vm);
+        assert_eq!(refs[0].text, "p:o:s:1{0}$");
+    }
+
     #[test]
     fn expressions_are_dynamic_and_garbage_does_not_panic() {
         let src = "var v = {\n  imageReference: {\n    publisher: 'p', offer: 'o', sku: 's'\n    version: useLatest ? 'latest' : imageVersion\n  }\n}\nvar w = { imageReference: { id: '${galleryId}/versions/1.0.0' } }";
