@@ -992,6 +992,7 @@ mod tests {
             ("format('{0}/{1}', 1.5, true)", &["'1.5/True'"]),
             ("format('{0}-{1}', 'a')", &["?"]),
             ("format('{x}', 'a')", &["?"]),
+            ("format('a}b{0}', 1)", &["'a}b1'"]),
             ("format('{0}', variables['Build.Reason'])", &["?"]),
             // Comparisons convert the right operand to the left one's type.
             ("eq(parameters.nothing, '')", &["True"]),

@@ -1207,4 +1207,25 @@ mod tests {
             assert!(!engine.truncated);
         });
     }
+
+    /// An inert subtree that does not fit in what is left of the node budget is expanded
+    /// until the budget ends, and the expansion says it stopped there.
+    #[test]
+    fn inert_subtrees_past_the_budget_stop_the_expansion() {
+        let text = "variables:\n  a: 1\n  b: [x, y]\n";
+        with_node(text, "variables", |engine, node, cx| {
+            let n = engine.inert(node).expect("inert");
+            engine.nodes = NODE_BUDGET - n + 1;
+            let _ = engine.expand_placed(node, cx, Some("variables"));
+            assert!(engine.truncated);
+        });
+        // One that fits to the last node does not.
+        with_node(text, "variables", |engine, node, cx| {
+            let n = engine.inert(node).expect("inert");
+            engine.nodes = NODE_BUDGET - n;
+            let _ = engine.expand_placed(node, cx, Some("variables"));
+            assert!(!engine.truncated);
+            assert_eq!(engine.nodes, NODE_BUDGET);
+        });
+    }
 }

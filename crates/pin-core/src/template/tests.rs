@@ -1730,3 +1730,20 @@ fn dynamic_findings_tell_which_pins_are_stale() {
     );
     assert!(f.message.contains(&list), "{}", f.message);
 }
+
+/// An image reached through a container alias adds no flow to the resource's image: the
+/// resource lists the jobs that use it instead.
+#[test]
+fn images_reached_through_an_alias_add_no_flow() {
+    let ci = "resources:\n  containers:\n  - container: build\n    image: mcr.microsoft.com/x/b:1\njobs:\n- template: job.yml\n  parameters:\n    container: build\n";
+    let job =
+        "parameters:\n  container: ''\njobs:\n- job: j\n  container: ${{ parameters.container }}\n";
+    let a = run(&[("ci.yml", ci), ("job.yml", job)]);
+    assert_eq!(
+        jobs_of(&a, "ci.yml"),
+        [("j", vec!["mcr.microsoft.com/x/b:1"])]
+    );
+    let ci_extras = extras(&a, "ci.yml");
+    assert!(ci_extras.flows.is_empty(), "{:?}", ci_extras.flows);
+    assert_eq!(ci_extras.resources.len(), 1, "{:?}", ci_extras.resources);
+}
