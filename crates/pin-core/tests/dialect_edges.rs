@@ -417,11 +417,11 @@ fn kubernetes_objects_have_an_api_version_and_a_kind() {
     );
 }
 
-/// Terraform values are read whole: escaped quotes inside strings, arrays, and expressions
-/// with brackets and commas.
+/// Terraform values are read whole: escaped quotes inside strings, arrays, expressions
+/// with brackets and commas, and comparisons (`==` assigns nothing).
 #[test]
 fn terraform_values_are_read_whole() {
-    let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  description = \"say \\\"hi\\\" first\"\n  zones = [\"1\", \"2\"]\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = coalesce(var.v, \"1.0.0\")\n  }\n}\n";
+    let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  description = \"say \\\"hi\\\" first\"\n  zones = [\"1\", \"2\"]\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = coalesce(var.v, \"1.0.0\")\n  }\n}\nresource \"azurerm_linux_virtual_machine\" \"w\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = var.latest == true\n  }\n}\n";
     let found: Vec<(String, pin_core::Kind)> = Analysis::new("infra/main.tf", text.to_string())
         .references
         .iter()
@@ -429,10 +429,13 @@ fn terraform_values_are_read_whole() {
         .collect();
     assert_eq!(
         found,
-        [(
-            "coalesce(var.v, \"1.0.0\")".to_string(),
-            pin_core::Kind::Dynamic
-        )]
+        [
+            (
+                "coalesce(var.v, \"1.0.0\")".to_string(),
+                pin_core::Kind::Dynamic
+            ),
+            ("var.latest == true".to_string(), pin_core::Kind::Dynamic)
+        ]
     );
 }
 
@@ -597,10 +600,48 @@ fn azure_pass_through_containers_and_listed_variables() {
     );
 }
 
-/// `${VAR:+word}` gives nothing when the ARG default is empty: a `FROM` built that way
-/// that names a stage is no image.
+/// `${VAR:+word}` gives nothing when the ARG default is empty, and `${VAR:-word}` gives
+/// the default when there is one: a `FROM` built that way that names a stage is no image.
 #[test]
 fn dockerfile_alternate_values_need_a_value() {
-    let text = "ARG SUFFIX=\nFROM alpine:3.20 AS build\nFROM build${SUFFIX:+-x}\n";
+    let text = "ARG SUFFIX=\nARG STAGE=build\nFROM alpine:3.20 AS build\nFROM build${SUFFIX:+-x}\nFROM ${STAGE:-other}\n";
     assert_eq!(texts("Dockerfile", text), ["alpine:3.20"]);
+}
+
+/// A reference is placed at its text: inside quotes, without the blanks around it.
+#[test]
+fn references_are_placed_at_their_text() {
+    for (path, text) in [
+        (
+            "azure-pipelines.yml",
+            "jobs:\n- job: a\n  container: ' mcr.microsoft.com/x/a:1 '\n  pool:\n    vmImage: \"ubuntu-24.04\"\n",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    container:   alpine:3.20\n",
+        ),
+        ("compose.yaml", "services:\n  web:\n    image: \"nginx:1.27 \"\n"),
+    ] {
+        let analysis = Analysis::new(path, text.to_string());
+        assert!(!analysis.references.is_empty(), "{path}");
+        for r in &analysis.references {
+            assert_eq!(&text[r.span.clone()], r.text, "{path}");
+        }
+    }
+}
+
+/// A script's text is the shell's: a Helix queue string written in it is not read, while
+/// one in a variable is.
+#[test]
+fn azure_scripts_hold_no_helix_queues() {
+    let queue = "(Debian.12.Amd64)Ubuntu.2204.Amd64.Open@mcr.microsoft.com/dotnet-buildtools/prereqs:debian-12";
+    let text = format!("jobs:\n- job: a\n  steps:\n  - script: {queue}\n  - bash: {queue}\n    env:\n      QUEUE: {queue}\n");
+    check_refs(
+        "azure-pipelines.yml",
+        &text,
+        &[(
+            "mcr.microsoft.com/dotnet-buildtools/prereqs:debian-12",
+            Site::Helix,
+        )],
+    );
 }

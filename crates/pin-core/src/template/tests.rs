@@ -1747,3 +1747,27 @@ fn images_reached_through_an_alias_add_no_flow() {
     assert!(ci_extras.flows.is_empty(), "{:?}", ci_extras.flows);
     assert_eq!(ci_extras.resources.len(), 1, "{:?}", ci_extras.resources);
 }
+
+/// Only Azure Pipelines files take part: a GitHub workflow handed in with its analysis is
+/// no entry point, even with a `jobs:` key.
+#[test]
+fn only_azure_pipelines_analyses_take_part() {
+    let azure = Analysis::new(
+        "ci.yml",
+        "jobs:\n- job: a\n  container: mcr.microsoft.com/x/a:1\n".to_string(),
+    );
+    let github = Analysis::new(
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-24.04\n    container: alpine:3.20\n"
+            .to_string(),
+    );
+    let a = analyze_analyses(
+        [("ci.yml", &azure), (".github/workflows/ci.yml", &github)],
+        Options {
+            inventory: true,
+            hovers: false,
+        },
+    );
+    let entries: Vec<&str> = a.entries.iter().map(|e| e.entry.as_str()).collect();
+    assert_eq!(entries, ["ci.yml"]);
+}
