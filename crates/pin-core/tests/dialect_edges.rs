@@ -418,7 +418,7 @@ fn kubernetes_objects_have_an_api_version_and_a_kind() {
 }
 
 /// Terraform values are read whole: escaped quotes inside strings, arrays, expressions
-/// with brackets and commas, and comparisons (`==` assigns nothing).
+/// with brackets and commas, and comparisons.
 #[test]
 fn terraform_values_are_read_whole() {
     let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  description = \"say \\\"hi\\\" first\"\n  zones = [\"1\", \"2\"]\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = coalesce(var.v, \"1.0.0\")\n  }\n}\nresource \"azurerm_linux_virtual_machine\" \"w\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = var.latest == true\n  }\n}\n";
@@ -600,12 +600,13 @@ fn azure_pass_through_containers_and_listed_variables() {
     );
 }
 
-/// `${VAR:+word}` gives nothing when the ARG default is empty, and `${VAR:-word}` gives
-/// the default when there is one: a `FROM` built that way that names a stage is no image.
+/// `${VAR:+word}` gives the word when the ARG default is not empty and nothing when it is,
+/// and `${VAR:-word}` gives the default when there is one: a `FROM` built that way that
+/// names a stage is no image.
 #[test]
 fn dockerfile_alternate_values_need_a_value() {
-    let text = "ARG SUFFIX=\nARG STAGE=build\nFROM alpine:3.20 AS build\nFROM build${SUFFIX:+-x}\nFROM ${STAGE:-other}\n";
-    assert_eq!(texts("Dockerfile", text), ["alpine:3.20"]);
+    let text = "ARG SUFFIX=\nARG SET=1\nARG STAGE=build\nFROM alpine:3.20 AS build\nFROM alpine:3.21 AS build-x\nFROM build${SUFFIX:+-y}\nFROM build${SET:+-x}\nFROM ${STAGE:-other}\n";
+    assert_eq!(texts("Dockerfile", text), ["alpine:3.20", "alpine:3.21"]);
 }
 
 /// A reference is placed at its text: inside quotes, without the blanks around it.
