@@ -605,7 +605,7 @@ fn azure_pass_through_containers_and_listed_variables() {
 /// names a stage is no image.
 #[test]
 fn dockerfile_alternate_values_need_a_value() {
-    let text = "ARG SUFFIX=\nARG SET=1\nARG STAGE=build\nFROM alpine:3.20 AS build\nFROM alpine:3.21 AS build-x\nFROM build${SUFFIX:+-y}\nFROM build${SET:+-x}\nFROM ${STAGE:-other}\n";
+    let text = "ARG SUFFIX=\nARG SET=1\nARG STAGE=base\nFROM alpine:3.20 AS base\nFROM alpine:3.21 AS build-x\nFROM base${SUFFIX:+-y}\nFROM build${SET:+-x}\nFROM ${STAGE:-other}\n";
     assert_eq!(texts("Dockerfile", text), ["alpine:3.20", "alpine:3.21"]);
 }
 
