@@ -206,6 +206,23 @@ pub fn run(
         ..FixRun::default()
     };
     let mut unwritten = false;
+    let written = if dry_run {
+        Vec::new()
+    } else {
+        let writes: Vec<Write<'_>> = outcome
+            .files
+            .iter()
+            .filter_map(|(i, _, fix)| {
+                Some(Write {
+                    path: &inputs[*i].path,
+                    old: ws.files[*i].analysis.source.text(),
+                    new: &fix.as_ref()?.text,
+                })
+            })
+            .collect();
+        write_checked_all(&writes)
+    };
+    let mut written = written.into_iter();
     for (i, file_status, fix) in outcome.files {
         status[i] = file_status;
         let Some(fix) = fix else { continue };
@@ -213,7 +230,7 @@ pub fn run(
         let old = file.analysis.source.text();
         if dry_run {
             run.diff.push_str(&unified_diff(&file.path, old, &fix.text));
-        } else if let Err(e) = write_checked(&inputs[i].path, old, &fix.text) {
+        } else if let Some(Err(e)) = written.next() {
             status[i] = Some(Status::Failed(format!("not written: {e:#}")));
             unwritten = true;
             continue;
@@ -244,22 +261,74 @@ pub fn run(
     run
 }
 
-/// Replace `path`'s content `old` by `new`, atomically. Refuses when the file changed since
-/// it was read or is read-only.
-fn write_checked(path: &Path, old: &str, new: &str) -> Result<()> {
-    let current =
-        std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    if current != old.as_bytes() {
-        bail!("`{}` changed while pin-lint ran", path.display());
-    }
-    write_atomic(path, new.as_bytes())
+/// One fixed text to write: `path`'s content was `old` when it was read.
+struct Write<'a> {
+    path: &'a Path,
+    old: &'a str,
+    new: &'a str,
 }
 
-/// Write `bytes` to `path` whole or not at all: a temporary file in the same folder with
-/// the original's permissions, flushed to disk, then renamed over the original (a symlink
-/// is followed, so the link stays a link). A read-only file is refused: that is the user
-/// saying it must not change.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Files written per batch: each batch's temporary files are open at once, so this bounds the
+/// file descriptors in use.
+const WRITE_BATCH: usize = 256;
+
+/// Threads flushing one batch's temporary files at once.
+const SYNC_THREADS: usize = 16;
+
+/// Replace each `path`'s content `old` by `new`, each atomically, and say per file (in order)
+/// whether it was written. A file is refused when it changed since it was read (checked before
+/// its temporary file is written and again right before the rename) or is read-only.
+///
+/// Durability is that of writing the files one by one (temporary file, `fsync`, rename), in
+/// three steps per batch so that the flushes overlap: every temporary file is written, then all
+/// are flushed to disk concurrently (`sync_all` on each, from several threads: the filesystem
+/// commits concurrent flushes together, where one after the other each waits for its own
+/// commit), then each whose flush succeeded is renamed over its original, in order. A rename
+/// is only issued after its own file's `sync_all` returned success, so after a crash every
+/// original holds either its old content or the whole new one, never a part; a file whose
+/// flush failed is not renamed and its temporary file is removed. As before, the rename itself
+/// is not flushed (no `fsync` of the folder): after a crash a file may still hold its old
+/// content, which is a state the user can run `--fix` from again.
+fn write_checked_all(files: &[Write<'_>]) -> Vec<Result<()>> {
+    let mut out = Vec::with_capacity(files.len());
+    for batch in files.chunks(WRITE_BATCH) {
+        let mut temps: Vec<Result<Temp>> = batch.iter().map(prepare_write).collect();
+        let per_thread = temps.len().div_ceil(SYNC_THREADS).max(1);
+        std::thread::scope(|s| {
+            for part in temps.chunks_mut(per_thread) {
+                s.spawn(move || {
+                    for temp in part {
+                        if let Ok(t) = temp {
+                            if let Err(e) = t.file.as_file().sync_all() {
+                                let dir = t.dir.display();
+                                let e = anyhow::Error::new(e)
+                                    .context(format!("cannot write a temporary file in `{dir}`"));
+                                *temp = Err(e);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        for (w, temp) in batch.iter().zip(temps) {
+            out.push(temp.and_then(|t| finish_write(w, t)));
+        }
+    }
+    out
+}
+
+/// A written, not yet flushed temporary file and the file it replaces.
+struct Temp {
+    file: tempfile::NamedTempFile,
+    dir: PathBuf,
+    target: PathBuf,
+}
+
+/// `w.new` in a temporary file next to `w.path`'s target, with its permissions, when the file
+/// still holds `w.old` and is not read-only.
+fn prepare_write(w: &Write<'_>) -> Result<Temp> {
+    unchanged(w)?;
+    let path = w.path;
     let target: PathBuf = std::fs::canonicalize(path)
         .with_context(|| format!("cannot resolve `{}`", path.display()))?;
     let meta = std::fs::metadata(&target)
@@ -267,20 +336,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if meta.permissions().readonly() {
         bail!("`{}` is read-only", path.display());
     }
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
+    let dir = target.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut file = tempfile::Builder::new()
         .prefix(".pin-lint-")
         .suffix(".tmp")
-        .tempfile_in(dir)
+        .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+    file.write_all(w.new.as_bytes())
         .with_context(|| format!("cannot write a temporary file in `{}`", dir.display()))?;
-    std::fs::set_permissions(tmp.path(), meta.permissions())
+    std::fs::set_permissions(file.path(), meta.permissions())
         .with_context(|| format!("cannot set permissions in `{}`", dir.display()))?;
-    tmp.persist(&target)
+    Ok(Temp { file, dir, target })
+}
+
+/// Rename the flushed temporary file `t` over its target, when `w.path` still holds `w.old`.
+fn finish_write(w: &Write<'_>, t: Temp) -> Result<()> {
+    unchanged(w)?;
+    t.file
+        .persist(&t.target)
         .map_err(|e| e.error)
-        .with_context(|| format!("cannot replace `{}`", path.display()))?;
+        .with_context(|| format!("cannot replace `{}`", w.path.display()))?;
+    Ok(())
+}
+
+/// Refuse when `w.path` no longer holds what was read.
+fn unchanged(w: &Write<'_>) -> Result<()> {
+    let current =
+        std::fs::read(w.path).with_context(|| format!("cannot read `{}`", w.path.display()))?;
+    if current != w.old.as_bytes() {
+        bail!("`{}` changed while pin-lint ran", w.path.display());
+    }
     Ok(())
 }
 
