@@ -337,8 +337,15 @@ fn assert_same_workspace(full: &Workspace, reusing: &Workspace, case: &str) {
     );
 }
 
+/// The template layer's options of `check`.
+const LAYER: pin_core::template::Options = pin_core::template::Options {
+    inventory: false,
+    hovers: false,
+};
+
 /// `--fix` analyses the fixed set again with the unchanged files' YAML trees taken from the
-/// model the first pass built (`engine::fix_reusing`, `Workspace::with_texts_reusing`). On
+/// model the first pass built, and only the roots that read a fixed file expanded again
+/// (`engine::fix_reusing`, `Workspace::with_texts_reusing`). On
 /// the whole corpus that must be exactly the full re-analysis (`engine::fix`,
 /// `Workspace::with_texts`): the fix's statuses and texts, and the analysed set, with every
 /// fix applied, with only some (as when a fix that does not converge is taken back), and with
@@ -355,6 +362,10 @@ fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
             known: Some((f.analysis.dialect, f.analysis.references.as_slice())),
         }
     }));
+    // As `check --fix` runs its first pass: what each root's expansion showed is kept, so that
+    // the second pass expands again only the roots that read a fixed file.
+    let layer = pin_core::template::analyze_repository_keeping(&repo, LAYER);
+    assert_eq!(format!("{layer:?}"), format!("{:?}", ws.layer));
     let settings = Settings::default();
     let Judged {
         facts, findings, ..
@@ -409,4 +420,117 @@ fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
         &ws.with_texts_reusing(&repo, &broken),
         "a fixed file that does not parse",
     );
+}
+
+/// The layer of a later state of the files, with only the roots that read a changed file
+/// expanded again (`template::analyze_repository_after`), is the full layer's, also with the
+/// inventory and the hovers' records, and when the model it starts from kept nothing.
+#[test]
+fn the_layer_after_a_fix_expands_again_only_what_it_must_and_agrees() {
+    use pin_core::template::{self, repo::Input, Options, Repository};
+    let shared = pin_test_support::shared_dir();
+    let registry = FakeRegistry::load(&shared, false);
+    let ws = Workspace::new(corpus(&shared.join("corpus")));
+    let settings = Settings::default();
+    let Judged {
+        facts, findings, ..
+    } = judge(&ws, &settings, &registry);
+    let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
+        .map(|i| FixRequest {
+            file: i,
+            findings: &findings[i],
+            settings: &settings,
+            facts: &facts[i],
+            unresolved: &[],
+        })
+        .collect();
+    let fixed = engine::fix(&ws, &requests);
+    let mut texts: Vec<String> = ws
+        .files
+        .iter()
+        .map(|f| f.analysis.source.text().to_string())
+        .collect();
+    let mut n = 0;
+    for (i, _, fix) in &fixed.files {
+        if let Some(fix) = fix {
+            texts[*i] = fix.text.clone();
+            n += 1;
+        }
+    }
+    assert!(n > 10, "{n} files fixed");
+    let inputs = |texts: &[String]| -> Vec<(String, String)> {
+        ws.files
+            .iter()
+            .zip(texts)
+            .map(|(f, t)| (f.path.clone(), t.clone()))
+            .collect()
+    };
+    let before = inputs(
+        &ws.files
+            .iter()
+            .map(|f| f.analysis.source.text().to_string())
+            .collect::<Vec<_>>(),
+    );
+    let after = inputs(&texts);
+    fn model(files: &[(String, String)]) -> Repository<'_> {
+        Repository::build(files.iter().map(|(path, text)| Input {
+            path,
+            text,
+            known: None,
+        }))
+    }
+    let everything = Options {
+        inventory: true,
+        hovers: true,
+    };
+    for options in [LAYER, everything] {
+        let old = model(&before);
+        let first = template::analyze_repository_keeping(&old, options);
+        assert_eq!(
+            format!("{first:?}"),
+            format!(
+                "{:?}",
+                template::analyze_repository(&model(&before), options)
+            ),
+            "{options:?}: the first pass"
+        );
+        let new = Repository::build_reusing(
+            &old,
+            after.iter().map(|(path, text)| {
+                let input = Input {
+                    path,
+                    text,
+                    known: None,
+                };
+                (input, None)
+            }),
+        );
+        let full = template::analyze_repository(&model(&after), options);
+        assert_eq!(
+            format!(
+                "{:?}",
+                template::analyze_repository_after(&old, &new, options)
+            ),
+            format!("{full:?}"),
+            "{options:?}: the second pass"
+        );
+        // Nothing changed: everything is taken as it was.
+        assert_eq!(
+            format!(
+                "{:?}",
+                template::analyze_repository_after(&old, &model(&before), options)
+            ),
+            format!("{first:?}"),
+            "{options:?}: nothing changed"
+        );
+        // A model analysed without keeping anything: the second pass is a full one.
+        assert_eq!(
+            format!(
+                "{:?}",
+                template::analyze_repository_after(&model(&before), &new, options)
+            ),
+            format!("{full:?}"),
+            "{options:?}: nothing kept"
+        );
+    }
 }

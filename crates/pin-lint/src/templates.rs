@@ -92,13 +92,17 @@ pub fn analyze_and_expand<'t>(
                 (input, yaml)
             });
     let repository = Repository::build_parsed(repo_inputs);
-    let layer = template::analyze_repository(
-        &repository,
-        template::Options {
-            inventory: false,
-            hovers: false,
-        },
-    );
+    let options = template::Options {
+        inventory: false,
+        hovers: false,
+    };
+    // With `keep`, what each root's expansion showed is kept too, so that `--fix` expands
+    // again only the roots that read a fixed file.
+    let layer = if keep {
+        template::analyze_repository_keeping(&repository, options)
+    } else {
+        template::analyze_repository(&repository, options)
+    };
     // Dropped here unless kept, before the analyses take the layer's references.
     let model = keep.then_some(repository);
     (Workspace::with_layer(files, layer), model)

@@ -185,7 +185,10 @@ impl Workspace {
     /// [`Workspace::with_texts`] for a workspace whose layer the caller ran over `repo` (its
     /// model of the same files, kept for this): a file whose text is unchanged takes its YAML
     /// tree from `repo` instead of being parsed again, and each new text is parsed once for
-    /// both its analysis and the layer. The result is the same as [`Workspace::with_texts`]'s.
+    /// both its analysis and the layer. When the layer ran over `repo` with
+    /// [`template::analyze_repository_keeping`], only the roots whose expansion can differ are
+    /// expanded again ([`template::analyze_repository_after`]). The result is the same as
+    /// [`Workspace::with_texts`]'s.
     pub fn with_texts_reusing(&self, repo: &Repository<'_>, texts: &[Option<String>]) -> Workspace {
         let new_texts: Vec<Option<Arc<str>>> = (0..self.files.len())
             .map(|i| texts.get(i).and_then(Option::as_deref).map(Arc::from))
@@ -223,9 +226,10 @@ impl Workspace {
                 };
                 (input, tree)
             });
-            let repo = Repository::build_reusing(repo, inputs);
-            template::analyze_repository(
-                &repo,
+            let new_repo = Repository::build_reusing(repo, inputs);
+            template::analyze_repository_after(
+                repo,
+                &new_repo,
                 template::Options {
                     inventory: false,
                     hovers: false,

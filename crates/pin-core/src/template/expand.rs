@@ -71,6 +71,18 @@ pub struct Engine<'r, 't> {
     pub cycles: Vec<Cycle>,
     /// Every file expanded.
     pub visited: Vec<FileId>,
+    /// Every file whose tree this root's expansion read (expanded, or whose parameters it
+    /// took), with repetitions.
+    pub reads: Vec<FileId>,
+    /// Nodes the file facts this root took would have counted, had it computed each of them
+    /// itself ([`Engine::independent`]).
+    facts_nodes: usize,
+    /// The file facts this root took, each once.
+    facts_taken: Vec<FileId>,
+    /// Raised when this root took file facts whose computation depended on where it happened.
+    facts_dependent: bool,
+    /// Template calls made so far (to tell whether computing file facts made any).
+    calls: usize,
     /// Per-file parameters and variables, computed once for all roots.
     files: HashMap<FileId, Rc<FileFacts>>,
     /// The `${{ }}` of scalars, parsed once, by (file, scalar start).
@@ -142,6 +154,12 @@ struct ParsedScalar {
 struct FileFacts {
     params: Vec<(String, Option<String>, Option<Alts>)>,
     vars: Vec<(String, Alts)>,
+    /// Nodes computing them counted.
+    nodes: usize,
+    /// Computing them made no template call, met no unfollowed template, hit no limit and
+    /// capped no set of possibilities: they are a function of the file's tree alone, and
+    /// computing them had no effect on the root that did beyond `nodes`.
+    pure: bool,
 }
 
 #[derive(Clone)]
@@ -172,6 +190,11 @@ impl<'r, 't> Engine<'r, 't> {
             unfollowed: Vec::new(),
             cycles: Vec::new(),
             visited: Vec::new(),
+            reads: Vec::new(),
+            facts_nodes: 0,
+            facts_taken: Vec::new(),
+            facts_dependent: false,
+            calls: 0,
             files: HashMap::new(),
             scalars: HashMap::new(),
             directives: HashMap::new(),
@@ -266,13 +289,50 @@ impl<'r, 't> Engine<'r, 't> {
         self.unfollowed.clear();
         self.cycles.clear();
         self.visited.clear();
+        self.reads.clear();
+        self.facts_nodes = 0;
+        self.facts_taken.clear();
+        self.facts_dependent = false;
+    }
+
+    /// Whether the last root's expansion is the same whatever roots this engine expanded
+    /// before it (and so, whatever its caches held).
+    ///
+    /// The caches of parsed scalars and directives, of inert subtrees and of shared inert
+    /// values give the same values whoever filled them. File facts (parameter defaults,
+    /// expanded) are the exception: the root that computes them counts their nodes against
+    /// its budget and a root that finds them cached does not, and a computation that made
+    /// template calls, met unfollowed templates, capped possibilities or hit a limit depends
+    /// on the root that made it (its include stack, its budget) and leaves its marks on that
+    /// root only. So the result is independent when every file fact the root took was pure and
+    /// the root stays within its budget even when counting every one of them itself: the
+    /// budget decides only through comparisons of a count that only grows, so a count that
+    /// never passes it on the higher path never passes it on any lower one.
+    pub fn independent(&self) -> bool {
+        !self.truncated && !self.facts_dependent && self.nodes + self.facts_nodes <= NODE_BUDGET
     }
 
     /// Parameters (defaults expanded) and variables of file `id`, cached.
     fn file_facts(&mut self, id: FileId) -> Rc<FileFacts> {
-        if let Some(f) = self.files.get(&id) {
-            return f.clone();
+        self.reads.push(id);
+        let facts = match self.files.get(&id) {
+            Some(f) => f.clone(),
+            None => self.compute_file_facts(id),
+        };
+        if !self.facts_taken.contains(&id) {
+            self.facts_taken.push(id);
+            self.facts_nodes += facts.nodes;
+            self.facts_dependent |= !facts.pure;
         }
+        facts
+    }
+
+    /// [`Engine::file_facts`], computed and cached.
+    fn compute_file_facts(&mut self, id: FileId) -> Rc<FileFacts> {
+        let (nodes, calls) = (self.nodes, self.calls);
+        let (unfollowed, cycles) = (self.unfollowed.len(), self.cycles.len());
+        let capped = self.capped.replace(false);
+        let truncated = std::mem::replace(&mut self.truncated, false);
         let cx = Cx {
             file: id,
             scope: Scope::default(),
@@ -288,7 +348,19 @@ impl<'r, 't> Engine<'r, 't> {
             .as_deref()
             .map(file_variables)
             .unwrap_or_default();
-        let facts = Rc::new(FileFacts { params, vars });
+        let pure = self.calls == calls
+            && self.unfollowed.len() == unfollowed
+            && self.cycles.len() == cycles
+            && !self.capped.get()
+            && !self.truncated;
+        self.capped.set(capped || self.capped.get());
+        self.truncated |= truncated;
+        let facts = Rc::new(FileFacts {
+            params,
+            vars,
+            nodes: self.nodes - nodes,
+            pure,
+        });
         self.files.insert(id, facts.clone());
         facts
     }
@@ -313,6 +385,7 @@ impl<'r, 't> Engine<'r, 't> {
     /// Expand file `id` as a root. `standalone`: its callers are unknown, so each parameter
     /// may be its default or anything (conditions on parameters are explored both ways).
     pub fn expand_root(&mut self, id: FileId, standalone: bool) -> Option<Alts> {
+        self.reads.push(id);
         let root = self.repo.files[id].root.as_ref()?;
         let facts = self.file_facts(id);
         let mut fields = Vec::new();
@@ -903,6 +976,8 @@ impl<'r, 't> Engine<'r, 't> {
     /// Expand template `id` with arguments `args` (alternatives of an object), called from
     /// `cx` at `at`. `None` when not followed (cycle, depth, budget).
     fn call(&mut self, id: FileId, args: &Alts, cx: &Cx, at: &Loc) -> Option<Alts> {
+        self.calls += 1;
+        self.reads.push(id);
         if let Some(pos) = self.stack.iter().position(|&f| f == id) {
             self.cycles.push(Cycle {
                 at: at.clone(),

@@ -269,7 +269,7 @@ pub fn analyze_analyses<'t>(
 }
 
 /// What to compute.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
     /// Build [`TemplateAnalysis::entries`] (the per-job image inventory of `refs --expand`).
     /// Without it, entry points that declare parameters are only expanded with unknown
@@ -658,6 +658,142 @@ fn key_loc(k: &Text) -> Option<Loc> {
 
 /// Analyse a repository model (see [`analyze`]).
 pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAnalysis {
+    let roots = roots(repo, options);
+    // Roots are expanded in parallel, in runs of consecutive roots (neighbours in the file
+    // order share templates, so each run's engine reuses its caches). The runs are fixed, not
+    // derived from the number of threads, and their results are merged in root order, so the
+    // outcome is the same on any number of cores and the same as one pass over every root.
+    let runs: Vec<Collector<'_, '_>> = roots
+        .par_chunks(ROOTS_PER_RUN)
+        .map(|run| expand_roots(repo, run, options))
+        .collect();
+    let mut out = Collector::new(repo, options.hovers);
+    for p in &repo.problems {
+        out.problem(&p.loc, p.rule, p.message.clone(), None);
+    }
+    for run in runs {
+        out.merge(run);
+    }
+    out.finish()
+}
+
+/// [`analyze_repository`], keeping in `repo` what each root's expansion showed and which
+/// files it read, so that [`analyze_repository_after`] can analyse a later state of the same
+/// files expanding only the roots that read a changed file. `--fix` runs its first pass so;
+/// `check` does not, and keeps nothing.
+pub fn analyze_repository_keeping(repo: &Repository<'_>, options: Options) -> TemplateAnalysis {
+    let roots = roots(repo, options);
+    let runs: Vec<Vec<RootResult>> = roots
+        .par_chunks(ROOTS_PER_RUN)
+        .map(|run| expand_roots_kept(repo, run, options))
+        .collect();
+    let results: Vec<RootResult> = runs.into_iter().flatten().collect();
+    let analysis = assemble(repo, options, results.iter().map(|r| r.found.clone()));
+    // Set once: a model is analysed so once, by the pass that built it.
+    let _ = repo.kept.set(Expansions {
+        options,
+        roots,
+        results,
+    });
+    analysis
+}
+
+/// [`analyze_repository`] of `repo`, a later state of the files `old` modelled (the same
+/// paths; some texts changed). When `old` was analysed with [`analyze_repository_keeping`],
+/// only the roots whose expansion can differ are expanded again: those that read a changed
+/// file or looked up a container alias whose definitions changed. The others' results are
+/// taken as they were, and everything is merged in root order as [`analyze_repository`]
+/// merges it, so the result is the same as its.
+///
+/// That holds because a root's result depends only on the trees of the files it read, the
+/// aliases it looked up and, through its engine's caches, on the roots expanded before it in
+/// its run of [`ROOTS_PER_RUN`]. Where every root of a run is independent of the roots before
+/// it ([`expand::Engine::independent`]), its roots are taken or expanded again one by one
+/// (those expanded again run together in new runs, and must be independent there too, or the
+/// whole set is analysed again); a run with a root that is not is expanded again whole, as
+/// it was, when any of its roots must be.
+pub fn analyze_repository_after(
+    old: &Repository<'_>,
+    repo: &Repository<'_>,
+    options: Options,
+) -> TemplateAnalysis {
+    let Some(kept) = old.kept.get() else {
+        return analyze_repository(repo, options);
+    };
+    let roots = roots(repo, options);
+    let same_files = old.files.len() == repo.files.len()
+        && old
+            .files
+            .iter()
+            .zip(&repo.files)
+            .all(|(a, b)| a.path == b.path);
+    if !same_files || kept.options != options || kept.roots != roots {
+        return analyze_repository(repo, options);
+    }
+    let changed: Vec<bool> = old
+        .files
+        .iter()
+        .zip(&repo.files)
+        .map(|(a, b)| {
+            !(std::ptr::eq(a.text, b.text) || a.text == b.text) || a.references != b.references
+        })
+        .collect();
+    let dirty = |key: &String| {
+        let (a, b) = (old.aliases.get(key), repo.aliases.get(key));
+        a != b
+            || a.into_iter()
+                .chain(b)
+                .flatten()
+                .any(|d| changed[d.alias.file] || d.images.iter().any(|(_, l)| changed[l.file]))
+    };
+    let affected =
+        |r: &RootResult| r.reads.iter().any(|&f| changed[f]) || r.aliases.iter().any(dirty);
+    // Runs expanded again whole, and roots expanded again on their own.
+    let mut jobs: Vec<(bool, Vec<usize>)> = Vec::new();
+    let mut alone: Vec<usize> = Vec::new();
+    for (r, run) in kept.results.chunks(ROOTS_PER_RUN).enumerate() {
+        let first = r * ROOTS_PER_RUN;
+        let redo: Vec<usize> = (first..first + run.len())
+            .filter(|&i| affected(&kept.results[i]))
+            .collect();
+        if redo.is_empty() {
+            continue;
+        }
+        if run.iter().all(|r| r.independent) {
+            alone.extend(redo);
+        } else {
+            jobs.push((false, (first..first + run.len()).collect()));
+        }
+    }
+    jobs.extend(alone.chunks(ROOTS_PER_RUN).map(|c| (true, c.to_vec())));
+    let expanded: Vec<Option<Vec<RootResult>>> = jobs
+        .par_iter()
+        .map(|(alone, ids)| {
+            let run: Vec<(FileId, bool)> = ids.iter().map(|&i| roots[i]).collect();
+            let results = expand_roots_kept(repo, &run, options);
+            // A root expanded in another company than before must not depend on it.
+            (!alone || results.iter().all(|r| r.independent)).then_some(results)
+        })
+        .collect();
+    let mut new: Vec<Option<Found>> = vec![None; roots.len()];
+    for ((_, ids), results) in jobs.iter().zip(expanded) {
+        let Some(results) = results else {
+            return analyze_repository(repo, options);
+        };
+        for (&i, r) in ids.iter().zip(results) {
+            new[i] = Some(r.found);
+        }
+    }
+    let founds = new
+        .into_iter()
+        .zip(&kept.results)
+        .map(|(new, old)| new.unwrap_or_else(|| old.found.clone()));
+    assemble(repo, options, founds)
+}
+
+/// The roots the layer expands, in order: each file id, and whether it is expanded on its own
+/// with unknown callers.
+fn roots(repo: &Repository<'_>, options: Options) -> Vec<(FileId, bool)> {
     let entries = repo.entries();
     // Entry points with their defaults (what runs), then every file on its own with unknown
     // callers (what can run): templates whose callers are missing, and entry points whose
@@ -679,26 +815,51 @@ pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAn
             roots.push((id, true));
         }
     }
-    // Roots are expanded in parallel, in runs of consecutive roots (neighbours in the file
-    // order share templates, so each run's engine reuses its caches). The runs are fixed, not
-    // derived from the number of threads, and their results are merged in root order, so the
-    // outcome is the same on any number of cores and the same as one pass over every root.
-    let runs: Vec<Collector<'_, '_>> = roots
-        .par_chunks(ROOTS_PER_RUN)
-        .map(|run| expand_roots(repo, run, options))
-        .collect();
+    roots
+}
+
+/// The layer's result from what each root showed, in root order.
+fn assemble(
+    repo: &Repository<'_>,
+    options: Options,
+    founds: impl Iterator<Item = Found>,
+) -> TemplateAnalysis {
     let mut out = Collector::new(repo, options.hovers);
     for p in &repo.problems {
         out.problem(&p.loc, p.rule, p.message.clone(), None);
     }
-    for run in runs {
-        out.merge(run);
+    for found in founds {
+        out.merge(Collector::with_found(repo, options.hovers, found));
     }
     out.finish()
 }
 
 /// Roots expanded by one engine, one after the other.
 const ROOTS_PER_RUN: usize = 16;
+
+/// What every root's expansion showed, kept by [`analyze_repository_keeping`].
+pub(crate) struct Expansions {
+    options: Options,
+    roots: Vec<(FileId, bool)>,
+    results: Vec<RootResult>,
+}
+
+impl std::fmt::Debug for Expansions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Expansions({} roots)", self.roots.len())
+    }
+}
+
+/// What one root's expansion showed, and what it depended on.
+struct RootResult {
+    found: Found,
+    /// The files whose trees it read, sorted.
+    reads: Vec<FileId>,
+    /// The aliases (lower case) it looked up in the repository-wide table, sorted.
+    aliases: Vec<String>,
+    /// Its result is the same whatever roots its engine expanded before it.
+    independent: bool,
+}
 
 /// Expand `roots` in order with one engine and collect what they show.
 fn expand_roots<'r, 't>(
@@ -709,56 +870,128 @@ fn expand_roots<'r, 't>(
     let mut out = Collector::new(repo, options.hovers);
     let mut engine = expand::Engine::new(repo);
     for &(id, standalone) in roots {
-        engine.reset();
-        let Some(tree) = engine.expand_root(id, standalone) else {
-            continue;
-        };
-        let path = repo.files[id].path;
-        if engine.capped.get() {
-            out.notes.insert(format!(
-                "{path}: some values had more than {} possibilities; the rest were not followed",
-                value::MAX_ALTS
-            ));
-        }
-        if engine.truncated {
-            out.notes.insert(format!(
-                "{path}: expansion stopped at its size limit ({} nodes or {} nested templates); images beyond it are not listed",
-                expand::NODE_BUDGET,
-                40
-            ));
-        }
-        for c in &engine.cycles {
-            let mut members = c.files.clone();
-            members.sort_unstable();
-            if out.cycles.contains_key(&members) {
-                continue; // the same cycle, met from another root or another edge
-            }
-            let names: Vec<&str> = c
-                .files
-                .iter()
-                .chain(std::iter::once(&c.files[0]))
-                .map(|&f| repo.files[f].path)
-                .collect();
-            let message = format!(
-                "template include cycle: {}; the cycle is not followed",
-                names.join(" → ")
-            );
-            let at = (c.at.file, c.at.span.start, c.at.span.end);
-            out.cycles.insert(members, (at, message));
-        }
-        for u in &engine.unfollowed {
-            out.unfollowed(u);
-        }
-        let mut scan = Scan::default();
-        let root_chain: Rc<[FileId]> = Rc::from(vec![id]);
-        scan.walk(&tree, None, None, &root_chain);
-        out.root(id, !standalone && options.inventory, scan);
+        expand_root(&mut engine, id, standalone, options, &mut out, None);
     }
     out
 }
 
+/// [`expand_roots`], with what each root showed apart.
+fn expand_roots_kept(
+    repo: &Repository<'_>,
+    roots: &[(FileId, bool)],
+    options: Options,
+) -> Vec<RootResult> {
+    let mut engine = expand::Engine::new(repo);
+    roots
+        .iter()
+        .map(|&(id, standalone)| {
+            let mut out = Collector::new(repo, options.hovers);
+            let mut aliases = Vec::new();
+            expand_root(
+                &mut engine,
+                id,
+                standalone,
+                options,
+                &mut out,
+                Some(&mut aliases),
+            );
+            let mut reads = engine.reads.clone();
+            reads.sort_unstable();
+            reads.dedup();
+            aliases.sort_unstable();
+            aliases.dedup();
+            RootResult {
+                found: out.into_found(),
+                reads,
+                aliases,
+                independent: engine.independent(),
+            }
+        })
+        .collect()
+}
+
+/// Expand root `id` with `engine` and collect what it shows in `out`; with `aliases`, note
+/// there the aliases it looks up in the repository-wide table.
+fn expand_root<'r, 't>(
+    engine: &mut expand::Engine<'r, 't>,
+    id: FileId,
+    standalone: bool,
+    options: Options,
+    out: &mut Collector<'r, 't>,
+    aliases: Option<&mut Vec<String>>,
+) {
+    let repo = out.repo;
+    engine.reset();
+    let Some(tree) = engine.expand_root(id, standalone) else {
+        return;
+    };
+    let path = repo.files[id].path;
+    if engine.capped.get() {
+        out.notes.insert(format!(
+            "{path}: some values had more than {} possibilities; the rest were not followed",
+            value::MAX_ALTS
+        ));
+    }
+    if engine.truncated {
+        out.notes.insert(format!(
+            "{path}: expansion stopped at its size limit ({} nodes or {} nested templates); images beyond it are not listed",
+            expand::NODE_BUDGET,
+            40
+        ));
+    }
+    for c in &engine.cycles {
+        let mut members = c.files.clone();
+        members.sort_unstable();
+        if out.cycles.contains_key(&members) {
+            continue; // the same cycle, met from another root or another edge
+        }
+        let names: Vec<&str> = c
+            .files
+            .iter()
+            .chain(std::iter::once(&c.files[0]))
+            .map(|&f| repo.files[f].path)
+            .collect();
+        let message = format!(
+            "template include cycle: {}; the cycle is not followed",
+            names.join(" → ")
+        );
+        let at = (c.at.file, c.at.span.start, c.at.span.end);
+        out.cycles.insert(members, (at, message));
+    }
+    for u in &engine.unfollowed {
+        out.unfollowed(u);
+    }
+    let mut scan = Scan::default();
+    let root_chain: Rc<[FileId]> = Rc::from(vec![id]);
+    scan.walk(&tree, None, None, &root_chain);
+    if let Some(aliases) = aliases {
+        aliases.extend(
+            scan.alias_uses
+                .iter()
+                .map(|a| a.alias.s.trim().to_ascii_lowercase()),
+        );
+    }
+    out.root(id, !standalone && options.inventory, scan);
+}
+
 /// A place as a sortable key: file, span start, span end.
 type Key = (FileId, usize, usize);
+
+/// What roots' expansions showed, without the model (see [`Collector`]).
+#[derive(Clone)]
+struct Found {
+    files: BTreeMap<FileId, FileExtras>,
+    flows: BTreeMap<Key, BTreeSet<String>>,
+    dynamic: BTreeMap<Key, (bool, BTreeMap<String, Concrete>)>,
+    new_refs: BTreeMap<Key, Reference>,
+    problems: BTreeSet<(Key, &'static str, String, Option<String>)>,
+    entries: Vec<EntryImages>,
+    not_followed: BTreeMap<String, NotFollowed>,
+    notes: BTreeSet<String>,
+    cycles: BTreeMap<Vec<FileId>, (Key, String)>,
+    uses: BTreeMap<Key, (&'static str, BTreeSet<Incoming>)>,
+    resources: BTreeMap<Key, (String, Vec<Loc>, BTreeSet<AliasUseSite>)>,
+}
 
 struct Collector<'r, 't> {
     repo: &'r Repository<'t>,
@@ -798,6 +1031,43 @@ impl<'r, 't> Collector<'r, 't> {
             cycles: BTreeMap::new(),
             uses: BTreeMap::new(),
             resources: BTreeMap::new(),
+            value_spans: HashMap::new(),
+            hovers,
+        }
+    }
+
+    /// What this collected, apart from the model.
+    fn into_found(self) -> Found {
+        Found {
+            files: self.files,
+            flows: self.flows,
+            dynamic: self.dynamic,
+            new_refs: self.new_refs,
+            problems: self.problems,
+            entries: self.entries,
+            not_followed: self.not_followed,
+            notes: self.notes,
+            cycles: self.cycles,
+            uses: self.uses,
+            resources: self.resources,
+        }
+    }
+
+    /// A collector over `repo` holding `found` (collected over the same files).
+    fn with_found(repo: &'r Repository<'t>, hovers: bool, found: Found) -> Self {
+        Collector {
+            repo,
+            files: found.files,
+            flows: found.flows,
+            dynamic: found.dynamic,
+            new_refs: found.new_refs,
+            problems: found.problems,
+            entries: found.entries,
+            not_followed: found.not_followed,
+            notes: found.notes,
+            cycles: found.cycles,
+            uses: found.uses,
+            resources: found.resources,
             value_spans: HashMap::new(),
             hovers,
         }

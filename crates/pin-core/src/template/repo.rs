@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -105,6 +105,9 @@ pub struct Repository<'t> {
     pub problems: Vec<Problem>,
     /// Resolved template paths, by including file and path as written.
     resolved: Mutex<HashMap<(FileId, String), Target>>,
+    /// What each root's expansion showed, when the layer was run over this model with
+    /// [`super::analyze_repository_keeping`].
+    pub(super) kept: OnceLock<super::Expansions>,
 }
 
 impl<'t> Repository<'t> {
@@ -182,6 +185,7 @@ impl<'t> Repository<'t> {
             aliases: HashMap::new(),
             problems: Vec::new(),
             resolved: Mutex::new(HashMap::new()),
+            kept: OnceLock::new(),
         };
         for (Input { path, text, known }, tree) in list {
             let root = match tree {
