@@ -135,6 +135,16 @@ const SCANNED_KEYS: &[&str] = &[
     "template",
 ];
 
+/// Whether `s` holds `${{` (what `s.contains("${{")` says). Scalars and keys are short and
+/// most hold no `$`: one pass over the bytes, looking further only at a `$`, is cheaper than
+/// the general substring search, which the expansion asks for every scalar and key it meets.
+fn opens_expression(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'$' && b.get(i + 1..i + 3) == Some(b"{{"))
+}
+
 fn scanned(key: &str) -> bool {
     SCANNED_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
@@ -212,7 +222,7 @@ impl<'r, 't> Engine<'r, 't> {
     /// nothing in it wherever it lands, and it raises no limit (no alternatives, no include).
     fn inert(&mut self, node: &Node<'t>) -> Option<usize> {
         match &node.value {
-            YValue::Scalar(s, _) => (!s.contains("${{")).then_some(1),
+            YValue::Scalar(s, _) => (!opens_expression(s)).then_some(1),
             YValue::Alias => Some(1),
             YValue::Mapping(pairs) => {
                 let address = std::ptr::from_ref(node) as usize;
@@ -223,7 +233,7 @@ impl<'r, 't> Engine<'r, 't> {
                 for (k, v) in pairs {
                     let plain = k
                         .as_str()
-                        .is_some_and(|key| !key.contains("${{") && !scanned(key.trim()));
+                        .is_some_and(|key| !opens_expression(key) && !scanned(key.trim()));
                     count = match (count, plain) {
                         (Some(n), true) => self.inert(v).map(|c| n + 1 + c),
                         _ => None,
@@ -504,7 +514,7 @@ impl<'r, 't> Engine<'r, 't> {
                 span.clone()
             },
         };
-        if !decoded.contains("${{") {
+        if !opens_expression(decoded) {
             if node.style() == Some(Style::Plain) {
                 match trimmed {
                     "" | "~" | "null" | "Null" | "NULL" => return Alts::one(Value::Null),
@@ -734,7 +744,7 @@ impl<'r, 't> Engine<'r, 't> {
                 None => {}
             }
             chain = None;
-            if key.contains("${{") {
+            if opens_expression(key) {
                 // An expression key such as `${{ pair.key }}`.
                 let keys = self.scalar(k, cx);
                 let sure = keys.0.len() == 1;
@@ -1229,6 +1239,31 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `opens_expression` is `contains("${{")`, at the ends and around other dollars too.
+    #[test]
+    fn opens_expression_is_contains() {
+        for s in [
+            "",
+            "$",
+            "${",
+            "${{",
+            "$${{",
+            "a${{ x }}",
+            "${ {",
+            "$ {{",
+            "${{}}",
+            "x$",
+            "x${",
+            "x${{",
+            "$(x) ${{ y }}",
+            "ünï${{",
+            "{{$",
+            "${{${{",
+        ] {
+            assert_eq!(opens_expression(s), s.contains("${{"), "{s:?}");
+        }
+    }
 
     /// The engine over `text` as `ci.yml`, and the node under the top-level key `key`.
     fn with_node<'t, R>(
