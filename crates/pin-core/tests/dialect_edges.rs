@@ -619,7 +619,7 @@ fn references_are_placed_at_their_text() {
         ),
         (
             ".github/workflows/ci.yml",
-            "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    container:   alpine:3.20\n",
+            "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    container:   alpine:3.20\n    steps:\n    - uses: 'docker://alpine:3.21'\n",
         ),
         ("compose.yaml", "services:\n  web:\n    image: \"nginx:1.27 \"\n"),
     ] {
@@ -645,4 +645,20 @@ fn azure_scripts_hold_no_helix_queues() {
             Site::Helix,
         )],
     );
+}
+
+/// An unbraced `$NAME` takes the whole name, underscores too: a `FROM` that names a stage
+/// through it is no image.
+#[test]
+fn dockerfile_unbraced_variables_name_stages() {
+    let text = "ARG STAGE_NAME=base\nFROM alpine:3.20 AS base\nFROM $STAGE_NAME\n";
+    assert_eq!(texts("Dockerfile", text), ["alpine:3.20"]);
+}
+
+/// A gallery image id that stops at `images` names no image (and does not break the
+/// reading).
+#[test]
+fn gallery_ids_without_an_image_name_name_nothing() {
+    let text = "var v = {\n  imageReference: {\n    id: '/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images'\n  }\n}\n";
+    assert!(texts("infra/main.bicep", text).is_empty());
 }

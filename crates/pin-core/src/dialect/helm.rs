@@ -119,6 +119,11 @@ mod tests {
         }
         assert_eq!(comments.len(), 2);
         assert_eq!(comments[1].text.trim(), "pin-lint: ignore");
+        // A comment line is placed at its `#`, after its indentation.
+        let src = "spec:\n    # pin-lint: ignore\n  image: redis:alpine\n";
+        let (_, comments) = extract(src);
+        assert_eq!(comments.len(), 1);
+        assert_eq!(&src[comments[0].span.clone()], "# pin-lint: ignore");
     }
 
     #[test]

@@ -1329,6 +1329,13 @@ mod tests {
             let _ = engine.expand_placed(node, cx, Some("variables"));
             assert!(engine.truncated);
         });
+        // Also when the subtree alone is larger than the whole budget.
+        let big = format!("variables: [{}]\n", vec!["1"; NODE_BUDGET / 2].join(","));
+        with_node(&big, "variables", |engine, node, cx| {
+            assert!(engine.inert(node).expect("inert") > NODE_BUDGET);
+            let _ = engine.expand_placed(node, cx, Some("variables"));
+            assert!(engine.truncated);
+        });
         // One that fits to the last node does not.
         with_node(text, "variables", |engine, node, cx| {
             let n = engine.inert(node).expect("inert");
