@@ -99,6 +99,8 @@ pub struct Repository<'t> {
     by_path: HashMap<&'t str, FileId>,
     /// Files some other file references as a template (statically).
     pub included: Vec<bool>,
+    /// Per file, the files its static template references name (itself left out).
+    includes: Vec<Vec<FileId>>,
     /// Container resources defined anywhere, by lower-case alias.
     pub aliases: HashMap<String, Vec<AliasDef>>,
     /// Expression problems found while reading.
@@ -138,6 +140,7 @@ impl<'t> Repository<'t> {
             files
                 .into_iter()
                 .map(|(f, yaml)| (f, yaml.map(Tree::Parsed))),
+            None,
         )
     }
 
@@ -151,22 +154,29 @@ impl<'t> Repository<'t> {
         old: &Repository<'o>,
         files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Yaml<'t>>)>,
     ) -> Repository<'t> {
-        Repository::assemble(files.into_iter().map(|(f, yaml)| {
-            let tree = match yaml {
-                Some(yaml) => Some(Tree::Parsed(yaml)),
-                None => old
-                    .id(f.path)
-                    .map(|id| &old.files[id])
-                    .filter(|o| std::ptr::eq(o.text, f.text) || o.text == f.text)
-                    .and_then(|o| o.root.clone())
-                    .map(Tree::Shared),
-            };
-            (f, tree)
-        }))
+        Repository::assemble(
+            files.into_iter().map(|(f, yaml)| {
+                let tree = match yaml {
+                    Some(yaml) => Some(Tree::Parsed(yaml)),
+                    None => old
+                        .id(f.path)
+                        .map(|id| &old.files[id])
+                        .filter(|o| std::ptr::eq(o.text, f.text) || o.text == f.text)
+                        .and_then(|o| o.root.clone())
+                        .map(Tree::Shared),
+                };
+                (f, tree)
+            }),
+            Some(old),
+        )
     }
 
+    /// The model of `files`; with `old` (an earlier state of the same paths), a file that
+    /// takes its tree from `old` also takes what reading it showed, instead of being read
+    /// again: reading looks at the file's tree alone, and the same paths give the same ids.
     fn assemble<'k>(
         files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Tree<'t>>)>,
+        old: Option<&Repository<'_>>,
     ) -> Repository<'t> {
         let mut list: Vec<(Input<'t, 'k>, Option<Tree<'t>>)> = files
             .into_iter()
@@ -182,12 +192,15 @@ impl<'t> Repository<'t> {
             files: Vec::with_capacity(list.len()),
             by_path: HashMap::new(),
             included: Vec::new(),
+            includes: Vec::new(),
             aliases: HashMap::new(),
             problems: Vec::new(),
             resolved: Mutex::new(HashMap::new()),
             kept: OnceLock::new(),
         };
+        let mut shared = Vec::with_capacity(list.len());
         for (Input { path, text, known }, tree) in list {
+            shared.push(matches!(tree, Some(Tree::Shared(_))));
             let root = match tree {
                 Some(Tree::Shared(root)) => Some(root),
                 Some(Tree::Parsed(parsed)) => parsed.documents.into_iter().next().map(Arc::new),
@@ -228,14 +241,31 @@ impl<'t> Repository<'t> {
             });
         }
         repo.included = vec![false; repo.files.len()];
+        repo.includes = vec![Vec::new(); repo.files.len()];
+        let old = old.filter(|o| {
+            o.files.len() == repo.files.len()
+                && o.files
+                    .iter()
+                    .zip(&repo.files)
+                    .all(|(a, b)| a.path == b.path)
+        });
+        let taken = match old {
+            Some(old) => Taken::from(old, &shared),
+            None => (0..repo.files.len()).map(|_| None).collect(),
+        };
         // Files are read in parallel and what they show is added in file order, so the model
         // is the same on any number of threads.
         let read: Vec<Option<Read>> = (0..repo.files.len())
             .into_par_iter()
-            .map(|id| repo.read_file(id))
+            .map(|id| match taken[id] {
+                Some(_) => None,
+                None => repo.read_file(id),
+            })
             .collect();
-        for (id, read) in read.into_iter().enumerate() {
-            if let Some(read) = read {
+        for (id, (read, taken)) in read.into_iter().zip(taken).enumerate() {
+            if let Some(t) = taken {
+                repo.add(id, t.includes, t.aliases, t.problems);
+            } else if let Some(read) = read {
                 repo.add_read(id, read);
             }
         }
@@ -407,13 +437,28 @@ impl<'t> Repository<'t> {
             aliases,
             problems,
         } = read;
-        for path in includes {
-            if let Target::File(target) = self.resolve(id, &path) {
-                if target != id {
-                    self.included[target] = true;
-                }
-            }
+        let targets = includes
+            .iter()
+            .filter_map(|path| match self.resolve(id, path) {
+                Target::File(target) if target != id => Some(target),
+                _ => None,
+            })
+            .collect();
+        self.add(id, targets, aliases, problems);
+    }
+
+    /// Add what file `id` shows: the files it includes, its container resources, its problems.
+    fn add(
+        &mut self,
+        id: FileId,
+        includes: Vec<FileId>,
+        aliases: Vec<(String, AliasDef)>,
+        problems: Vec<Problem>,
+    ) {
+        for &target in &includes {
+            self.included[target] = true;
         }
+        self.includes[id] = includes;
         for (alias, def) in aliases {
             self.aliases
                 .entry(alias.to_ascii_lowercase())
@@ -463,6 +508,47 @@ pub fn normalize(path: &str) -> String {
 }
 
 /// What reading one file shows.
+/// What reading a file showed, taken from an earlier model of the same file.
+struct Taken {
+    includes: Vec<FileId>,
+    aliases: Vec<(String, AliasDef)>,
+    problems: Vec<Problem>,
+}
+
+impl Taken {
+    /// What reading each file of `shared` (those whose tree was taken from `old`, a model of
+    /// the same paths) showed in `old`.
+    #[inline(never)]
+    fn from(old: &Repository<'_>, shared: &[bool]) -> Vec<Option<Taken>> {
+        let mut taken: Vec<Option<Taken>> = shared
+            .iter()
+            .zip(&old.files)
+            .enumerate()
+            .map(|(id, (&shared, f))| {
+                (shared && f.root.is_some()).then(|| Taken {
+                    includes: old.includes[id].clone(),
+                    aliases: Vec::new(),
+                    problems: Vec::new(),
+                })
+            })
+            .collect();
+        // Each alias's definitions are in file order, so a file's are in its own order.
+        for (alias, defs) in &old.aliases {
+            for d in defs {
+                if let Some(t) = &mut taken[d.alias.file] {
+                    t.aliases.push((alias.clone(), d.clone()));
+                }
+            }
+        }
+        for p in &old.problems {
+            if let Some(t) = &mut taken[p.loc.file] {
+                t.problems.push(p.clone());
+            }
+        }
+        taken
+    }
+}
+
 struct Read {
     includes: Vec<String>,
     aliases: Vec<(String, AliasDef)>,
