@@ -765,7 +765,11 @@ pub fn analyze_repository_after(
             jobs.push((false, (first..first + run.len()).collect()));
         }
     }
-    jobs.extend(alone.chunks(ROOTS_PER_RUN).map(|c| (true, c.to_vec())));
+    jobs.extend(
+        alone
+            .chunks(ROOTS_ALONE_PER_RUN)
+            .map(|c| (true, c.to_vec())),
+    );
     let expanded: Vec<Option<Vec<RootResult>>> = jobs
         .par_iter()
         .map(|(alone, ids)| {
@@ -836,6 +840,11 @@ fn assemble(
 
 /// Roots expanded by one engine, one after the other.
 const ROOTS_PER_RUN: usize = 16;
+
+/// Roots expanded again on their own by one engine in [`analyze_repository_after`]: they are
+/// independent of the roots before them, so longer runs change no result and share more of
+/// the engine's caches (these roots go through the same changed templates).
+const ROOTS_ALONE_PER_RUN: usize = 64;
 
 /// What every root's expansion showed, kept by [`analyze_repository_keeping`].
 pub(crate) struct Expansions {
