@@ -255,10 +255,39 @@ pub fn run(
         Some(_) if unwritten => reanalyse(&texts),
         Some(after) => after,
     };
-    *findings = crate::commands::check::lint(&after, settings, facts);
+    *findings = relint(ws, &after, std::mem::take(findings), settings, facts);
     *ws = after;
     run.removed_tags = removed_tags(ws, findings);
     run
+}
+
+/// The findings of `after` (the set with the fixes in place), as `check` lints it: a file whose
+/// text, references and template-layer results are those it had in `before` keeps its findings
+/// from `old` (a file's findings are a function of these, its settings and its facts, which do
+/// not change); the others are linted again.
+fn relint(
+    before: &Workspace,
+    after: &Workspace,
+    old: Vec<Vec<Finding>>,
+    settings: &[Settings],
+    facts: &[Facts],
+) -> Vec<Vec<Finding>> {
+    use rayon::prelude::*;
+    old.into_par_iter()
+        .enumerate()
+        .map(|(i, old)| {
+            let (b, a) = (&before.files[i], &after.files[i]);
+            let same = b.path == a.path
+                && b.analysis.source.text() == a.analysis.source.text()
+                && b.analysis.references == a.analysis.references
+                && before.extras(i) == after.extras(i);
+            if same {
+                old
+            } else {
+                after.findings(i, &settings[i], &facts[i])
+            }
+        })
+        .collect()
 }
 
 /// One fixed text to write: `path`'s content was `old` when it was read.
