@@ -49,22 +49,16 @@ impl Facts {
 
     /// The lookup key of a reference's tag (`registry/repo:tag`, normalised, without digest).
     pub fn tag_key(image: &ImageRef) -> String {
-        let n = image.normalized();
-        match n.split_once('@') {
-            Some((name, _)) => name.to_string(),
-            None => n,
-        }
+        image.tag_key()
     }
 
     /// The lookup key of a pinned digest (`registry/repo@sha256:…`).
     pub fn digest_key(image: &ImageRef) -> Option<String> {
         let digest = image.digest_str()?;
-        Some(format!(
-            "{}/{}@{}",
-            image.registry_host(),
-            image.repository_path(),
-            digest
-        ))
+        let mut key = image.name_key();
+        key.push('@');
+        key.push_str(digest);
+        Some(key)
     }
 
     /// Record what a tag points to.

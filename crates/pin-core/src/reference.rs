@@ -143,19 +143,26 @@ impl ImageRef {
 
     /// The repository as registries address it (`library/` added for Docker Hub officials).
     pub fn repository_path(&self) -> String {
-        let repo = self.repository_str();
-        if self.registry_host() == "docker.io" && !repo.contains('/') {
-            format!("library/{repo}")
-        } else {
-            repo.to_string()
-        }
+        let mut out = String::with_capacity(self.repository.len() + LIBRARY.len());
+        self.push_repository_path(&mut out);
+        out
     }
 
-    /// Canonical form for de-duplication: `docker.io/library/ubuntu:latest[@digest]`.
-    /// A reference without tag and digest gets `latest`, as container engines do.
-    pub fn normalized(&self) -> String {
-        let mut out = format!("{}/{}", self.registry_host(), self.repository_path());
-        match (self.tag_str(), self.digest_str()) {
+    /// `registry/repository` as registries address it: [`ImageRef::registry_host`], `/`,
+    /// [`ImageRef::repository_path`]. The start of every lookup key.
+    pub fn name_key(&self) -> String {
+        let mut out = String::with_capacity(self.key_capacity());
+        self.push_name_key(&mut out);
+        out
+    }
+
+    /// [`ImageRef::name_key`] with the tag (`latest` when the reference has neither tag nor
+    /// digest, as container engines do; nothing when it has only a digest): the key a tag is
+    /// looked up by.
+    pub fn tag_key(&self) -> String {
+        let mut out = String::with_capacity(self.key_capacity());
+        self.push_name_key(&mut out);
+        match (self.tag_str(), &self.digest) {
             (Some(tag), _) => {
                 out.push(':');
                 out.push_str(tag);
@@ -163,13 +170,43 @@ impl ImageRef {
             (None, None) => out.push_str(":latest"),
             (None, Some(_)) => {}
         }
+        out
+    }
+
+    /// Canonical form for de-duplication: `docker.io/library/ubuntu:latest[@digest]`.
+    /// A reference without tag and digest gets `latest`, as container engines do.
+    pub fn normalized(&self) -> String {
+        let mut out = self.tag_key();
         if let Some(digest) = self.digest_str() {
             out.push('@');
             out.push_str(digest);
         }
         out
     }
+
+    /// Enough room for any key of this reference: the text, a default host and `library/`,
+    /// and `:latest`.
+    fn key_capacity(&self) -> usize {
+        self.text.len() + "docker.io/".len() + LIBRARY.len() + ":latest".len()
+    }
+
+    fn push_name_key(&self, out: &mut String) {
+        out.push_str(self.registry_host());
+        out.push('/');
+        self.push_repository_path(out);
+    }
+
+    fn push_repository_path(&self, out: &mut String) {
+        let repo = self.repository_str();
+        if self.registry_host() == "docker.io" && !repo.contains('/') {
+            out.push_str(LIBRARY);
+        }
+        out.push_str(repo);
+    }
 }
+
+/// The namespace Docker Hub gives its official images.
+const LIBRARY: &str = "library/";
 
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -415,14 +452,21 @@ mod tests {
             assert_eq!(r.registry_host(), host, "{text}");
             assert_eq!(r.repository_path(), path, "{text}");
             assert_eq!(r.normalized(), normalized, "{text}");
+            // Without a digest, the tag's key is the normalized form itself.
+            assert_eq!(r.tag_key(), normalized, "{text}");
+            assert_eq!(r.name_key(), format!("{host}/{path}"), "{text}");
         }
         let r = ImageRef::parse(&format!("ubuntu@{D}")).expect("valid");
         assert_eq!(r.normalized(), format!("docker.io/library/ubuntu@{D}"));
+        // A digest alone names no tag: no `latest` is made up for it.
+        assert_eq!(r.tag_key(), "docker.io/library/ubuntu");
         let r = ImageRef::parse(&format!("ubuntu:22.04@{D}")).expect("valid");
         assert_eq!(
             r.normalized(),
             format!("docker.io/library/ubuntu:22.04@{D}")
         );
+        assert_eq!(r.tag_key(), "docker.io/library/ubuntu:22.04");
+        assert_eq!(r.name_key(), "docker.io/library/ubuntu");
     }
 
     #[test]

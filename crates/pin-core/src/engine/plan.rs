@@ -1,6 +1,7 @@
 //! The resolution plan: which lookups a file's references need, decided once from the rules
 //! that run on the file, its settings and whether registries may be asked.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 use crate::analyze::Analysis;
@@ -146,9 +147,9 @@ impl FileQueries {
     }
 
     fn add(&mut self, index: &mut HashMap<QueryKey, usize>, demand: Demand) {
-        match index.get(&demand.query.key()) {
-            Some(&i) => {
-                let existing = &mut self.demands[i].purpose;
+        match index.entry(demand.query.key()) {
+            Entry::Occupied(e) => {
+                let existing = &mut self.demands[*e.get()].purpose;
                 *existing = match (*existing, demand.purpose) {
                     (Purpose::Rule { blocks_fix: a }, Purpose::Rule { blocks_fix: b }) => {
                         Purpose::Rule { blocks_fix: a || b }
@@ -156,8 +157,8 @@ impl FileQueries {
                     (Purpose::Context, rule) | (rule, Purpose::Context) => rule,
                 };
             }
-            None => {
-                index.insert(demand.query.key(), self.demands.len());
+            Entry::Vacant(e) => {
+                e.insert(self.demands.len());
                 self.demands.push(demand);
             }
         }
