@@ -171,6 +171,23 @@ struct Judged {
     findings: Vec<Vec<Finding>>,
 }
 
+/// A request to fix every file with its findings and facts, no lookup having failed.
+fn fix_requests<'a>(
+    findings: &'a [Vec<Finding>],
+    settings: &'a Settings,
+    facts: &'a [Facts],
+) -> Vec<FixRequest<'a>> {
+    (0..findings.len())
+        .map(|i| FixRequest {
+            file: i,
+            findings: &findings[i],
+            settings,
+            facts: &facts[i],
+            unresolved: &[],
+        })
+        .collect()
+}
+
 fn judge(ws: &Workspace, settings: &Settings, registry: &FakeRegistry) -> Judged {
     let options = PlanOptions {
         online: registry.online,
@@ -370,15 +387,7 @@ fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
     let Judged {
         facts, findings, ..
     } = judge(&ws, &settings, &registry);
-    let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
-        .map(|i| FixRequest {
-            file: i,
-            findings: &findings[i],
-            settings: &settings,
-            facts: &facts[i],
-            unresolved: &[],
-        })
-        .collect();
+    let requests = fix_requests(&findings, &settings, &facts);
 
     let full = engine::fix(&ws, &requests);
     let reusing = engine::fix_reusing(&ws, &repo, &requests);
@@ -435,15 +444,7 @@ fn the_layer_after_a_fix_expands_again_only_what_it_must_and_agrees() {
     let Judged {
         facts, findings, ..
     } = judge(&ws, &settings, &registry);
-    let requests: Vec<FixRequest<'_>> = (0..ws.files.len())
-        .map(|i| FixRequest {
-            file: i,
-            findings: &findings[i],
-            settings: &settings,
-            facts: &facts[i],
-            unresolved: &[],
-        })
-        .collect();
+    let requests = fix_requests(&findings, &settings, &facts);
     let fixed = engine::fix(&ws, &requests);
     let mut texts: Vec<String> = ws
         .files

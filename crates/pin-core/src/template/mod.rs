@@ -936,13 +936,13 @@ fn expand_root<'r, 't>(
     };
     let path = repo.files[id].path;
     if engine.capped.get() {
-        out.notes.insert(format!(
+        out.found.notes.insert(format!(
             "{path}: some values had more than {} possibilities; the rest were not followed",
             value::MAX_ALTS
         ));
     }
     if engine.truncated {
-        out.notes.insert(format!(
+        out.found.notes.insert(format!(
             "{path}: expansion stopped at its size limit ({} nodes or {} nested templates); images beyond it are not listed",
             expand::NODE_BUDGET,
             40
@@ -951,7 +951,7 @@ fn expand_root<'r, 't>(
     for c in &engine.cycles {
         let mut members = c.files.clone();
         members.sort_unstable();
-        if out.cycles.contains_key(&members) {
+        if out.found.cycles.contains_key(&members) {
             continue; // the same cycle, met from another root or another edge
         }
         let names: Vec<&str> = c
@@ -965,7 +965,7 @@ fn expand_root<'r, 't>(
             names.join(" → ")
         );
         let at = (c.at.file, c.at.span.start, c.at.span.end);
-        out.cycles.insert(members, (at, message));
+        out.found.cycles.insert(members, (at, message));
     }
     for u in &engine.unfollowed {
         out.unfollowed(u);
@@ -987,23 +987,8 @@ fn expand_root<'r, 't>(
 type Key = (FileId, usize, usize);
 
 /// What roots' expansions showed, without the model (see [`Collector`]).
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct Found {
-    files: BTreeMap<FileId, FileExtras>,
-    flows: BTreeMap<Key, BTreeSet<String>>,
-    dynamic: BTreeMap<Key, (bool, BTreeMap<String, Concrete>)>,
-    new_refs: BTreeMap<Key, Reference>,
-    problems: BTreeSet<(Key, &'static str, String, Option<String>)>,
-    entries: Vec<EntryImages>,
-    not_followed: BTreeMap<String, NotFollowed>,
-    notes: BTreeSet<String>,
-    cycles: BTreeMap<Vec<FileId>, (Key, String)>,
-    uses: BTreeMap<Key, (&'static str, BTreeSet<Incoming>)>,
-    resources: BTreeMap<Key, (String, Vec<Loc>, BTreeSet<AliasUseSite>)>,
-}
-
-struct Collector<'r, 't> {
-    repo: &'r Repository<'t>,
     files: BTreeMap<FileId, FileExtras>,
     flows: BTreeMap<Key, BTreeSet<String>>,
     dynamic: BTreeMap<Key, (bool, BTreeMap<String, Concrete>)>,
@@ -1019,6 +1004,12 @@ struct Collector<'r, 't> {
     uses: BTreeMap<Key, (&'static str, BTreeSet<Incoming>)>,
     /// Resources met in expansions, by alias place: alias, image places, use sites.
     resources: BTreeMap<Key, (String, Vec<Loc>, BTreeSet<AliasUseSite>)>,
+}
+
+/// What roots' expansions showed ([`Found`]) over `repo`, and what only collecting needs.
+struct Collector<'r, 't> {
+    repo: &'r Repository<'t>,
+    found: Found,
     /// The value written under a key, by the key's place (looked up once).
     value_spans: HashMap<(FileId, usize), Option<Range<usize>>>,
     /// Record `uses` and `resources` (see [`Options::hovers`]).
@@ -1027,56 +1018,19 @@ struct Collector<'r, 't> {
 
 impl<'r, 't> Collector<'r, 't> {
     fn new(repo: &'r Repository<'t>, hovers: bool) -> Self {
-        Collector {
-            repo,
-            files: BTreeMap::new(),
-            flows: BTreeMap::new(),
-            dynamic: BTreeMap::new(),
-            new_refs: BTreeMap::new(),
-            problems: BTreeSet::new(),
-            entries: Vec::new(),
-            not_followed: BTreeMap::new(),
-            notes: BTreeSet::new(),
-            cycles: BTreeMap::new(),
-            uses: BTreeMap::new(),
-            resources: BTreeMap::new(),
-            value_spans: HashMap::new(),
-            hovers,
-        }
+        Collector::with_found(repo, hovers, Found::default())
     }
 
     /// What this collected, apart from the model.
     fn into_found(self) -> Found {
-        Found {
-            files: self.files,
-            flows: self.flows,
-            dynamic: self.dynamic,
-            new_refs: self.new_refs,
-            problems: self.problems,
-            entries: self.entries,
-            not_followed: self.not_followed,
-            notes: self.notes,
-            cycles: self.cycles,
-            uses: self.uses,
-            resources: self.resources,
-        }
+        self.found
     }
 
     /// A collector over `repo` holding `found` (collected over the same files).
     fn with_found(repo: &'r Repository<'t>, hovers: bool, found: Found) -> Self {
         Collector {
             repo,
-            files: found.files,
-            flows: found.flows,
-            dynamic: found.dynamic,
-            new_refs: found.new_refs,
-            problems: found.problems,
-            entries: found.entries,
-            not_followed: found.not_followed,
-            notes: found.notes,
-            cycles: found.cycles,
-            uses: found.uses,
-            resources: found.resources,
+            found,
             value_spans: HashMap::new(),
             hovers,
         }
@@ -1086,11 +1040,12 @@ impl<'r, 't> Collector<'r, 't> {
     /// where only the first meeting counts: the result is that of one collector over both.
     fn merge(&mut self, later: Collector<'r, 't>) {
         use std::collections::btree_map::Entry;
+        let later = later.found;
         for (k, texts) in later.flows {
-            self.flows.entry(k).or_default().extend(texts);
+            self.found.flows.entry(k).or_default().extend(texts);
         }
         for (k, (fragment, images)) in later.dynamic {
-            match self.dynamic.entry(k) {
+            match self.found.dynamic.entry(k) {
                 Entry::Vacant(e) => {
                     e.insert((fragment, images));
                 }
@@ -1102,19 +1057,19 @@ impl<'r, 't> Collector<'r, 't> {
             }
         }
         for (k, r) in later.new_refs {
-            self.new_refs.entry(k).or_insert(r);
+            self.found.new_refs.entry(k).or_insert(r);
         }
-        self.problems.extend(later.problems);
-        self.entries.extend(later.entries);
+        self.found.problems.extend(later.problems);
+        self.found.entries.extend(later.entries);
         for (k, n) in later.not_followed {
-            self.not_followed.entry(k).or_insert(n);
+            self.found.not_followed.entry(k).or_insert(n);
         }
-        self.notes.extend(later.notes);
+        self.found.notes.extend(later.notes);
         for (k, c) in later.cycles {
-            self.cycles.entry(k).or_insert(c);
+            self.found.cycles.entry(k).or_insert(c);
         }
         for (k, (used_as, images)) in later.uses {
-            match self.uses.entry(k) {
+            match self.found.uses.entry(k) {
                 Entry::Vacant(e) => {
                     e.insert((used_as, images));
                 }
@@ -1122,7 +1077,7 @@ impl<'r, 't> Collector<'r, 't> {
             }
         }
         for (k, (alias, images, uses)) in later.resources {
-            match self.resources.entry(k) {
+            match self.found.resources.entry(k) {
                 Entry::Vacant(e) => {
                     e.insert((alias, images, uses));
                 }
@@ -1147,7 +1102,7 @@ impl<'r, 't> Collector<'r, 't> {
         message: String,
         reference: Option<String>,
     ) {
-        self.problems.insert((
+        self.found.problems.insert((
             (loc.file, loc.span.start, loc.span.end),
             rule,
             message,
@@ -1156,11 +1111,11 @@ impl<'r, 't> Collector<'r, 't> {
     }
 
     fn unfollowed(&mut self, u: &expand::Unfollowed) {
-        if self.not_followed.contains_key(&u.reference) {
+        if self.found.not_followed.contains_key(&u.reference) {
             return;
         }
         let at = self.position(&u.at);
-        self.not_followed.insert(
+        self.found.not_followed.insert(
             u.reference.clone(),
             NotFollowed {
                 reference: u.reference.clone(),
@@ -1272,7 +1227,7 @@ impl<'r, 't> Collector<'r, 't> {
                     images: images.into_iter().collect(),
                 });
             }
-            self.entries.push(EntryImages {
+            self.found.entries.push(EntryImages {
                 entry: self.repo.files[id].path.to_string(),
                 jobs: list,
             });
@@ -1305,6 +1260,7 @@ impl<'r, 't> Collector<'r, 't> {
         for def in scan.definition_sites.get(key).into_iter().flatten() {
             let l = &def.alias;
             let entry = self
+                .found
                 .resources
                 .entry((l.file, l.span.start, l.span.end))
                 .or_insert_with(|| {
@@ -1371,7 +1327,8 @@ impl<'r, 't> Collector<'r, 't> {
             via,
             alias: u.alias.as_ref().map(|a| a.s.trim().to_string()),
         };
-        self.uses
+        self.found
+            .uses
             .entry((key.file, span.start, span.end))
             .or_insert_with(|| (u.site.describe(), BTreeSet::new()))
             .1
@@ -1411,7 +1368,8 @@ impl<'r, 't> Collector<'r, 't> {
                         u.site.describe(),
                         self.chain_text(&via)
                     );
-                    self.flows
+                    self.found
+                        .flows
                         .entry((l.file, l.span.start, l.span.end))
                         .or_default()
                         .insert(text);
@@ -1419,7 +1377,8 @@ impl<'r, 't> Collector<'r, 't> {
                 let src = self.repo.files[l.file].text;
                 let written = src.get(l.span.clone()) == Some(&*u.value.s);
                 if self.per_file_ref(l).is_none() && written {
-                    self.new_refs
+                    self.found
+                        .new_refs
                         .entry((l.file, l.span.start, l.span.end))
                         .or_insert_with(|| {
                             Reference::container(l.span.clone(), &u.value.s, u.site.site())
@@ -1436,6 +1395,7 @@ impl<'r, 't> Collector<'r, 't> {
                         .is_some_and(|r| r.kind == Kind::Dynamic)
                     {
                         let slot = self
+                            .found
                             .dynamic
                             .entry((at.file, at.span.start, at.span.end))
                             .or_insert((false, BTreeMap::new()));
@@ -1451,6 +1411,7 @@ impl<'r, 't> Collector<'r, 't> {
                         continue;
                     }
                     let slot = self
+                        .found
                         .dynamic
                         .entry((p.file, p.span.start, p.span.end))
                         .or_insert((true, BTreeMap::new()));
@@ -1462,11 +1423,12 @@ impl<'r, 't> Collector<'r, 't> {
     }
 
     fn finish(mut self) -> TemplateAnalysis {
-        for ((file, start, end), message) in std::mem::take(&mut self.cycles).into_values() {
-            self.problems
+        for ((file, start, end), message) in std::mem::take(&mut self.found.cycles).into_values() {
+            self.found
+                .problems
                 .insert(((file, start, end), "template-expression", message, None));
         }
-        for ((file, start, end), texts) in std::mem::take(&mut self.flows) {
+        for ((file, start, end), texts) in std::mem::take(&mut self.found.flows) {
             let mut list: Vec<String> = texts.into_iter().collect();
             let more = list.len().saturating_sub(3);
             list.truncate(3);
@@ -1474,13 +1436,14 @@ impl<'r, 't> Collector<'r, 't> {
             if more > 0 {
                 description.push_str(&format!("; and {more} more"));
             }
-            self.files.entry(file).or_default().flows.push(Flow {
+            self.found.files.entry(file).or_default().flows.push(Flow {
                 span: start..end,
                 description,
             });
         }
-        for ((file, start, end), (fragment, images)) in std::mem::take(&mut self.dynamic) {
-            self.files
+        for ((file, start, end), (fragment, images)) in std::mem::take(&mut self.found.dynamic) {
+            self.found
+                .files
                 .entry(file)
                 .or_default()
                 .dynamic
@@ -1490,19 +1453,27 @@ impl<'r, 't> Collector<'r, 't> {
                     images: images.into_values().collect(),
                 });
         }
-        for ((file, _, _), r) in std::mem::take(&mut self.new_refs) {
-            self.files.entry(file).or_default().references.push(r);
+        for ((file, _, _), r) in std::mem::take(&mut self.found.new_refs) {
+            self.found.files.entry(file).or_default().references.push(r);
         }
-        for ((file, start, end), rule, message, reference) in std::mem::take(&mut self.problems) {
-            self.files.entry(file).or_default().problems.push(Problem {
-                rule,
-                span: start..end,
-                message,
-                reference,
-            });
+        for ((file, start, end), rule, message, reference) in
+            std::mem::take(&mut self.found.problems)
+        {
+            self.found
+                .files
+                .entry(file)
+                .or_default()
+                .problems
+                .push(Problem {
+                    rule,
+                    span: start..end,
+                    message,
+                    reference,
+                });
         }
-        for ((file, start, end), (used_as, images)) in std::mem::take(&mut self.uses) {
-            self.files
+        for ((file, start, end), (used_as, images)) in std::mem::take(&mut self.found.uses) {
+            self.found
+                .files
                 .entry(file)
                 .or_default()
                 .uses
@@ -1512,8 +1483,10 @@ impl<'r, 't> Collector<'r, 't> {
                     images: images.into_iter().collect(),
                 });
         }
-        for ((file, start, end), (alias, images, uses)) in std::mem::take(&mut self.resources) {
-            self.files
+        for ((file, start, end), (alias, images, uses)) in std::mem::take(&mut self.found.resources)
+        {
+            self.found
+                .files
                 .entry(file)
                 .or_default()
                 .resources
@@ -1531,13 +1504,14 @@ impl<'r, 't> Collector<'r, 't> {
         let repo = self.repo;
         TemplateAnalysis {
             files: self
+                .found
                 .files
                 .into_iter()
                 .map(|(f, e)| (repo.files[f].path.to_string(), e))
                 .collect(),
-            entries: self.entries,
-            not_followed: self.not_followed.into_values().collect(),
-            notes: self.notes.into_iter().collect(),
+            entries: self.found.entries,
+            not_followed: self.found.not_followed.into_values().collect(),
+            notes: self.found.notes.into_iter().collect(),
         }
     }
 }

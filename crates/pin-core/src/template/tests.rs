@@ -29,6 +29,15 @@ fn images_of(a: &TemplateAnalysis, entry: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `path` has no template-layer problems (or no extras at all).
+fn assert_no_problems(a: &TemplateAnalysis, path: &str) {
+    assert!(
+        a.file(path).is_none_or(|e| e.problems.is_empty()),
+        "{:?}",
+        a.file(path)
+    );
+}
+
 /// The jobs of an entry point and the images each runs in.
 fn jobs_of<'a>(a: &'a TemplateAnalysis, entry: &str) -> Vec<(&'a str, Vec<&'a str>)> {
     a.entries
@@ -1142,11 +1151,7 @@ fn templates_expand_their_arguments_as_azure_pipelines_does() {
             ),
         ]
     );
-    assert!(
-        a.file("ci.yml").is_none_or(|e| e.problems.is_empty()),
-        "{:?}",
-        a.file("ci.yml")
-    );
+    assert_no_problems(&a, "ci.yml");
 }
 
 /// A dynamic image's finding describes twelve of the images it can produce, each with what
@@ -1580,11 +1585,7 @@ fn only_container_names_are_aliases() {
         jobs_of(&a, "ci.yml"),
         [("c", vec!["mcr.microsoft.com/x/c:1"])]
     );
-    assert!(
-        a.file("ci.yml").is_none_or(|e| e.problems.is_empty()),
-        "{:?}",
-        a.file("ci.yml")
-    );
+    assert_no_problems(&a, "ci.yml");
 }
 
 /// An entry point with parameters runs with its defaults (the inventory), and is also
@@ -1617,11 +1618,7 @@ fn resources_are_defined_by_what_their_expressions_give() {
         jobs_of(&a, "ci.yml"),
         [("j", vec!["mcr.microsoft.com/x/b:1"])]
     );
-    assert!(
-        a.file("ci.yml").is_none_or(|e| e.problems.is_empty()),
-        "{:?}",
-        a.file("ci.yml")
-    );
+    assert_no_problems(&a, "ci.yml");
 }
 
 /// Compile-time variables are known when written as plain text, in a list or a mapping; a
