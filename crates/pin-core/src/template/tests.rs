@@ -452,6 +452,18 @@ fn use_sites_list_the_images_that_reach_them_and_resources_their_users() {
     );
 }
 
+/// A template that builds its job's image from a fragment: `mcr.microsoft.com/prereqs:` and
+/// the `image` its caller passes.
+const FRAGMENT_SETUP: &str = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n";
+
+/// A pipeline that calls `setup.yml` with `image` as the fragment, then `rest`.
+fn fragment_caller(image: &str, rest: &str) -> &'static str {
+    Box::leak(
+        format!("jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: {image}\n      registry: mcr\n{rest}")
+            .into_boxed_str(),
+    )
+}
+
 /// A fragment that carries its digest and becomes one image is kept current where the digest
 /// is written (a safe edit of exactly the digest); the expression it completes explains the
 /// image as stale.
@@ -459,11 +471,8 @@ fn use_sites_list_the_images_that_reach_them_and_resources_their_users() {
 fn a_pinned_fragment_is_bumped_where_its_digest_is_written() {
     let old = format!("sha256:{}", "11".repeat(32));
     let new = format!("sha256:{}", "ab".repeat(32));
-    let matrix: &'static str = Box::leak(
-        format!("jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: ubuntu-22.04@{old}\n      registry: mcr\n")
-            .into_boxed_str(),
-    );
-    let setup = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n";
+    let matrix = fragment_caller(&format!("ubuntu-22.04@{old}"), "");
+    let setup = FRAGMENT_SETUP;
     let files = [("matrix.yml", matrix), ("setup.yml", setup)];
     let a = analyze(files);
     let facts = prereqs_at(&new);
@@ -513,10 +522,7 @@ fn a_pinned_fragment_is_bumped_where_its_digest_is_written() {
 #[test]
 fn a_fragment_changed_by_the_expression_is_not_bumped() {
     let old = format!("sha256:{}", "11".repeat(32));
-    let matrix: &'static str = Box::leak(
-        format!("jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: Ubuntu-22.04@{old}\n      registry: mcr\n")
-            .into_boxed_str(),
-    );
+    let matrix = fragment_caller(&format!("Ubuntu-22.04@{old}"), "");
     let setup = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', lower(parameters.container.image)) }}\n";
     let a = analyze([("matrix.yml", matrix), ("setup.yml", setup)]);
     let facts = prereqs_at(&format!("sha256:{}", "ab".repeat(32)));
@@ -1266,11 +1272,11 @@ fn directives_belong_in_keys_and_scripts_are_left_alone() {
 fn a_pinned_fragment_whose_digest_is_gone_is_re_pinned() {
     let old = format!("sha256:{}", "11".repeat(32));
     let new = format!("sha256:{}", "ab".repeat(32));
-    let matrix: &'static str = Box::leak(
-        format!("jobs:\n- template: setup.yml\n  parameters:\n    container:\n      image: ubuntu-22.04@{old}\n      registry: mcr\n- job: bad\n  variables:\n    x: ${{{{ eq(1, }}}}\n")
-            .into_boxed_str(),
+    let matrix = fragment_caller(
+        &format!("ubuntu-22.04@{old}"),
+        "- job: bad\n  variables:\n    x: ${{ eq(1, }}\n",
     );
-    let setup = "parameters:\n  container: ''\njobs:\n- job: x\n  container: ${{ format('{0}:{1}', 'mcr.microsoft.com/prereqs', parameters.container.image) }}\n";
+    let setup = FRAGMENT_SETUP;
     let a = analyze([("matrix.yml", matrix), ("setup.yml", setup)]);
     let mut facts = prereqs_at(&new);
     let pinned =
