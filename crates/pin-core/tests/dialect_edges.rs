@@ -662,3 +662,47 @@ fn gallery_ids_without_an_image_name_name_nothing() {
     let text = "var v = {\n  imageReference: {\n    id: '/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images'\n  }\n}\n";
     assert!(texts("infra/main.bicep", text).is_empty());
 }
+
+/// A GitLab CI file is told by its name ending in `.gitlab-ci.yml` (not only the root
+/// `.gitlab-ci.yml`) or by its place under `.gitlab/ci/`, whatever it holds.
+#[test]
+fn gitlab_files_are_told_by_name_or_folder() {
+    let job = "build:\n  image: alpine:3.20\n";
+    for path in [
+        ".gitlab-ci.yml",
+        "ci/deploy.gitlab-ci.yml",
+        ".gitlab/ci/build.yml",
+    ] {
+        let analysis = Analysis::new(path, job.to_string());
+        assert_eq!(analysis.dialect, Some(Dialect::GitlabCi), "{path}");
+    }
+    let analysis = Analysis::new("ci/build.yml", job.to_string());
+    assert_eq!(analysis.dialect, Some(Dialect::AzurePipelines));
+}
+
+/// A file configured as Kubernetes is read as a manifest, unless it is named like a
+/// kustomization, which is then read as one.
+#[test]
+fn configured_kubernetes_files_named_kustomization_are_kustomizations() {
+    let kustomization = "images:\n- name: nginx\n  newTag: '1.27'\n";
+    let manifest = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n";
+    for (path, text, dialect, site) in [
+        (
+            "deploy/kustomization.yaml",
+            kustomization,
+            Dialect::Kustomize,
+            Site::KustomizeImage,
+        ),
+        (
+            "deploy/pod.yaml",
+            manifest,
+            Dialect::Kubernetes,
+            Site::K8sContainer,
+        ),
+    ] {
+        let analysis = Analysis::new_as(path, text.to_string(), Some(Dialect::Kubernetes));
+        assert_eq!(analysis.dialect, Some(dialect), "{path}");
+        let sites: Vec<Site> = analysis.references.iter().map(|r| r.site).collect();
+        assert_eq!(sites, [site], "{path}");
+    }
+}
