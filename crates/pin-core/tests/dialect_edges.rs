@@ -212,6 +212,18 @@ fn gitlab_tagged_image_mappings_are_left_alone() {
     );
 }
 
+/// Only plain and quoted scalars are image values: a tagged scalar or a block scalar is
+/// not read.
+#[test]
+fn tagged_and_block_scalars_are_no_images() {
+    let text = "a:\n  image: !custom alpine:3.20\n  script: [x]\nb:\n  image: >-\n    alpine:3.21\n  script: [x]\nc:\n  image: 'alpine:3.22'\n  script: [x]\n";
+    check_refs(
+        ".gitlab-ci.yml",
+        text,
+        &[("alpine:3.22", Site::GitlabImage)],
+    );
+}
+
 /// A value written as a Bicep multi-line string is read from between its quotes.
 #[test]
 fn bicep_multiline_string_values_are_read_between_their_quotes() {
@@ -705,4 +717,25 @@ fn configured_kubernetes_files_named_kustomization_are_kustomizations() {
         let sites: Vec<Site> = analysis.references.iter().map(|r| r.site).collect();
         assert_eq!(sites, [site], "{path}");
     }
+}
+
+/// A Helm chart template is read by text: its `image:` lines are references, an action
+/// making one dynamic.
+#[test]
+fn helm_templates_are_read_by_text() {
+    let text = "spec:\n  containers:\n  - name: app\n    image: \"{{ .Values.image }}\"\n  - name: proxy\n    image: nginx:1.27\n";
+    let analysis = Analysis::new("chart/templates/deploy.yaml", text.to_string());
+    assert_eq!(analysis.dialect, Some(Dialect::HelmTemplate));
+    let found: Vec<(String, pin_core::Kind)> = analysis
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.kind))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("{{ .Values.image }}".to_string(), pin_core::Kind::Dynamic),
+            ("nginx:1.27".to_string(), pin_core::Kind::Container),
+        ]
+    );
 }
