@@ -49,10 +49,10 @@ fn dialects_have_human_names_and_line_comments() {
 }
 
 /// A variable is an image only when it starts with a registry host: a repository path
-/// without one is left alone.
+/// without one is left alone, and so is a value with blanks in it (a command line).
 #[test]
 fn azure_variables_are_images_only_after_a_registry_host() {
-    let text = "variables:\n  tool: team/tool:1\n  img: mcr.microsoft.com/x/y:2\n  built: mcr.microsoft.com/x/$(name):1\njobs:\n- job: a\n  steps:\n  - script: make\n";
+    let text = "variables:\n  tool: team/tool:1\n  img: mcr.microsoft.com/x/y:2\n  built: mcr.microsoft.com/x/$(name):1\n  cmd: mcr.microsoft.com/x/$(name):1 --rm\njobs:\n- job: a\n  steps:\n  - script: make\n";
     let refs = refs("azure-pipelines.yml", text);
     let texts: Vec<&str> = refs.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
@@ -634,6 +634,10 @@ fn references_are_placed_at_their_text() {
             "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    container:   alpine:3.20\n    steps:\n    - uses: 'docker://alpine:3.21'\n",
         ),
         ("compose.yaml", "services:\n  web:\n    image: \"nginx:1.27 \"\n"),
+        (
+            "azure-pipelines.yml",
+            "variables:\n  helixQueues: '(Debian.12.Amd64)Ubuntu.2204.Amd64.Open@mcr.microsoft.com/x/y:1'\n",
+        ),
     ] {
         let analysis = Analysis::new(path, text.to_string());
         assert!(!analysis.references.is_empty(), "{path}");
