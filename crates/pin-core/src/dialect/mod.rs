@@ -528,6 +528,11 @@ mod tests {
         assert!(is_host("mcr.microsoft.com"));
         assert!(is_host("localhost:5000"));
         assert!(!is_host("owner"));
+        // Labels of letters, digits and `-`; a port is digits, never empty.
+        assert!(is_host("my-registry.example.com:5000"));
+        assert!(!is_host("my_registry.example.com"));
+        assert!(!is_host("registry.example.com:"));
+        assert!(!is_host("registry.example.com:http"));
     }
 
     #[test]
