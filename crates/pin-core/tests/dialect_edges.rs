@@ -113,6 +113,12 @@ fn dialects_are_told_apart_by_name_and_content() {
             Some(Dialect::Arm),
         ),
         ("infra/empty.json", "{\"resources\": {}}\n", None),
+        ("infra/none.json", "{\"resources\": []}\n", None),
+        (
+            "infra/untyped.json",
+            "{\"resources\": [{\"type\": \"a/b\"}, {\"name\": \"x\"}]}\n",
+            None,
+        ),
         (
             ".gitlab-ci.yml",
             "build:\n  image: alpine:3.20\n",
