@@ -321,6 +321,18 @@ fn azure_pipelines_sites() {
                 ("mcr.microsoft.com/x/i:1", Site::Helix),
             ],
         ),
+        // A job's `services:` name container resources by alias; a value written as an
+        // image (with `/`, `:` or `@`) is one, unless it only passes a value through.
+        (
+            "jobs:\n- job: a\n  services:\n    cache: redis\n    db: mcr.microsoft.com/x/pg:1\n    other: ${{ parameters.service }}\n",
+            &[("mcr.microsoft.com/x/pg:1", Site::Service)],
+        ),
+        // A container resource item passed to a template: its `container:` is the alias,
+        // no image, even when an expression builds it.
+        (
+            "jobs:\n- template: build.yml\n  parameters:\n    images:\n    - container: linux_${{ parameters.arch }}\n      image: mcr.microsoft.com/x/y:1\n",
+            &[("mcr.microsoft.com/x/y:1", Site::Resource)],
+        ),
     ];
     for (text, expected) in cases {
         check_refs("azure-pipelines.yml", text, expected);
