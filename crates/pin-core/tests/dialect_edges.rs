@@ -761,3 +761,64 @@ fn helm_templates_are_read_by_text() {
         ]
     );
 }
+
+/// A GitLab variable written as a mapping (`value:` with a `description:`) is read at its
+/// `value:`.
+#[test]
+fn gitlab_variables_with_descriptions_are_read_at_their_value() {
+    let text = "variables:\n  BASE:\n    value: registry.example.com/b/ase:1\n    description: the base image\nbuild:\n  image: alpine:3.20\n  script: [x]\n";
+    check_refs(
+        ".gitlab-ci.yml",
+        text,
+        &[
+            ("registry.example.com/b/ase:1", Site::Variable),
+            ("alpine:3.20", Site::GitlabImage),
+        ],
+    );
+}
+
+/// A Helm template value loses one pair of outer quotes, not a lone quote at one end; a
+/// value that only closes an action (`image: }}`) is read like any other, without failing.
+#[test]
+fn helm_values_are_read_as_written() {
+    let text = "spec:\n  containers:\n  - image: {{ .Values.registry\n     }}\n  - image: }}\n  - image: \"nginx:1.27\n  - image: nginx:1.27'\n";
+    let analysis = Analysis::new("chart/templates/pod.yaml", text.to_string());
+    let found: Vec<&str> = analysis
+        .references
+        .iter()
+        .map(|r| &text[r.span.clone()])
+        .collect();
+    assert_eq!(
+        found,
+        ["{{ .Values.registry", "}}", "\"nginx:1.27", "nginx:1.27'"]
+    );
+}
+
+/// A Compose service takes the keys it does not write from the mappings it merges in
+/// (`<<:` an alias or a list of aliases, the earlier ones winning), through merges of
+/// merges: the image is reported where it is written.
+#[test]
+fn compose_services_take_their_image_from_merged_mappings() {
+    let text = "x-base: &base\n  image: nginx:1.27\nx-other: &other\n  image: redis:7\nx-db: &db\n  <<: *other\nservices:\n  web:\n    <<: *base\n  both:\n    <<: [*db, *base]\n";
+    check_refs(
+        "compose.yaml",
+        text,
+        &[
+            ("nginx:1.27", Site::ComposeImage),
+            ("redis:7", Site::ComposeImage),
+        ],
+    );
+    let both = "x-base: &base\n  image: nginx:1.27\nx-other: &other\n  image: redis:7\nservices:\n  both:\n    <<: [*other, *base]\n";
+    check_refs("compose.yaml", both, &[("redis:7", Site::ComposeImage)]);
+}
+
+/// Long merge chains are followed: a service 17 merges away from its image still has it.
+#[test]
+fn compose_long_merge_chains_are_followed() {
+    let mut text = String::from("x-l17: &l17\n  image: nginx:1.27\n");
+    for level in (1..17).rev() {
+        text.push_str(&format!("x-l{level}: &l{level}\n  <<: *l{}\n", level + 1));
+    }
+    text.push_str("services:\n  web:\n    <<: *l1\n");
+    check_refs("compose.yaml", &text, &[("nginx:1.27", Site::ComposeImage)]);
+}

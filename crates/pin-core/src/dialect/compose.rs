@@ -147,6 +147,8 @@ mod tests {
         assert!(interpolates("docker.io/n:${VERSION-v4}"));
         assert!(!interpolates("a$$b"));
         assert!(!interpolates("a$"));
+        assert!(!interpolates("a$1"));
+        assert!(!interpolates("a$-b"));
         assert!(!interpolates("redis:7"));
     }
 }
