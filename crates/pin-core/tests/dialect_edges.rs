@@ -822,3 +822,28 @@ fn compose_long_merge_chains_are_followed() {
     text.push_str("services:\n  web:\n    <<: *l1\n");
     check_refs("compose.yaml", &text, &[("nginx:1.27", Site::ComposeImage)]);
 }
+
+/// A dev container's literal `image` is a container reference; a blank one is none.
+#[test]
+fn devcontainer_images_are_read_unless_blank() {
+    check_refs(
+        ".devcontainer/devcontainer.json",
+        "{\n  // base\n  \"image\": \"mcr.microsoft.com/devcontainers/base:ubuntu\"\n}\n",
+        &[(
+            "mcr.microsoft.com/devcontainers/base:ubuntu",
+            Site::DevcontainerImage,
+        )],
+    );
+    assert!(texts(".devcontainer.json", "{ \"image\": \"  \" }\n").is_empty());
+}
+
+/// An object built by a Terraform `for` expression (`k => { … }`) is read like any other
+/// object: an image id in it is found.
+#[test]
+fn terraform_for_expressions_build_objects() {
+    let text = "locals {\n  vms = { for name in var.names : name => { source_image_id = \"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0\" } }\n}\n";
+    assert_eq!(
+        texts("infra/main.tf", text),
+        ["/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0"]
+    );
+}
