@@ -492,6 +492,21 @@ mod tests {
         );
     }
 
+    /// A `--mount` field may be written in double quotes (kept inside a single-quoted
+    /// flag): its `from=` value is placed inside them.
+    #[test]
+    fn quoted_mount_fields() {
+        let src =
+            "FROM alpine:3.20\nRUN --mount='type=bind,\"from=ghcr.io/a/b:1\",target=/x' true\n";
+        assert_eq!(
+            rows(src),
+            [
+                row("alpine:3.20", "dockerfile-from", "unpinned"),
+                row("ghcr.io/a/b:1", "dockerfile-mount-from", "unpinned"),
+            ]
+        );
+    }
+
     #[test]
     fn arg_defaults_and_dynamic_froms() {
         let src = "ARG BASE=\"quay.io/a/b:1\"\n\
