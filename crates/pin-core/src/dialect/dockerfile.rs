@@ -534,6 +534,33 @@ mod tests {
         assert_eq!(arg.map(|r| r.state), Some(State::Unpinned));
     }
 
+    /// An ARG default is reported as the image of a `FROM $NAME` only when it is a literal:
+    /// a default built from another variable is not, and one split by a continuation is
+    /// reported as written (it cannot be pinned in place).
+    #[test]
+    fn arg_defaults_that_are_no_literal_image() {
+        let src = "ARG INNER=alpine:3.20\nARG BASE=$INNER\nARG SPLIT=ubun\\\ntu:22.04\nFROM $BASE\nFROM $SPLIT\n";
+        let mut refs = extract(src).references;
+        refs.sort_by_key(|r| r.span.start);
+        let got: Vec<(&str, &str, Kind, State)> = refs
+            .iter()
+            .map(|r| (&src[r.span.clone()], r.text.as_str(), r.kind, r.state))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ubun\\\ntu:22.04",
+                    "ubun\\\ntu:22.04",
+                    Kind::Container,
+                    State::Invalid
+                ),
+                ("$BASE", "$BASE", Kind::Dynamic, State::None),
+                ("$SPLIT", "$SPLIT", Kind::Dynamic, State::None),
+            ]
+        );
+    }
+
     #[test]
     fn stages_through_variables() {
         let src = "ARG SRC=true\n\
