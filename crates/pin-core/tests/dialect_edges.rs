@@ -847,3 +847,38 @@ fn terraform_for_expressions_build_objects() {
         ["/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0"]
     );
 }
+
+/// A GitHub job `container:` string that only passes a matrix value through is not itself
+/// reported (the matrix values are); a service `image:` written the same way is, as a
+/// dynamic image, beside the values.
+#[test]
+fn github_pass_through_container_strings() {
+    let text = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    strategy:\n      matrix:\n        image: ['alpine:3.20']\n    container: ${{ matrix.image }}\n    services:\n      db:\n        image: ${{ matrix.image }}\n";
+    check_refs(
+        ".github/workflows/ci.yml",
+        text,
+        &[
+            ("ubuntu-24.04", Site::GhaRunsOn),
+            ("alpine:3.20", Site::GhaContainer),
+            ("${{ matrix.image }}", Site::GhaService),
+        ],
+    );
+}
+
+/// `runs-on` labels are hosted runner images only in a list without `self-hosted` or an
+/// expression.
+#[test]
+fn github_self_hosted_runner_lists_name_no_image() {
+    for (runs_on, expected) in [
+        ("[ubuntu-24.04, linux]", &["ubuntu-24.04"][..]),
+        ("[self-hosted, ubuntu-24.04]", &[][..]),
+        ("[ubuntu-24.04, '${{ inputs.label }}']", &[][..]),
+    ] {
+        let text = format!("on: push\njobs:\n  a:\n    runs-on: {runs_on}\n");
+        assert_eq!(
+            texts(".github/workflows/ci.yml", &text),
+            expected,
+            "{runs_on}"
+        );
+    }
+}
