@@ -290,6 +290,26 @@ mod tests {
         .is_none());
     }
 
+    /// Where a version goes in an id that has none: after `/versions/`, whatever part of it
+    /// the id already ends with.
+    #[test]
+    fn unversioned_ids_say_where_the_version_goes() {
+        let id =
+            "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/G/images/Img";
+        for (tail, prefix) in [
+            ("", "/versions/"),
+            ("/", "versions/"),
+            ("/versions", "/"),
+            ("/versions/", ""),
+        ] {
+            let text = format!("{id}{tail}");
+            let v = vm(&text);
+            assert_eq!(v.version, None, "{tail}");
+            assert_eq!(v.insert_prefix, prefix, "{tail}");
+            assert_eq!(v.version_span, 10 + text.len()..10 + text.len(), "{tail}");
+        }
+    }
+
     #[test]
     fn marketplace_resource_ids() {
         let id = "/Subscriptions/s/Providers/Microsoft.Compute/Locations/eastus/Publishers/Canonical/ArtifactTypes/VMImage/Offers/ubuntu-24_04-lts/Skus/server/versions/latest";
