@@ -882,3 +882,16 @@ fn github_self_hosted_runner_lists_name_no_image() {
         );
     }
 }
+
+/// A Managed DevOps Pools image named by an expression is dynamic; an empty name names
+/// nothing.
+#[test]
+fn pool_image_names_that_are_no_literal() {
+    let text = "resource pool 'Microsoft.DevOpsInfrastructure/pools@2024-10-19' = {\n  properties: {\n    fabricProfile: {\n      images: [\n        { wellKnownImageName: imageName }\n        { wellKnownImageName: '' }\n      ]\n    }\n  }\n}\n";
+    let found: Vec<(String, pin_core::Kind)> = Analysis::new("infra/pool.bicep", text.to_string())
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.kind))
+        .collect();
+    assert_eq!(found, [("imageName".to_string(), pin_core::Kind::Dynamic)]);
+}
