@@ -561,6 +561,23 @@ mod tests {
         );
     }
 
+    /// Only `$NAME` or `${NAME}` with NAME a variable name (letters, digits, `_`, not
+    /// starting with a digit) uses an ARG whole: `${BASE-IMAGE}` is BASE with a default, not
+    /// an ARG declared as `BASE-IMAGE`.
+    #[test]
+    fn whole_uses_name_a_variable() {
+        let src =
+            "ARG BASE-IMAGE=alpine:3.20\nARG _BASE=debian:12\nFROM ${BASE-IMAGE}\nFROM $_BASE\n";
+        assert_eq!(
+            rows(src),
+            [
+                row("debian:12", "dockerfile-arg", "unpinned"),
+                row("${BASE-IMAGE}", "dockerfile-from", "dynamic"),
+                row("$_BASE", "dockerfile-from", "dynamic"),
+            ]
+        );
+    }
+
     #[test]
     fn stages_through_variables() {
         let src = "ARG SRC=true\n\
