@@ -126,6 +126,28 @@ mod tests {
         assert_eq!(refs[0].text, "p:o:s:1{0}$");
     }
 
+    /// A `/* */` comment is one comment from its opener to its closer, over several lines
+    /// too; an unclosed one runs to the end of the text. Reading goes on right after it.
+    #[test]
+    fn block_comments_are_comments() {
+        let src = "var a = 1 /* one */\nvar v = {\n  imageReference: {/* two\n lines */publisher: 'p', offer: 'o', sku: 's', version: '1'}\n}\n/* open";
+        let (refs, comments) = extract(src);
+        let got: Vec<(&str, &str)> = comments
+            .iter()
+            .map(|c| (&src[c.span.clone()], c.text.as_ref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/* one */", " one "),
+                ("/* two\n lines */", " two\n lines "),
+                ("/* open", " open"),
+            ]
+        );
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].text, "p:o:s:1");
+    }
+
     #[test]
     fn expressions_are_dynamic_and_garbage_does_not_panic() {
         let src = "var v = {\n  imageReference: {\n    publisher: 'p', offer: 'o', sku: 's'\n    version: useLatest ? 'latest' : imageVersion\n  }\n}\nvar w = { imageReference: { id: '${galleryId}/versions/1.0.0' } }";
