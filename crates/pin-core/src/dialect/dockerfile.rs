@@ -578,6 +578,20 @@ mod tests {
         );
     }
 
+    /// A `$` that starts no variable (nothing after it, or a character no name starts
+    /// with) is text of the value.
+    #[test]
+    fn dollars_that_start_no_variable_are_text() {
+        let src = "FROM ${REGISTRY}/app:1$\nFROM $REGISTRY/app:$-1\n";
+        assert_eq!(
+            rows(src),
+            [
+                row("${REGISTRY}/app:1$", "dockerfile-from", "dynamic"),
+                row("$REGISTRY/app:$-1", "dockerfile-from", "dynamic"),
+            ]
+        );
+    }
+
     #[test]
     fn stages_through_variables() {
         let src = "ARG SRC=true\n\
