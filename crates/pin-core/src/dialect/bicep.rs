@@ -148,6 +148,18 @@ mod tests {
         assert_eq!(refs[0].text, "p:o:s:1");
     }
 
+    /// A `/` is a comment opener only before another `/` or a `*`: a division is part of
+    /// the value, and a comment written right after a value ends it.
+    #[test]
+    fn slashes_divide_and_open_comments() {
+        let src = "var v = {\n  imageReference: {\n    publisher: 'p', offer: 'o', sku: 's'\n    version: major / 2// halved\n  }\n}\n";
+        let (refs, comments) = extract(src);
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].text, "major / 2");
+        assert_eq!(comments.len(), 1);
+        assert_eq!(&src[comments[0].span.clone()], "// halved");
+    }
+
     #[test]
     fn expressions_are_dynamic_and_garbage_does_not_panic() {
         let src = "var v = {\n  imageReference: {\n    publisher: 'p', offer: 'o', sku: 's'\n    version: useLatest ? 'latest' : imageVersion\n  }\n}\nvar w = { imageReference: { id: '${galleryId}/versions/1.0.0' } }";
