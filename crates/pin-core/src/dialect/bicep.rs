@@ -160,6 +160,16 @@ mod tests {
         assert_eq!(&src[comments[0].span.clone()], "// halved");
     }
 
+    /// `\` escapes the next character: `\${` is text, no interpolation, and `\'` does not
+    /// end the string.
+    #[test]
+    fn escapes_are_text() {
+        let src = "var v = {\n  imageReference: { publisher: 'p', offer: 'o', sku: 's', version: '\\${v}' }\n  other: { imageReference: { publisher: 'p\\'s', offer: 'o', sku: 's', version: '1' } }\n}\n";
+        let (refs, _) = extract(src);
+        let got: Vec<(&str, Kind)> = refs.iter().map(|r| (r.text.as_str(), r.kind)).collect();
+        assert_eq!(got, [("p:o:s:\\${v}", Kind::Vm), ("p\\'s:o:s:1", Kind::Vm)]);
+    }
+
     #[test]
     fn expressions_are_dynamic_and_garbage_does_not_panic() {
         let src = "var v = {\n  imageReference: {\n    publisher: 'p', offer: 'o', sku: 's'\n    version: useLatest ? 'latest' : imageVersion\n  }\n}\nvar w = { imageReference: { id: '${galleryId}/versions/1.0.0' } }";
