@@ -149,7 +149,7 @@ mod tests {
     }
 
     /// A `/` is a comment opener only before another `/` or a `*`: a division is part of
-    /// the value, and a comment written right after a value ends it.
+    /// the value, and a comment written right after a value or a key ends it.
     #[test]
     fn slashes_divide_and_open_comments() {
         let src = "var v = {\n  imageReference: {\n    publisher: 'p', offer: 'o', sku: 's'\n    version: major / 2// halved\n  }\n}\n";
@@ -158,6 +158,12 @@ mod tests {
         assert_eq!(refs[0].text, "major / 2");
         assert_eq!(comments.len(), 1);
         assert_eq!(&src[comments[0].span.clone()], "// halved");
+        // A comment right after a key ends the key.
+        let src = "var v = {\n  imageReference: { publisher/* who */: 'p', offer: 'o', sku: 's', version: '1' }\n}\n";
+        let (refs, comments) = extract(src);
+        assert_eq!(refs.len(), 1);
+        assert_eq!(refs[0].text, "p:o:s:1");
+        assert_eq!(&src[comments[0].span.clone()], "/* who */");
     }
 
     /// `\` escapes the next character: `\${` is text, no interpolation, and `\'` does not
