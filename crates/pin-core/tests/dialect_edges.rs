@@ -63,6 +63,23 @@ fn azure_variables_are_images_only_after_a_registry_host() {
     assert!(refs.iter().all(|(_, s)| *s == Site::Variable), "{refs:?}");
 }
 
+/// A `variables:` list item that is not a `name`/`value` pair (Azure Pipelines rejects it)
+/// is still read for the sites it holds: a mistake elsewhere in the item does not hide a
+/// hosted image that a lint run should report.
+#[test]
+fn azure_variables_items_that_are_no_pair_are_still_read() {
+    let text = "variables:\n- value: x\n  vmImage: ubuntu-20.04\n- name: y\n  pool:\n    vmImage: ubuntu-22.04\n- name: ok\n  value: mcr.microsoft.com/x/y:1\n";
+    check_refs(
+        "azure-pipelines.yml",
+        text,
+        &[
+            ("ubuntu-20.04", Site::VmImage),
+            ("ubuntu-22.04", Site::VmImage),
+            ("mcr.microsoft.com/x/y:1", Site::Variable),
+        ],
+    );
+}
+
 /// Which dialect a file is read as, from its name and content.
 #[test]
 fn dialects_are_told_apart_by_name_and_content() {
