@@ -25,6 +25,22 @@ fn texts(path: &str, text: &str) -> Vec<String> {
     refs(path, text).into_iter().map(|(t, _)| t).collect()
 }
 
+/// The text and kind of every reference of `analysis`, in order.
+fn kinds_of(analysis: &Analysis) -> Vec<(String, pin_core::Kind)> {
+    analysis
+        .references
+        .iter()
+        .map(|r| (r.text.clone(), r.kind))
+        .collect()
+}
+
+/// `text` read as `path` has exactly the references `expected` (text, kind), in order.
+fn check_kinds(path: &str, text: &str, expected: &[(&str, pin_core::Kind)]) {
+    let expected: Vec<(String, pin_core::Kind)> =
+        expected.iter().map(|(t, k)| (t.to_string(), *k)).collect();
+    assert_eq!(kinds_of(&Analysis::new(path, text.to_string())), expected);
+}
+
 /// Each dialect's human name, and the line comment a `pin-lint: ignore` is written after
 /// (what the editor's "ignore" action inserts).
 #[test]
@@ -163,21 +179,17 @@ fn arm_expressions_are_dynamic() {
         vm("\"[[1.0.0\""),
         vm("2"),
     );
-    let analysis = Analysis::new("infra/vm.json", text);
-    let refs: Vec<(String, pin_core::Kind)> = analysis
-        .references
-        .iter()
-        .map(|r| (r.text.clone(), r.kind))
-        .collect();
     use pin_core::Kind::{Dynamic, Vm};
-    let expected = [
-        ("[parameters('v')]", Dynamic),
-        ("Canonical:o:s:1.0.0", Vm),
-        ("Canonical:o:s:[[1.0.0", Vm),
-        ("2", Dynamic),
-    ]
-    .map(|(t, k)| (t.to_string(), k));
-    assert_eq!(refs, expected);
+    check_kinds(
+        "infra/vm.json",
+        &text,
+        &[
+            ("[parameters('v')]", Dynamic),
+            ("Canonical:o:s:1.0.0", Vm),
+            ("Canonical:o:s:[[1.0.0", Vm),
+            ("2", Dynamic),
+        ],
+    );
 }
 
 /// `${VAR:-word}` takes the word when the ARG default is empty, unless the word is itself
@@ -185,18 +197,13 @@ fn arm_expressions_are_dynamic() {
 #[test]
 fn dockerfile_defaults_fill_empty_args() {
     let text = "ARG STAGE=\nARG OTHER=\nFROM alpine:3.20 AS build\nFROM ${STAGE:-build}\nFROM ${OTHER:-$STAGE}\n";
-    let analysis = Analysis::new("Dockerfile", text.to_string());
-    let refs: Vec<(String, pin_core::Kind)> = analysis
-        .references
-        .iter()
-        .map(|r| (r.text.clone(), r.kind))
-        .collect();
-    assert_eq!(
-        refs,
-        [
-            ("alpine:3.20".to_string(), pin_core::Kind::Container),
-            ("${OTHER:-$STAGE}".to_string(), pin_core::Kind::Dynamic),
-        ]
+    check_kinds(
+        "Dockerfile",
+        text,
+        &[
+            ("alpine:3.20", pin_core::Kind::Container),
+            ("${OTHER:-$STAGE}", pin_core::Kind::Dynamic),
+        ],
     );
 }
 
@@ -360,13 +367,7 @@ fn azure_pipelines_sites() {
 /// `registry:` beside it completes a fragment (no `/`), which is then dynamic.
 #[test]
 fn azure_job_container_mappings() {
-    let kinds = |text: &str| -> Vec<(String, pin_core::Kind)> {
-        Analysis::new("azure-pipelines.yml", text.to_string())
-            .references
-            .iter()
-            .map(|r| (r.text.clone(), r.kind))
-            .collect()
-    };
+    let kinds = |text: &str| kinds_of(&Analysis::new("azure-pipelines.yml", text.to_string()));
     use pin_core::Kind::{Container, Dynamic};
     for (text, expected) in [
         (
@@ -469,20 +470,13 @@ fn kubernetes_objects_have_an_api_version_and_a_kind() {
 #[test]
 fn terraform_values_are_read_whole() {
     let text = "resource \"azurerm_linux_virtual_machine\" \"vm\" {\n  description = \"say \\\"hi\\\" first\"\n  zones = [\"1\", \"2\"]\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = coalesce(var.v, \"1.0.0\")\n  }\n}\nresource \"azurerm_linux_virtual_machine\" \"w\" {\n  source_image_reference {\n    publisher = \"Canonical\"\n    offer     = \"o\"\n    sku       = \"s\"\n    version   = var.latest == true\n  }\n}\n";
-    let found: Vec<(String, pin_core::Kind)> = Analysis::new("infra/main.tf", text.to_string())
-        .references
-        .iter()
-        .map(|r| (r.text.clone(), r.kind))
-        .collect();
-    assert_eq!(
-        found,
-        [
-            (
-                "coalesce(var.v, \"1.0.0\")".to_string(),
-                pin_core::Kind::Dynamic
-            ),
-            ("var.latest == true".to_string(), pin_core::Kind::Dynamic)
-        ]
+    check_kinds(
+        "infra/main.tf",
+        text,
+        &[
+            ("coalesce(var.v, \"1.0.0\")", pin_core::Kind::Dynamic),
+            ("var.latest == true", pin_core::Kind::Dynamic),
+        ],
     );
 }
 
@@ -765,13 +759,8 @@ fn helm_templates_are_read_by_text() {
     let text = "spec:\n  containers:\n  - name: app\n    image: \"{{ .Values.image }}\"\n  - name: proxy\n    image: nginx:1.27\n";
     let analysis = Analysis::new("chart/templates/deploy.yaml", text.to_string());
     assert_eq!(analysis.dialect, Some(Dialect::HelmTemplate));
-    let found: Vec<(String, pin_core::Kind)> = analysis
-        .references
-        .iter()
-        .map(|r| (r.text.clone(), r.kind))
-        .collect();
     assert_eq!(
-        found,
+        kinds_of(&analysis),
         [
             ("{{ .Values.image }}".to_string(), pin_core::Kind::Dynamic),
             ("nginx:1.27".to_string(), pin_core::Kind::Container),
@@ -905,10 +894,9 @@ fn github_self_hosted_runner_lists_name_no_image() {
 #[test]
 fn pool_image_names_that_are_no_literal() {
     let text = "resource pool 'Microsoft.DevOpsInfrastructure/pools@2024-10-19' = {\n  properties: {\n    fabricProfile: {\n      images: [\n        { wellKnownImageName: imageName }\n        { wellKnownImageName: '' }\n      ]\n    }\n  }\n}\n";
-    let found: Vec<(String, pin_core::Kind)> = Analysis::new("infra/pool.bicep", text.to_string())
-        .references
-        .iter()
-        .map(|r| (r.text.clone(), r.kind))
-        .collect();
-    assert_eq!(found, [("imageName".to_string(), pin_core::Kind::Dynamic)]);
+    check_kinds(
+        "infra/pool.bicep",
+        text,
+        &[("imageName", pin_core::Kind::Dynamic)],
+    );
 }
