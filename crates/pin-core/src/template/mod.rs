@@ -667,14 +667,7 @@ pub fn analyze_repository(repo: &Repository<'_>, options: Options) -> TemplateAn
         .par_chunks(ROOTS_PER_RUN)
         .map(|run| expand_roots(repo, run, options))
         .collect();
-    let mut out = Collector::new(repo, options.hovers);
-    for p in &repo.problems {
-        out.problem(&p.loc, p.rule, p.message.clone(), None);
-    }
-    for run in runs {
-        out.merge(run);
-    }
-    out.finish()
+    assemble(repo, options, runs)
 }
 
 /// [`analyze_repository`], keeping in `repo` what each root's expansion showed and which
@@ -688,7 +681,11 @@ pub fn analyze_repository_keeping(repo: &Repository<'_>, options: Options) -> Te
         .map(|run| expand_roots_kept(repo, run, options))
         .collect();
     let results: Vec<RootResult> = runs.into_iter().flatten().collect();
-    let analysis = assemble(repo, options, results.iter().map(|r| r.found.clone()));
+    let analysis = assemble(
+        repo,
+        options,
+        found_runs(repo, options, results.iter().map(|r| r.found.clone())),
+    );
     // Set once: a model is analysed so once, by the pass that built it.
     let _ = repo.kept.set(Expansions {
         options,
@@ -792,7 +789,7 @@ pub fn analyze_repository_after(
         .into_iter()
         .zip(&kept.results)
         .map(|(new, old)| new.unwrap_or_else(|| old.found.clone()));
-    assemble(repo, options, founds)
+    assemble(repo, options, found_runs(repo, options, founds))
 }
 
 /// The roots the layer expands, in order: each file id, and whether it is expanded on its own
@@ -822,20 +819,30 @@ fn roots(repo: &Repository<'_>, options: Options) -> Vec<(FileId, bool)> {
     roots
 }
 
-/// The layer's result from what each root showed, in root order.
-fn assemble(
-    repo: &Repository<'_>,
+/// The layer's result from what each run of roots showed (in root order), after the
+/// repository's own problems.
+fn assemble<'r, 't>(
+    repo: &'r Repository<'t>,
     options: Options,
-    founds: impl Iterator<Item = Found>,
+    runs: impl IntoIterator<Item = Collector<'r, 't>>,
 ) -> TemplateAnalysis {
     let mut out = Collector::new(repo, options.hovers);
     for p in &repo.problems {
         out.problem(&p.loc, p.rule, p.message.clone(), None);
     }
-    for found in founds {
-        out.merge(Collector::with_found(repo, options.hovers, found));
+    for run in runs {
+        out.merge(run);
     }
     out.finish()
+}
+
+/// Kept per-root results as collectors for [`assemble`].
+fn found_runs<'r, 't>(
+    repo: &'r Repository<'t>,
+    options: Options,
+    founds: impl Iterator<Item = Found>,
+) -> impl Iterator<Item = Collector<'r, 't>> {
+    founds.map(move |found| Collector::with_found(repo, options.hovers, found))
 }
 
 /// Roots expanded by one engine, one after the other.
