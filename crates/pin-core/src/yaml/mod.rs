@@ -1,6 +1,7 @@
 //! A YAML tree that keeps the exact byte span (start and end) of every key and scalar.
 //!
-//! Built from `granit-parser` events. Aliases are kept as references to their anchor and are
+//! Files in the block-style subset nearly every CI file is written in are read directly
+//! (`fast`); every other file is built from `granit-parser` events, which give the same tree. Aliases are kept as references to their anchor and are
 //! never expanded, so an alias bomb costs nothing. Comments are collected with their spans (for
 //! suppressions). Nesting depth is bounded by the parser's limits, so walking the tree
 //! recursively is safe.
@@ -9,6 +10,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle};
+
+mod fast;
 
 /// How a scalar was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +95,17 @@ pub fn parse_for_analysis(text: &str) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>
     parse_with(text, text.contains(crate::suppress::PREFIX))
 }
 
+/// The direct reader when `text` is in the subset it takes (nearly every CI file is), else the
+/// full parser: both give the same tree.
 fn parse_with(text: &str, comments: bool) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
+    match fast::parse(text, comments) {
+        Some(yaml) => Ok(yaml),
+        None => parse_full(text, comments),
+    }
+}
+
+/// Every YAML stream, through `granit-parser`'s events.
+fn parse_full(text: &str, comments: bool) -> Result<Yaml<'_>, (SyntaxError, Yaml<'_>)> {
     let mut options = Options::default();
     options.emit_comments = comments;
     options.max_buffered_comment_events = 1 << 16;
