@@ -31,18 +31,31 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Index `text`; the text is kept exactly as given (BOM, CRLF and all).
+    ///
+    /// One pass over the bytes, eight at a time when the text is ASCII (a search per line cost
+    /// more than the bytes of a short line).
     pub fn new(text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
         let mut non_ascii_lines = Vec::new();
-        let mut end = 0;
-        for (index, line) in text.split_inclusive('\n').enumerate() {
-            end += line.len();
-            if !line.is_ascii() {
-                non_ascii_lines.push(index);
+        if bytes.is_ascii() {
+            push_line_starts(bytes, &mut line_starts);
+        } else {
+            let mut non_ascii = false;
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b'\n' {
+                    if non_ascii {
+                        non_ascii_lines.push(line_starts.len() - 1);
+                        non_ascii = false;
+                    }
+                    line_starts.push(i + 1);
+                } else if !b.is_ascii() {
+                    non_ascii = true;
+                }
             }
-            if line.ends_with('\n') {
-                line_starts.push(end);
+            if non_ascii {
+                non_ascii_lines.push(line_starts.len() - 1);
             }
         }
         SourceFile {
@@ -121,6 +134,32 @@ impl SourceFile {
     }
 }
 
+/// Push the start of every line after the first: the offset after each `\n` of `bytes`. Eight
+/// bytes are tested at once; only a word holding a line break is looked into.
+fn push_line_starts(bytes: &[u8], out: &mut Vec<usize>) {
+    const SEVENS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const BREAKS: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut words = bytes.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let mut bytes8 = [0; 8];
+        bytes8.copy_from_slice(word);
+        let x = u64::from_le_bytes(bytes8) ^ BREAKS;
+        // The high bit of each byte that is zero in `x` (a line break in the word), exactly.
+        let mut zeros = !(((x & SEVENS) + SEVENS) | x | SEVENS);
+        while zeros != 0 {
+            out.push(base + (zeros.trailing_zeros() / 8) as usize + 1);
+            zeros &= zeros - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\n' {
+            out.push(base + i + 1);
+        }
+    }
+}
+
 fn saturating_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -128,6 +167,40 @@ fn saturating_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The index is what splitting the text into lines gives.
+        #[test]
+        fn the_index_is_that_of_the_lines(text in "(a|é|\\n|\\r\\n| |\\u{7f}|\\u{b}|x\\u{1F600})*") {
+            let src = SourceFile::new(text.clone());
+            let mut starts = vec![0];
+            let mut non_ascii = Vec::new();
+            let mut end = 0;
+            for (index, line) in text.split_inclusive('\n').enumerate() {
+                end += line.len();
+                if !line.is_ascii() {
+                    non_ascii.push(index);
+                }
+                if line.ends_with('\n') {
+                    starts.push(end);
+                }
+            }
+            prop_assert_eq!(&src.line_starts, &starts);
+            prop_assert_eq!(&src.non_ascii_lines, &non_ascii);
+        }
+
+        /// The same for ASCII texts, which are read eight bytes at a time: every byte value
+        /// next to a line break, at every alignment.
+        #[test]
+        fn ascii_line_starts_at_every_alignment(text in "(\\n|[\\x00-\\x7f]){0,80}") {
+            let src = SourceFile::new(text.clone());
+            let mut starts = vec![0];
+            starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            prop_assert_eq!(&src.line_starts, &starts);
+            prop_assert!(src.non_ascii_lines.is_empty());
+        }
+    }
 
     #[test]
     fn columns_count_characters_and_ignore_crlf() {
