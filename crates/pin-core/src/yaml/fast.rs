@@ -752,7 +752,26 @@ fn plain_start(b: &[u8], i: usize) -> bool {
     match b.get(i) {
         None => false,
         Some(b'-' | b'?' | b':') => !matches!(b.get(i + 1), None | Some(b' ' | b'\n')),
-        Some(c) => !b",[]{}#&*!|>'\"%@`\n ".contains(c),
+        Some(c) => !matches!(
+            c,
+            b',' | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'#'
+                | b'&'
+                | b'*'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'\''
+                | b'"'
+                | b'%'
+                | b'@'
+                | b'`'
+                | b'\n'
+                | b' '
+        ),
     }
 }
 
