@@ -2,11 +2,12 @@
 //!
 //! Nearly every pipeline, Compose and Kubernetes file uses a small part of YAML: block mappings
 //! and sequences, plain and one-line quoted scalars, literal and folded block scalars, one-line
-//! flow collections of scalars, and comments. This reader builds the tree of that part straight
-//! from the bytes, with the full parser's spans and values, instead of going through a token
-//! and event stream. At anything outside it (tabs, anchors, aliases, tags, multi-line quoted or
-//! flow nodes, directives, any syntax error, …) it gives up and returns `None`, and the full
-//! parser reads the file: it never has to be right about what it does not take.
+//! flow collections of scalars, anchors, aliases, local tags (`!reference`) and comments. This
+//! reader builds the tree of that part straight from the bytes, with the full parser's spans,
+//! values and anchor ids, instead of going through a token and event stream. At anything
+//! outside it (tabs, multi-line quoted or flow nodes, nested flow collections, directives, `!!`
+//! tags, any syntax error, …) it gives up and returns `None`, and the full parser reads the
+//! file: it never has to be right about what it does not take.
 //!
 //! The spans copy the full parser's conventions, which the tests below hold it to node for node
 //! on the corpora and on thousands of mutations of them:
@@ -15,7 +16,10 @@
 //! - an empty mapping value is `~` at its `:`; an empty sequence item is `~` at the end of its
 //!   `-` line (after any comment);
 //! - a block scalar runs from its first content character to the first token of the line that
-//!   ends it, comments included (or the end of the text).
+//!   ends it, comments included (or the end of the text);
+//! - anchor ids count up through the stream from 1, in the order the anchors are written; an
+//!   alias names an anchor of its own document, known from where the anchor is written; a node
+//!   with properties but no content is `~` where the properties end.
 
 use std::borrow::Cow;
 
@@ -43,6 +47,8 @@ pub(super) fn parse(text: &str, comments: bool) -> Option<Yaml<'_>> {
         items: Vec::new(),
         pairs: Vec::new(),
         depth: 0,
+        anchors: Vec::new(),
+        anchor_ids: 0,
     };
     reader.stream()?;
     Some(Yaml {
@@ -118,6 +124,10 @@ struct Reader<'a> {
     /// Pairs of every open mapping, innermost last.
     pairs: Vec<(Node<'a>, Node<'a>)>,
     depth: usize,
+    /// The anchors of the current document by name, latest last, with their ids.
+    anchors: Vec<(&'a str, usize)>,
+    /// The last anchor id given (ids count up through the stream, as in the full parser).
+    anchor_ids: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -231,6 +241,8 @@ impl<'a> Reader<'a> {
             if self.eof() || self.marker() {
                 return None;
             }
+            // An alias names an anchor of its own document only.
+            self.anchors.clear();
             let root = self.root()?;
             self.documents.push(root);
             if !self.eof() && !self.marker() {
@@ -266,7 +278,7 @@ impl<'a> Reader<'a> {
             }
             _ => match self.plain_key()? {
                 Some(key) => self.mapping(col, key),
-                None => self.inline(parent),
+                None => self.inline(parent, false),
             },
         }
     }
@@ -360,7 +372,7 @@ impl<'a> Reader<'a> {
     fn value(&mut self, n: usize, colon: usize) -> Option<Node<'a>> {
         self.spaces();
         if !matches!(self.at(self.pos), 0 | b'\n' | b'#') {
-            return self.inline(n);
+            return self.inline(n, true);
         }
         self.skip()?;
         if self.eof() || self.col() < n || self.marker() {
@@ -427,10 +439,18 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// A scalar or flow collection starting at `pos` on the line of its key or `-`, in a
-    /// collection indented `parent`; `pos` is left at the next token.
-    fn inline(&mut self, parent: usize) -> Option<Node<'a>> {
+    /// A scalar, flow collection or alias starting at `pos` on the line of its key or `-`, or
+    /// the properties of a node, in a collection indented `parent` (`indentless`: a mapping's
+    /// value, which can be a sequence at the mapping's own column); `pos` is left at the next
+    /// token.
+    fn inline(&mut self, parent: usize, indentless: bool) -> Option<Node<'a>> {
         match self.at(self.pos) {
+            b'&' | b'!' => self.with_properties(parent, indentless),
+            b'*' => {
+                let node = self.alias()?;
+                self.line_end()?;
+                Some(node)
+            }
             b'"' | b'\'' => {
                 let node = self.quoted()?;
                 self.line_end()?;
@@ -445,6 +465,90 @@ impl<'a> Reader<'a> {
             _ if plain_start(self.b, self.pos) => self.plain(parent),
             _ => None,
         }
+    }
+
+    /// A node with an anchor (`&name`), a local tag (`!name`) or both, at `pos`: its content
+    /// follows on the same line, or on the next lines, or is empty (`~` where the properties
+    /// end). An anchor is known from where it is written, so the node may name itself.
+    fn with_properties(&mut self, parent: usize, indentless: bool) -> Option<Node<'a>> {
+        let mut anchor = 0;
+        let mut tag: Option<Box<str>> = None;
+        let mut after = self.pos;
+        loop {
+            match self.at(self.pos) {
+                b'&' if anchor == 0 => {
+                    let end = self.name_end(self.pos + 1)?;
+                    self.anchor_ids += 1;
+                    anchor = self.anchor_ids;
+                    self.anchors.push((&self.text[self.pos + 1..end], anchor));
+                    self.pos = end;
+                }
+                b'!' if tag.is_none() => {
+                    let end = self.name_end(self.pos + 1)?;
+                    if self.b[self.pos + 1..end].contains(&b'.') {
+                        return None;
+                    }
+                    tag = Some(self.text[self.pos..end].into());
+                    self.pos = end;
+                }
+                _ => break,
+            }
+            after = self.pos;
+            self.spaces();
+        }
+        let mut node = if matches!(self.at(self.pos), 0 | b'\n' | b'#') {
+            self.skip()?;
+            if self.eof() || self.col() > parent && !self.marker() {
+                if self.eof() {
+                    null(after)
+                } else {
+                    self.block_node(parent)?
+                }
+            } else if indentless && self.col() == parent && self.dash() {
+                self.sequence(parent, true)?
+            } else {
+                null(after)
+            }
+        } else {
+            self.inline(parent, false)?
+        };
+        // An empty node with a tag is an empty string; two sets of properties, or properties
+        // on an alias, are errors: all left to the full parser.
+        let empty = node.span.is_empty() && node.as_str() == Some("~");
+        if node.anchor != 0 || node.tag.is_some() || matches!(node.value, Value::Alias) {
+            return None;
+        }
+        if empty && tag.is_some() {
+            return None;
+        }
+        node.anchor = anchor;
+        node.tag = tag;
+        Some(node)
+    }
+
+    /// An alias (`*name`) at `pos` naming an anchor of this document; `pos` is left after it.
+    fn alias(&mut self) -> Option<Node<'a>> {
+        let start = self.pos;
+        let end = self.name_end(start + 1)?;
+        let name = &self.text[start + 1..end];
+        let anchor = self.anchors.iter().rev().find(|(n, _)| *n == name)?.1;
+        self.pos = end;
+        Some(Node {
+            span: start..end,
+            value: Value::Alias,
+            tag: None,
+            anchor,
+        })
+    }
+
+    /// The end of an anchor, alias or tag name from `from`: letters, digits, `_`, `-` and `.`,
+    /// then a space, a line break or the end of the text.
+    fn name_end(&self, from: usize) -> Option<usize> {
+        let mut i = from;
+        while self.at(i).is_ascii_alphanumeric() || matches!(self.at(i), b'_' | b'-' | b'.') {
+            i += 1;
+        }
+        (i > from && self.blank(i)).then_some(i)
     }
 
     /// A one-line quoted scalar at `pos`; `pos` is left after its closing quote.
