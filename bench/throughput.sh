@@ -125,8 +125,13 @@ if [ "$command" = ratios ]; then
 fi
 
 now() { date +%s.%N; }
-echo "$(basename "$corpus") (${FILES:-default files}): $copy_files files, $copy_bytes bytes per copy; \`pin-lint $command\` on one core, $rounds rounds"
-printf '%8s %8s %10s %12s %12s %10s\n' size copies files fastest median "MB/s"
+copy_folders=$(find "$tmp/one" -type d | wc -l)
+echo "$(basename "$corpus") (${FILES:-default files}): $copy_files files in $copy_folders folders, $copy_bytes bytes per copy; \`pin-lint $command\` on one core, $rounds rounds"
+# User and system CPU time of the fastest round (GNU time, 0.01 s resolution): system time is
+# the kernel listing folders and opening files, which grows with their number, not with bytes.
+cpu_time=()
+[ -x /usr/bin/time ] && cpu_time=(/usr/bin/time -f '%U %S' -o "$tmp/cpu")
+printf '%8s %8s %10s %10s %12s %12s %10s %8s %8s\n' size copies files folders fastest median "MB/s" user system
 first_rate=""
 last_rate=""
 for s in $sizes; do
@@ -136,19 +141,23 @@ for s in $sizes; do
   bytes=$((n * copy_bytes))
   times=()
   for _ in $(seq 1 "$rounds"); do
+    echo "- -" >"$tmp/cpu"
     start=$(now)
-    (cd "$tmp" && RAYON_NUM_THREADS=1 taskset -c 0 "$bin" "$command" "${paths[@]}" >/dev/null) || [ $? -eq 1 ]
+    (cd "$tmp" && RAYON_NUM_THREADS=1 "${cpu_time[@]}" taskset -c 0 "$bin" "$command" "${paths[@]}" >/dev/null) || [ $? -eq 1 ]
     end=$(now)
-    times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.6f", b - a}')")
+    # Each entry: wall time, then the user and system time of that round.
+    times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.6f", b - a}') $(tail -1 "$tmp/cpu")")
   done
-  sorted=($(printf '%s\n' "${times[@]}" | sort -g))
-  fastest=${sorted[0]}
-  median=${sorted[$((rounds / 2))]}
+  sorted=()
+  while IFS= read -r line; do sorted+=("$line"); done < <(printf '%s\n' "${times[@]}" | sort -g)
+  read -r fastest user system <<<"${sorted[0]}"
+  median=${sorted[$((rounds / 2))]%% *}
   rate=$(awk -v b="$bytes" -v t="$fastest" 'BEGIN {printf "%.3f", b / 1000000 / t}')
   [ -z "$first_rate" ] && first_rate=$rate
   last_rate=$rate
-  printf '%6.1f MB %8d %10d %10.3f s %10.3f s %10.1f\n' \
-    "$(awk -v b="$bytes" 'BEGIN {print b / 1000000}')" "$n" "$((n * copy_files))" "$fastest" "$median" "$rate"
+  printf '%6.1f MB %8d %10d %10d %10.3f s %10.3f s %10.1f %6s s %6s s\n' \
+    "$(awk -v b="$bytes" 'BEGIN {print b / 1000000}')" "$n" "$((n * copy_files))" \
+    "$((n * copy_folders))" "$fastest" "$median" "$rate" "$user" "$system"
 done
 printf 'throughput at the largest size / at the smallest: %.2f (1.00 = linear)\n' \
   "$(awk -v a="$last_rate" -v b="$first_rate" 'BEGIN {print a / b}')"
