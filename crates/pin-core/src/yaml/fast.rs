@@ -22,6 +22,7 @@
 //!   with properties but no content is `~` where the properties end.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::{Comment, Node, Style, Value, Yaml};
 
@@ -47,7 +48,7 @@ pub(super) fn parse(text: &str, comments: bool) -> Option<Yaml<'_>> {
         items: Vec::new(),
         pairs: Vec::new(),
         depth: 0,
-        anchors: Vec::new(),
+        anchors: HashMap::new(),
         anchor_ids: 0,
     };
     reader.stream()?;
@@ -124,8 +125,9 @@ struct Reader<'a> {
     /// Pairs of every open mapping, innermost last.
     pairs: Vec<(Node<'a>, Node<'a>)>,
     depth: usize,
-    /// The anchors of the current document by name, latest last, with their ids.
-    anchors: Vec<(&'a str, usize)>,
+    /// The anchors of the current document: each name's latest id (a look-up per alias, so
+    /// that many anchors and aliases cost time in proportion to their number).
+    anchors: HashMap<&'a str, usize>,
     /// The last anchor id given (ids count up through the stream, as in the full parser).
     anchor_ids: usize,
 }
@@ -480,7 +482,7 @@ impl<'a> Reader<'a> {
                     let end = self.name_end(self.pos + 1)?;
                     self.anchor_ids += 1;
                     anchor = self.anchor_ids;
-                    self.anchors.push((&self.text[self.pos + 1..end], anchor));
+                    self.anchors.insert(&self.text[self.pos + 1..end], anchor);
                     self.pos = end;
                 }
                 b'!' if tag.is_none() => {
@@ -531,7 +533,7 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let end = self.name_end(start + 1)?;
         let name = &self.text[start + 1..end];
-        let anchor = self.anchors.iter().rev().find(|(n, _)| *n == name)?.1;
+        let anchor = *self.anchors.get(name)?;
         self.pos = end;
         Some(Node {
             span: start..end,

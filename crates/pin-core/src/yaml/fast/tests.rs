@@ -403,3 +403,21 @@ fn same_tree_as_the_full_parser_on_edge_cases() {
     assert!(parse("a: !!str x\n", true).is_none(), "{report}");
     assert!(parse("a: *x\n", true).is_none(), "{report}");
 }
+
+#[test]
+fn many_anchors_and_aliases_are_read_like_the_full_parser() {
+    // Every alias names the first anchor, the worst case for a look-up that searches.
+    let mut text = String::new();
+    for i in 0..2_000 {
+        text.push_str(&format!("a{i}: &x{i} v{i}\nb{i}: *x0\n"));
+    }
+    assert!(check("2,000 anchors", &text), "the reader refused it");
+    let yaml = parse(&text, false).expect("taken");
+    let pairs = yaml.documents[0].as_mapping().expect("a mapping");
+    assert_eq!(pairs.len(), 4_000);
+    assert!(pairs
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .all(|(_, v)| matches!(v.value, Value::Alias) && v.anchor == 1));
+}
