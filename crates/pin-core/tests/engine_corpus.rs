@@ -360,37 +360,47 @@ const LAYER: pin_core::template::Options = pin_core::template::Options {
     hovers: false,
 };
 
-/// `--fix` analyses the fixed set again with the unchanged files' YAML trees taken from the
-/// model the first pass built, and only the roots that read a fixed file expanded again
-/// (`engine::fix_reusing`, `Workspace::with_texts_reusing`). On
-/// the whole corpus that must be exactly the full re-analysis (`engine::fix`,
-/// `Workspace::with_texts`): the fix's statuses and texts, and the analysed set, with every
-/// fix applied, with only some (as when a fix that does not converge is taken back), and with
-/// a fixed text that no longer parses.
+/// `--fix` analyses the fixed set again with what reading the unchanged files showed (and
+/// their YAML trees, when the model keeps them) taken from the model the first pass built,
+/// and only the roots that read a fixed file expanded again (`engine::fix_reusing`,
+/// `Workspace::with_texts_reusing`). On the whole corpus that must be exactly the full
+/// re-analysis (`engine::fix`, `Workspace::with_texts`): the fix's statuses and texts, and the
+/// analysed set, with every fix applied, with only some (as when a fix that does not converge
+/// is taken back), and with a fixed text that no longer parses; from a model that keeps its
+/// trees, and from one that keeps none (as `check` builds it).
 #[test]
 fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
     let shared = pin_test_support::shared_dir();
-    let registry = FakeRegistry::load(&shared, false);
     let ws = Workspace::new(corpus(&shared.join("corpus")));
-    let repo = pin_core::template::Repository::build(ws.files.iter().map(|f| {
-        pin_core::template::repo::Input {
+    let inputs = || {
+        ws.files.iter().map(|f| pin_core::template::repo::Input {
             path: &f.path,
             text: f.analysis.source.text(),
             known: Some((f.analysis.dialect, f.analysis.references.as_slice())),
-        }
-    }));
+        })
+    };
+    fix_reusing_agrees(&ws, &pin_core::template::Repository::build(inputs()));
+    let read = inputs().filter_map(|input| pin_core::template::repo::ReadFile::new(input, None));
+    fix_reusing_agrees(&ws, &pin_core::template::Repository::from_read(read));
+}
+
+/// The checks of [`fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis`] for one
+/// first-pass model of `ws`.
+fn fix_reusing_agrees(ws: &Workspace, repo: &pin_core::template::Repository<'_>) {
+    let shared = pin_test_support::shared_dir();
+    let registry = FakeRegistry::load(&shared, false);
     // As `check --fix` runs its first pass: what each root's expansion showed is kept, so that
     // the second pass expands again only the roots that read a fixed file.
-    let layer = pin_core::template::analyze_repository_keeping(&repo, LAYER);
+    let layer = pin_core::template::analyze_repository_keeping(repo, LAYER);
     assert_eq!(format!("{layer:?}"), format!("{:?}", ws.layer));
     let settings = Settings::default();
     let Judged {
         facts, findings, ..
-    } = judge(&ws, &settings, &registry);
+    } = judge(ws, &settings, &registry);
     let requests = fix_requests(&findings, &settings, &facts);
 
-    let full = engine::fix(&ws, &requests);
-    let reusing = engine::fix_reusing(&ws, &repo, &requests);
+    let full = engine::fix(ws, &requests);
+    let reusing = engine::fix_reusing(ws, repo, &requests);
     assert_eq!(full.files, reusing.files);
     let (Some(full_after), Some(reusing_after)) = (&full.after, &reusing.after) else {
         panic!("nothing was fixed");
@@ -415,7 +425,7 @@ fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
     let some = texts(&|n| n % 2 == 0);
     assert_same_workspace(
         &ws.with_texts(&some),
-        &ws.with_texts_reusing(&repo, &some),
+        &ws.with_texts_reusing(repo, &some),
         "every other fix taken back",
     );
     // A fixed text that no longer parses keeps the part before the error in the layer.
@@ -426,17 +436,19 @@ fn fix_reusing_the_first_passs_trees_agrees_with_a_full_reanalysis() {
     assert!(full_broken.files[i].analysis.syntax_error.is_some());
     assert_same_workspace(
         &full_broken,
-        &ws.with_texts_reusing(&repo, &broken),
+        &ws.with_texts_reusing(repo, &broken),
         "a fixed file that does not parse",
     );
 }
 
 /// The layer of a later state of the files, with only the roots that read a changed file
 /// expanded again (`template::analyze_repository_after`), is the full layer's, also with the
-/// inventory and the hovers' records, and when the model it starts from kept nothing.
+/// inventory and the hovers' records, and when the model it starts from kept nothing; from
+/// models that keep their trees and from models that keep none, whose layer is also the
+/// same.
 #[test]
 fn the_layer_after_a_fix_expands_again_only_what_it_must_and_agrees() {
-    use pin_core::template::{self, repo::Input, Options, Repository};
+    use pin_core::template::{self, repo::Input, repo::ReadFile, Options, Repository};
     let shared = pin_test_support::shared_dir();
     let registry = FakeRegistry::load(&shared, false);
     let ws = Workspace::new(corpus(&shared.join("corpus")));
@@ -473,18 +485,31 @@ fn the_layer_after_a_fix_expands_again_only_what_it_must_and_agrees() {
             .collect::<Vec<_>>(),
     );
     let after = inputs(&texts);
-    fn model(files: &[(String, String)]) -> Repository<'_> {
-        Repository::build(files.iter().map(|(path, text)| Input {
+    fn input<'t>((path, text): &'t (String, String)) -> Input<'t, 't> {
+        Input {
             path,
             text,
             known: None,
-        }))
+        }
+    }
+    fn model(files: &[(String, String)], keep: bool) -> Repository<'_> {
+        if keep {
+            Repository::build(files.iter().map(input))
+        } else {
+            Repository::from_read(files.iter().filter_map(|f| ReadFile::new(input(f), None)))
+        }
     }
     let everything = Options {
         inventory: true,
         hovers: true,
     };
-    for options in [LAYER, everything] {
+    for (options, keep) in [
+        (LAYER, true),
+        (everything, true),
+        (LAYER, false),
+        (everything, false),
+    ] {
+        let model = |files| model(files, keep);
         let old = model(&before);
         let first = template::analyze_repository_keeping(&old, options);
         assert_eq!(
@@ -495,17 +520,15 @@ fn the_layer_after_a_fix_expands_again_only_what_it_must_and_agrees() {
             ),
             "{options:?}: the first pass"
         );
-        let new = Repository::build_reusing(
-            &old,
-            after.iter().map(|(path, text)| {
-                let input = Input {
-                    path,
-                    text,
-                    known: None,
-                };
-                (input, None)
-            }),
+        assert_eq!(
+            format!("{first:?}"),
+            format!(
+                "{:?}",
+                template::analyze_repository(&Repository::build(before.iter().map(input)), options)
+            ),
+            "{options:?}: a model with or without trees"
         );
+        let new = Repository::build_reusing(&old, after.iter().map(|f| (input(f), None)));
         // The model takes what reading each unchanged file showed from the old one: the same.
         let fresh = model(&after);
         assert_eq!(new.entries(), fresh.entries());
@@ -519,7 +542,7 @@ fn the_layer_after_a_fix_expands_again_only_what_it_must_and_agrees() {
                 template::analyze_repository_after(&old, &new, options)
             ),
             format!("{full:?}"),
-            "{options:?}: the second pass"
+            "{options:?}: the second pass (model keeps trees: {keep})"
         );
         // Nothing changed: everything is taken as it was.
         assert_eq!(

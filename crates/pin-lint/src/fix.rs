@@ -150,8 +150,8 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The set `--fix` works on: the analysed files, and the template layer's model their layer
-/// came from when `check` kept it (its YAML trees serve again for the files a fix leaves
-/// unchanged, instead of being parsed a second time).
+/// came from when `check` kept it (what reading the files a fix leaves unchanged showed serves
+/// again, instead of their being parsed a second time).
 pub struct Set<'a, 't> {
     /// The files with the layer's references folded in.
     pub ws: &'a mut Workspace,

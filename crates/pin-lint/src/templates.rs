@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use pin_core::engine::{self, File, Workspace};
-use pin_core::template::repo::{self, Repository};
+use pin_core::template::repo::{self, ReadFile, Repository};
 use pin_core::template::{self, TemplateAnalysis, UnfollowedReason};
-use pin_core::yaml::Yaml;
 use pin_core::Analysis;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -42,13 +41,15 @@ pub fn read(inputs: &[Input]) -> Result<Texts> {
 }
 
 /// Analyse every input (`texts`, from [`read`]) in parallel, then run the template layer over
-/// them, with each file's YAML parsed once: the tree that gives a file its references also
-/// serves the layer, which would otherwise parse every Azure Pipelines file again. The engine
-/// folds the layer's references into the analyses. Output order follows the sorted inputs.
+/// them, with each file's YAML parsed once for both: the tree that gives a file its
+/// references is read for the layer's model right away and dropped, so the trees of all the
+/// files are never in memory at once (the layer parses a file again when an expansion needs
+/// its tree, and keeps it only while it expands the roots of one run). The engine folds the
+/// layer's references into the analyses. Output order follows the sorted inputs.
 ///
-/// With `keep`, the layer's model of the files (with their YAML trees) is returned too, so
-/// that `--fix` can analyse the fixed set again without parsing the unchanged files a second
-/// time; without it the trees are dropped as soon as the layer is done.
+/// With `keep`, the layer's model of the files is returned too, with what each root's
+/// expansion showed, so that `--fix` can analyse the fixed set again without reading the
+/// unchanged files a second time nor expanding the roots that read none of the fixed ones.
 pub fn analyze_and_expand<'t>(
     inputs: &'t [Input],
     texts: &'t [Result<Arc<str>, Vec<u8>>],
@@ -56,7 +57,7 @@ pub fn analyze_and_expand<'t>(
 ) -> (Workspace, Option<Repository<'t>>) {
     // Files that are not UTF-8 are analysed from their bytes (a syntax finding) and have no
     // tree; so are Bicep, Terraform and Helm template files, which are not YAML.
-    let (parsed, files): (Vec<Option<Yaml<'t>>>, Vec<File>) = inputs
+    let (read, files): (Vec<Option<ReadFile<'t>>>, Vec<File>) = inputs
         .par_iter()
         .zip(texts)
         .map(|(input, text)| {
@@ -69,29 +70,22 @@ pub fn analyze_and_expand<'t>(
                     None,
                 ),
             };
+            let read = ReadFile::new(
+                repo::Input {
+                    path,
+                    text: text.as_deref().unwrap_or_default(),
+                    known: Some((analysis.dialect, analysis.references.as_slice())),
+                },
+                yaml,
+            );
             let file = File {
                 path: input.display.clone(),
                 analysis,
             };
-            (yaml, file)
+            (read, file)
         })
         .unzip();
-    let repo_inputs =
-        inputs
-            .iter()
-            .zip(&files)
-            .zip(texts)
-            .zip(parsed)
-            .map(|(((input, file), text), yaml)| {
-                let text = text.as_deref().unwrap_or_default();
-                let input = repo::Input {
-                    path: input.display.as_str(),
-                    text,
-                    known: Some((file.analysis.dialect, file.analysis.references.as_slice())),
-                };
-                (input, yaml)
-            });
-    let repository = Repository::build_parsed(repo_inputs);
+    let repository = Repository::from_read(read.into_iter().flatten());
     let options = template::Options {
         inventory: false,
         hovers: false,

@@ -307,9 +307,9 @@ pub fn fix(ws: &Workspace, requests: &[FixRequest<'_>]) -> FixOutcome {
 }
 
 /// [`fix`] for a workspace whose template layer the caller ran over `repo` (its model of the
-/// same files, kept for this): the set is analysed again with the unchanged files' YAML trees
-/// taken from `repo` ([`Workspace::with_texts_reusing`]) instead of parsed a second time. The
-/// outcome is the same as [`fix`]'s.
+/// same files, kept for this): the set is analysed again with what reading the unchanged
+/// files showed taken from `repo` ([`Workspace::with_texts_reusing`]) instead of their being
+/// parsed a second time. The outcome is the same as [`fix`]'s.
 pub fn fix_reusing(
     ws: &Workspace,
     repo: &Repository<'_>,

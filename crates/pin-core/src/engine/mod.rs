@@ -183,9 +183,10 @@ impl Workspace {
     }
 
     /// [`Workspace::with_texts`] for a workspace whose layer the caller ran over `repo` (its
-    /// model of the same files, kept for this): a file whose text is unchanged takes its YAML
-    /// tree from `repo` instead of being parsed again, and each new text is parsed once for
-    /// both its analysis and the layer. When the layer ran over `repo` with
+    /// model of the same files, kept for this): a file whose text is unchanged takes what
+    /// reading it showed (and its YAML tree, when `repo` keeps trees) from `repo` instead of
+    /// being parsed again, and each new text is parsed once for both its analysis and the
+    /// layer. When the layer ran over `repo` with
     /// [`template::analyze_repository_keeping`], only the roots whose expansion can differ are
     /// expanded again ([`template::analyze_repository_after`]). The result is the same as
     /// [`Workspace::with_texts`]'s.

@@ -11,10 +11,11 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::eval::{pair_object, Eval, Scope, Tri};
 use super::expr::{self, Directive};
-use super::repo::{Repository, Target};
+use super::repo::{self, Repository, Target};
 use super::value::{Alts, FileId, Loc, Meta, Object, Origin, Text, Value};
 use crate::yaml::{Node, Style, Value as YValue};
 
@@ -97,6 +98,11 @@ pub struct Engine<'r, 't> {
     inert: HashMap<usize, Option<usize>, BuildHasherDefault<AddressHasher>>,
     /// The value standing for an inert subtree.
     stand_in: Rc<Vec<Alts>>,
+    /// The trees of the files this engine read, kept as long as it lives: the caches above
+    /// know nodes by their address, which must not be reused for another node meanwhile;
+    /// and a file is parsed once for all the roots the engine expands, in a model that keeps
+    /// no trees ([`Repository::tree`]).
+    trees: HashMap<FileId, Option<Arc<Node<'t>>>>,
     /// Inert collections already expanded, by node address: an inert subtree expands to the
     /// same value in every scope, so it is built once and shared.
     shared: HashMap<usize, Value, BuildHasherDefault<AddressHasher>>,
@@ -212,7 +218,17 @@ impl<'r, 't> Engine<'r, 't> {
             inert: HashMap::default(),
             stand_in: Rc::new(Vec::new()),
             shared: HashMap::default(),
+            trees: HashMap::new(),
         }
+    }
+
+    /// The tree of file `id` ([`Repository::tree`]), obtained once for this engine.
+    pub fn tree(&mut self, id: FileId) -> Option<Arc<Node<'t>>> {
+        let repo = self.repo;
+        self.trees
+            .entry(id)
+            .or_insert_with(|| repo.tree(id))
+            .clone()
     }
 
     /// Whether `node` is inert, and if so how many nodes expanding it would count.
@@ -348,16 +364,13 @@ impl<'r, 't> Engine<'r, 't> {
             scope: Scope::default(),
             chain: Rc::from(vec![id]),
         };
+        let tree = self.tree(id);
         let mut params = Vec::new();
-        for p in self.repo.params(id) {
+        for p in tree.as_deref().map(repo::params).unwrap_or_default() {
             let default = p.default.map(|d| typed(self.expand_read(d, &cx), p.ty));
             params.push((p.name.to_string(), p.ty.map(str::to_string), default));
         }
-        let vars = self.repo.files[id]
-            .root
-            .as_deref()
-            .map(file_variables)
-            .unwrap_or_default();
+        let vars = tree.as_deref().map(file_variables).unwrap_or_default();
         let pure = self.calls == calls
             && self.unfollowed.len() == unfollowed
             && self.cycles.len() == cycles
@@ -396,7 +409,7 @@ impl<'r, 't> Engine<'r, 't> {
     /// may be its default or anything (conditions on parameters are explored both ways).
     pub fn expand_root(&mut self, id: FileId, standalone: bool) -> Option<Alts> {
         self.reads.push(id);
-        let root = self.repo.files[id].root.as_ref()?;
+        let root = self.tree(id)?;
         let facts = self.file_facts(id);
         let mut fields = Vec::new();
         for (name, _, default) in &facts.params {
@@ -419,7 +432,7 @@ impl<'r, 't> Engine<'r, 't> {
         };
         self.stack.push(id);
         self.visited.push(id);
-        let out = self.document(root, &cx);
+        let out = self.document(&root, &cx);
         self.stack.pop();
         Some(out)
     }
@@ -999,7 +1012,7 @@ impl<'r, 't> Engine<'r, 't> {
             self.truncated = true;
             return None;
         }
-        let root = self.repo.files[id].root.as_ref()?;
+        let root = self.tree(id)?;
         let arg_objects: Vec<Rc<Object>> = args
             .0
             .iter()
@@ -1061,7 +1074,7 @@ impl<'r, 't> Engine<'r, 't> {
         if !self.visited.contains(&id) {
             self.visited.push(id);
         }
-        let out = self.document(root, &inner);
+        let out = self.document(&root, &inner);
         self.stack.pop();
         Some(out)
     }
@@ -1272,7 +1285,7 @@ mod tests {
         f: impl for<'r> FnOnce(&mut Engine<'r, 't>, &'r Node<'t>, &Cx) -> R,
     ) -> R {
         let repo = Repository::new([("ci.yml", text)]);
-        let root = repo.files[0].root.as_ref().expect("parses");
+        let root = repo.tree(0).expect("parses");
         let node = root.get(key).expect("key");
         let cx = Cx {
             file: 0,

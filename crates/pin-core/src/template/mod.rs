@@ -802,7 +802,7 @@ fn roots(repo: &Repository<'_>, options: Options) -> Vec<(FileId, bool)> {
     // run with defaults adds nothing the run with unknown callers does not cover.
     let mut roots: Vec<(FileId, bool)> = Vec::new();
     for &e in &entries {
-        if options.inventory || repo.params(e).is_empty() {
+        if options.inventory || !repo.parameterised(e) {
             roots.push((e, false));
         }
     }
@@ -811,8 +811,7 @@ fn roots(repo: &Repository<'_>, options: Options) -> Vec<(FileId, bool)> {
         is_entry[e] = true;
     }
     for (id, &entry) in is_entry.iter().enumerate() {
-        let parameterised = !repo.params(id).is_empty();
-        if repo.files[id].root.is_some() && (!entry || parameterised) {
+        if repo.files[id].has_tree() && (!entry || repo.parameterised(id)) {
             roots.push((id, true));
         }
     }
@@ -987,7 +986,7 @@ fn expand_root<'r, 't>(
                 .map(|a| a.alias.s.trim().to_ascii_lowercase()),
         );
     }
-    out.root(id, !standalone && options.inventory, scan);
+    out.root(id, !standalone && options.inventory, scan, engine);
 }
 
 /// A place as a sortable key: file, span start, span end.
@@ -1163,8 +1162,15 @@ impl<'r, 't> Collector<'r, 't> {
         out
     }
 
-    /// Resolve the alias uses of one root, then record every use.
-    fn root(&mut self, id: FileId, entry: bool, mut scan: Scan) {
+    /// Resolve the alias uses of one root, then record every use (`engine`, which expanded
+    /// it, has the trees of the files it read).
+    fn root(
+        &mut self,
+        id: FileId,
+        entry: bool,
+        mut scan: Scan,
+        engine: &mut expand::Engine<'r, 't>,
+    ) {
         let alias_uses = std::mem::take(&mut scan.alias_uses);
         for a in alias_uses {
             let key = a.alias.s.trim().to_ascii_lowercase();
@@ -1215,7 +1221,7 @@ impl<'r, 't> Collector<'r, 't> {
         for u in &scan.uses {
             self.record(u);
             if self.hovers {
-                self.incoming(u);
+                self.incoming(u, engine);
             }
             if entry {
                 if let Some(image) = self.expanded(u) {
@@ -1284,23 +1290,26 @@ impl<'r, 't> Collector<'r, 't> {
 
     /// The span of the value written under the key at `key` (a scalar's content), found
     /// once per key.
-    fn value_span(&mut self, key: &Loc) -> Option<Range<usize>> {
-        let repo = self.repo;
+    fn value_span(
+        &mut self,
+        key: &Loc,
+        engine: &mut expand::Engine<'r, 't>,
+    ) -> Option<Range<usize>> {
         self.value_spans
             .entry((key.file, key.span.start))
             .or_insert_with(|| {
-                let root = repo.files[key.file].root.as_ref()?;
-                value_under_key(root, key.span.start)
+                let root = engine.tree(key.file)?;
+                value_under_key(&root, key.span.start)
             })
             .clone()
     }
 
     /// Record an image reaching a use site whose value is not written right there.
-    fn incoming(&mut self, u: &Use) {
+    fn incoming(&mut self, u: &Use, engine: &mut expand::Engine<'r, 't>) {
         let Some(key) = &u.at else {
             return;
         };
-        let Some(span) = self.value_span(key) else {
+        let Some(span) = self.value_span(key, engine) else {
             return;
         };
         let here = |l: &Loc| {

@@ -23,17 +23,30 @@ pub struct File<'t> {
     pub path: &'t str,
     /// The text.
     pub text: &'t str,
-    /// The root node of the first document, when the file is an Azure Pipelines file that
-    /// parsed (a partial tree when it did not parse completely). Shared, so that a model of
-    /// the same files with a few texts changed can take the others' trees without parsing
-    /// them again ([`Repository::build_reusing`]).
-    pub root: Option<Arc<Node<'t>>>,
+    /// The root node of the first document, in a model that keeps its files' trees (see
+    /// [`Repository::tree`]). Shared, so that a model of the same files with a few texts
+    /// changed can take the others' trees without parsing them again
+    /// ([`Repository::build_reusing`]).
+    root: Option<Arc<Node<'t>>>,
+    /// The file has a tree: it is an Azure Pipelines file whose first document parsed
+    /// (completely or in part).
+    has_tree: bool,
     /// The per-file analyzer's references (to tell new references from known ones).
     pub references: Vec<Reference>,
     /// Has `stages`, `jobs`, `steps` or `extends` at top level.
     pub pipeline_shaped: bool,
+    /// Declares parameters.
+    parameterised: bool,
     /// Byte offset where each line starts.
     line_starts: Vec<usize>,
+}
+
+impl File<'_> {
+    /// Whether the file has a tree (an Azure Pipelines file whose first document parsed,
+    /// completely or in part): the files the layer expands.
+    pub fn has_tree(&self) -> bool {
+        self.has_tree
+    }
 }
 
 /// One file handed to [`Repository::build`].
@@ -91,7 +104,12 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Every pipeline and template file, parsed once.
+/// Every pipeline and template file, read once.
+///
+/// A model keeps its files' YAML trees ([`Repository::build`] and the others), or keeps only
+/// what reading them showed ([`Repository::from_read`]): then a tree is parsed again from the
+/// file's text when an expansion asks for it ([`Repository::tree`]), and the expansion keeps
+/// it only while it runs, so the trees of a large set of files are never all in memory.
 #[derive(Debug)]
 pub struct Repository<'t> {
     /// The files, indexed by [`FileId`].
@@ -105,11 +123,40 @@ pub struct Repository<'t> {
     pub aliases: HashMap<String, Vec<AliasDef>>,
     /// Expression problems found while reading.
     pub problems: Vec<Problem>,
+    /// The model keeps its files' trees.
+    keeps_trees: bool,
     /// Resolved template paths, by including file and path as written.
     resolved: Mutex<HashMap<(FileId, String), Target>>,
     /// What each root's expansion showed, when the layer was run over this model with
     /// [`super::analyze_repository_keeping`].
     pub(super) kept: OnceLock<super::Expansions>,
+}
+
+/// One file read for a model that does not keep trees ([`Repository::from_read`]): what
+/// reading its tree showed, without the tree.
+#[derive(Debug)]
+pub struct ReadFile<'t> {
+    file: File<'t>,
+    reading: Reading,
+}
+
+impl<'t> ReadFile<'t> {
+    /// Read one file: `yaml` is what `yaml::parse_for_analysis` gave for its text (complete
+    /// or the part before an error), or `None` to parse the text here. The tree is dropped
+    /// when this returns. `None` for a file that takes no part in the model (not YAML, not an
+    /// Azure Pipelines file).
+    ///
+    /// Files are read one by one, so a caller can read them in parallel, each as soon as it
+    /// has parsed it.
+    pub fn new(input: Input<'t, '_>, yaml: Option<Yaml<'t>>) -> Option<ReadFile<'t>> {
+        takes_part(&input).then(|| {
+            let root = match yaml {
+                Some(yaml) => yaml.documents.into_iter().next().map(Arc::new),
+                None => first_document(input.text),
+            };
+            prepare(input, root, false)
+        })
+    }
 }
 
 impl<'t> Repository<'t> {
@@ -136,58 +183,84 @@ impl<'t> Repository<'t> {
     pub fn build_parsed<'k>(
         files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Yaml<'t>>)>,
     ) -> Repository<'t> {
-        Repository::assemble(
-            files
-                .into_iter()
-                .map(|(f, yaml)| (f, yaml.map(Tree::Parsed))),
-            None,
-        )
+        let list = sorted(files.into_iter().filter(|(f, _)| takes_part(f)));
+        let prepared = list
+            .into_par_iter()
+            .map(|(f, yaml)| {
+                let root = match yaml {
+                    Some(yaml) => yaml.documents.into_iter().next().map(Arc::new),
+                    None => first_document(f.text),
+                };
+                prepare(f, root, true)
+            })
+            .collect();
+        Repository::assemble(prepared, None, true)
+    }
+
+    /// The model of files read one by one ([`ReadFile::new`]), which keeps no trees: an
+    /// expansion parses a file's text again when it needs its tree ([`Repository::tree`]).
+    /// Its analyses are those of the model [`Repository::build_parsed`] builds of the same
+    /// files (the tree of a text is what parsing it gives).
+    pub fn from_read(files: impl IntoIterator<Item = ReadFile<'t>>) -> Repository<'t> {
+        let mut list: Vec<ReadFile<'t>> = files.into_iter().collect();
+        list.sort_by(|a, b| a.file.path.cmp(b.file.path));
+        list.dedup_by(|a, b| a.file.path == b.file.path);
+        Repository::assemble(list, None, false)
     }
 
     /// [`Repository::build`] for a set of files of which `old` modelled an earlier state: a
     /// file whose path and text are those of a file of `old` takes that file's tree instead of
     /// being parsed again (the tree of a text is what parsing it gives, so the model is the
-    /// one [`Repository::build_parsed`] builds). The others are parsed, or take the tree
-    /// handed with them. `--fix` uses it to analyse the fixed set without parsing every
+    /// one [`Repository::build_parsed`] builds), and what reading it showed, when `old`
+    /// models the same paths. The others are parsed, or take the tree handed with them. The
+    /// model keeps trees when `old` does; when `old` keeps none, an unchanged file is not
+    /// parsed at all. `--fix` uses it to analyse the fixed set without parsing every
     /// unchanged file a second time.
     pub fn build_reusing<'o: 't, 'k>(
         old: &Repository<'o>,
         files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Yaml<'t>>)>,
     ) -> Repository<'t> {
-        Repository::assemble(
-            files.into_iter().map(|(f, yaml)| {
-                let tree = match yaml {
-                    Some(yaml) => Some(Tree::Parsed(yaml)),
-                    None => old
-                        .id(f.path)
-                        .map(|id| &old.files[id])
-                        .filter(|o| std::ptr::eq(o.text, f.text) || o.text == f.text)
-                        .and_then(|o| o.root.clone())
-                        .map(Tree::Shared),
-                };
-                (f, tree)
-            }),
-            Some(old),
-        )
-    }
-
-    /// The model of `files`; with `old` (an earlier state of the same paths), a file that
-    /// takes its tree from `old` also takes what reading it showed, instead of being read
-    /// again: reading looks at the file's tree alone, and the same paths give the same ids.
-    fn assemble<'k>(
-        files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Tree<'t>>)>,
-        old: Option<&Repository<'_>>,
-    ) -> Repository<'t> {
-        let mut list: Vec<(Input<'t, 'k>, Option<Tree<'t>>)> = files
-            .into_iter()
-            .filter(|(f, _)| {
-                has_yaml_extension(f.path)
-                    && f.known
-                        .is_none_or(|(d, _)| d == Some(Dialect::AzurePipelines))
+        let keep = old.keeps_trees;
+        let list = sorted(files.into_iter().filter(|(f, _)| takes_part(f)));
+        // What reading a file showed is taken from `old` only when it models the same paths:
+        // the same paths give the same ids.
+        let same_paths = old.files.len() == list.len()
+            && old
+                .files
+                .iter()
+                .zip(&list)
+                .all(|(a, (b, _))| a.path == b.path);
+        let prepared = list
+            .into_par_iter()
+            .map(|(f, yaml)| {
+                if let Some(yaml) = yaml {
+                    let root = yaml.documents.into_iter().next().map(Arc::new);
+                    return prepare(f, root, keep);
+                }
+                let unchanged = old
+                    .id(f.path)
+                    .map(|id| &old.files[id])
+                    .filter(|o| std::ptr::eq(o.text, f.text) || o.text == f.text)
+                    .filter(|o| o.has_tree);
+                match unchanged {
+                    Some(o) if same_paths => unchanged_file(f, o, keep),
+                    // Read again: the ids differ from `old`'s.
+                    Some(o) if o.root.is_some() => prepare(f, o.root.clone(), keep),
+                    _ => prepare(f, first_document(f.text), keep),
+                }
             })
             .collect();
-        list.sort_by(|a, b| a.0.path.cmp(b.0.path));
-        list.dedup_by(|a, b| a.0.path == b.0.path);
+        Repository::assemble(prepared, same_paths.then_some(old), keep)
+    }
+
+    /// The model of `list` (sorted by path, without repeated paths); with `old` (an earlier
+    /// state of the same paths), a file marked as unchanged takes what reading it showed in
+    /// `old`: reading looks at the file's tree alone, and the same paths give the same ids.
+    fn assemble(
+        list: Vec<ReadFile<'t>>,
+        old: Option<&Repository<'_>>,
+        keeps_trees: bool,
+    ) -> Repository<'t> {
         let mut repo = Repository {
             files: Vec::with_capacity(list.len()),
             by_path: HashMap::new(),
@@ -195,78 +268,33 @@ impl<'t> Repository<'t> {
             includes: Vec::new(),
             aliases: HashMap::new(),
             problems: Vec::new(),
+            keeps_trees,
             resolved: Mutex::new(HashMap::new()),
             kept: OnceLock::new(),
         };
-        let mut shared = Vec::with_capacity(list.len());
-        for (Input { path, text, known }, tree) in list {
-            shared.push(matches!(tree, Some(Tree::Shared(_))));
-            let root = match tree {
-                Some(Tree::Shared(root)) => Some(root),
-                Some(Tree::Parsed(parsed)) => parsed.documents.into_iter().next().map(Arc::new),
-                None => match yaml::parse_for_analysis(text) {
-                    Ok(parsed) | Err((_, parsed)) => {
-                        parsed.documents.into_iter().next().map(Arc::new)
-                    }
-                },
-            };
-            let (root, references) = if let Some((_, refs)) = known {
-                (root, refs.to_vec())
-            } else {
-                match dialect::detect(path, root.as_deref()) {
-                    Some(Dialect::AzurePipelines) => {
-                        let refs = root.as_deref().map_or_else(Vec::new, |r| {
-                            dialect::extract(Dialect::AzurePipelines, text, std::slice::from_ref(r))
-                        });
-                        (root, refs)
-                    }
-                    _ => (None, Vec::new()),
-                }
-            };
-            let pipeline_shaped = root.as_ref().is_some_and(|r| {
-                entries(r).iter().any(|(k, _)| {
-                    matches!(k.as_str(), Some("stages" | "jobs" | "steps" | "extends"))
-                })
-            });
-            repo.by_path.insert(path, repo.files.len());
-            let mut line_starts = vec![0];
-            line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-            repo.files.push(File {
-                path,
-                text,
-                root,
-                references,
-                pipeline_shaped,
-                line_starts,
-            });
+        let mut readings = Vec::with_capacity(list.len());
+        for ReadFile { file, reading } in list {
+            repo.by_path.insert(file.path, repo.files.len());
+            repo.files.push(file);
+            readings.push(reading);
         }
         repo.included = vec![false; repo.files.len()];
         repo.includes = vec![Vec::new(); repo.files.len()];
-        let old = old.filter(|o| {
-            o.files.len() == repo.files.len()
-                && o.files
-                    .iter()
-                    .zip(&repo.files)
-                    .all(|(a, b)| a.path == b.path)
-        });
+        let unchanged: Vec<bool> = readings
+            .iter()
+            .map(|r| matches!(r, Reading::Unchanged))
+            .collect();
         let taken = match old {
-            Some(old) => Taken::from(old, &shared),
+            Some(old) => Taken::from(old, &unchanged),
             None => (0..repo.files.len()).map(|_| None).collect(),
         };
-        // Files are read in parallel and what they show is added in file order, so the model
-        // is the same on any number of threads.
-        let read: Vec<Option<Read>> = (0..repo.files.len())
-            .into_par_iter()
-            .map(|id| match taken[id] {
-                Some(_) => None,
-                None => repo.read_file(id),
-            })
-            .collect();
-        for (id, (read, taken)) in read.into_iter().zip(taken).enumerate() {
-            if let Some(t) = taken {
-                repo.add(id, t.includes, t.aliases, t.problems);
-            } else if let Some(read) = read {
-                repo.add_read(id, read);
+        // What each file showed is added in file order, so the model is the same on any
+        // number of threads.
+        for (id, (reading, taken)) in readings.into_iter().zip(taken).enumerate() {
+            match (reading, taken) {
+                (_, Some(t)) => repo.add(id, t.includes, t.aliases, t.problems),
+                (Reading::Read(read), None) => repo.add_read(id, read),
+                _ => {}
             }
         }
         repo
@@ -348,39 +376,21 @@ impl<'t> Repository<'t> {
         }
     }
 
-    /// The parameters a template declares (list style `- name/type/default` or the old map
-    /// style `name: default`).
-    pub fn params(&self, id: FileId) -> Vec<Param<'_, 't>> {
-        let Some(decl) = self.files[id]
-            .root
-            .as_ref()
-            .and_then(|r| r.get("parameters"))
-        else {
-            return Vec::new();
-        };
-        match &decl.value {
-            YValue::Sequence(_) => items(decl)
-                .into_iter()
-                .filter_map(|item| {
-                    Some(Param {
-                        name: item.get("name")?.as_str()?,
-                        ty: item.get("type").and_then(Node::as_str),
-                        default: item.get("default"),
-                    })
-                })
-                .collect(),
-            YValue::Mapping(pairs) => pairs
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some(Param {
-                        name: k.as_str().filter(|n| !n.starts_with("${{"))?,
-                        ty: None,
-                        default: Some(v),
-                    })
-                })
-                .collect(),
-            _ => Vec::new(),
+    /// The tree of file `id` (the root node of its first document), when it has one: the
+    /// one the model keeps, or, in a model that keeps none, parsed again from its text (the
+    /// caller keeps it as long as it needs it).
+    pub fn tree(&self, id: FileId) -> Option<Arc<Node<'t>>> {
+        let file = &self.files[id];
+        match &file.root {
+            Some(root) => Some(root.clone()),
+            None if file.has_tree => first_document(file.text),
+            None => None,
         }
+    }
+
+    /// Whether file `id` declares parameters ([`params`] of its tree is not empty).
+    pub fn parameterised(&self, id: FileId) -> bool {
+        self.files[id].parameterised
     }
 
     /// Line and column (1-based, columns in characters) of a byte offset of a file.
@@ -404,39 +414,23 @@ impl<'t> Repository<'t> {
         )
     }
 
-    /// Read one file: include edges, resource aliases, expression problems.
-    fn read_file(&self, id: FileId) -> Option<Read> {
-        let root = self.files[id].root.as_ref()?;
-        let text = self.files[id].text;
-        let mut reader = Reader {
-            text,
-            file: id,
-            includes: Vec::new(),
-            aliases: Vec::new(),
-            problems: Vec::new(),
-            seen_problem: HashSet::new(),
-        };
-        reader.node(root, None);
-        let Reader {
-            includes,
-            aliases,
-            problems,
-            ..
-        } = reader;
-        Some(Read {
-            includes,
-            aliases,
-            problems,
-        })
-    }
-
     /// Add what reading file `id` showed to the model.
     fn add_read(&mut self, id: FileId, read: Read) {
         let Read {
             includes,
-            aliases,
-            problems,
+            mut aliases,
+            mut problems,
         } = read;
+        // Read before the file had its id.
+        for (_, def) in &mut aliases {
+            def.alias.file = id;
+            for (_, loc) in &mut def.images {
+                loc.file = id;
+            }
+        }
+        for p in &mut problems {
+            p.loc.file = id;
+        }
         let targets = includes
             .iter()
             .filter_map(|path| match self.resolve(id, path) {
@@ -469,12 +463,166 @@ impl<'t> Repository<'t> {
     }
 }
 
-/// Where a file's tree comes from when the caller has it.
-enum Tree<'t> {
-    /// What `yaml::parse` gave for the file's text (complete, or the part before an error).
-    Parsed(Yaml<'t>),
-    /// The root of an earlier model's file of the same text.
-    Shared(Arc<Node<'t>>),
+/// The parameters a template declares (list style `- name/type/default` or the old map
+/// style `name: default`), from its tree ([`Repository::tree`]).
+pub fn params<'n, 't>(root: &'n Node<'t>) -> Vec<Param<'n, 't>> {
+    let Some(decl) = root.get("parameters") else {
+        return Vec::new();
+    };
+    match &decl.value {
+        YValue::Sequence(_) => items(decl)
+            .into_iter()
+            .filter_map(|item| {
+                Some(Param {
+                    name: item.get("name")?.as_str()?,
+                    ty: item.get("type").and_then(Node::as_str),
+                    default: item.get("default"),
+                })
+            })
+            .collect(),
+        YValue::Mapping(pairs) => pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                Some(Param {
+                    name: k.as_str().filter(|n| !n.starts_with("${{"))?,
+                    ty: None,
+                    default: Some(v),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The root node of the first document of `text`, as the per-file analysis parses it.
+fn first_document(text: &str) -> Option<Arc<Node<'_>>> {
+    match yaml::parse_for_analysis(text) {
+        Ok(parsed) | Err((_, parsed)) => parsed.documents.into_iter().next().map(Arc::new),
+    }
+}
+
+/// Whether a file takes part in a model: a YAML file that is an Azure Pipelines file, or
+/// whose dialect is not known yet.
+fn takes_part(f: &Input<'_, '_>) -> bool {
+    has_yaml_extension(f.path)
+        && f.known
+            .is_none_or(|(d, _)| d == Some(Dialect::AzurePipelines))
+}
+
+/// Files sorted by path, the first of each path kept.
+fn sorted<'t, 'k, T>(files: impl Iterator<Item = (Input<'t, 'k>, T)>) -> Vec<(Input<'t, 'k>, T)> {
+    let mut list: Vec<_> = files.collect();
+    list.sort_by(|a, b| a.0.path.cmp(b.0.path));
+    list.dedup_by(|a, b| a.0.path == b.0.path);
+    list
+}
+
+/// File `input` of a model, with `root` its tree (the root of its first document), read;
+/// the model keeps the tree when `keep`.
+fn prepare<'t>(input: Input<'t, '_>, root: Option<Arc<Node<'t>>>, keep: bool) -> ReadFile<'t> {
+    let Input { path, text, known } = input;
+    let (root, references) = if let Some((_, refs)) = known {
+        (root, refs.to_vec())
+    } else {
+        match dialect::detect(path, root.as_deref()) {
+            Some(Dialect::AzurePipelines) => {
+                let refs = root.as_deref().map_or_else(Vec::new, |r| {
+                    dialect::extract(Dialect::AzurePipelines, text, std::slice::from_ref(r))
+                });
+                (root, refs)
+            }
+            _ => (None, Vec::new()),
+        }
+    };
+    let pipeline_shaped = root.as_ref().is_some_and(|r| {
+        entries(r)
+            .iter()
+            .any(|(k, _)| matches!(k.as_str(), Some("stages" | "jobs" | "steps" | "extends")))
+    });
+    let parameterised = root.as_deref().is_some_and(|r| !params(r).is_empty());
+    let reading = match root.as_deref() {
+        Some(r) => Reading::Read(read(r, text)),
+        None => Reading::Nothing,
+    };
+    let file = File {
+        path,
+        text,
+        has_tree: root.is_some(),
+        root: root.filter(|_| keep),
+        references,
+        pipeline_shaped,
+        parameterised,
+        line_starts: line_starts(text),
+    };
+    ReadFile { file, reading }
+}
+
+/// File `input` of a model, whose text is that of `old`, a file of an earlier model of the
+/// same paths that has a tree: what reading it showed is taken from that model, and its tree
+/// too when the model keeps it and `keep`.
+fn unchanged_file<'t>(input: Input<'t, '_>, old: &File<'t>, keep: bool) -> ReadFile<'t> {
+    let Input { path, text, known } = input;
+    let references = match known {
+        Some((_, refs)) => refs.to_vec(),
+        None => old.references.clone(),
+    };
+    let file = File {
+        path,
+        text,
+        root: old.root.clone().filter(|_| keep),
+        has_tree: old.has_tree,
+        references,
+        pipeline_shaped: old.pipeline_shaped,
+        parameterised: old.parameterised,
+        line_starts: line_starts(text),
+    };
+    ReadFile {
+        file,
+        reading: Reading::Unchanged,
+    }
+}
+
+/// Byte offset where each line of `text` starts.
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
+/// Read one file's tree: include edges, resource aliases, expression problems (placed in file
+/// 0 until the model gives the file its id).
+fn read(root: &Node<'_>, text: &str) -> Read {
+    let mut reader = Reader {
+        text,
+        file: 0,
+        includes: Vec::new(),
+        aliases: Vec::new(),
+        problems: Vec::new(),
+        seen_problem: HashSet::new(),
+    };
+    reader.node(root, None);
+    let Reader {
+        includes,
+        aliases,
+        problems,
+        ..
+    } = reader;
+    Read {
+        includes,
+        aliases,
+        problems,
+    }
+}
+
+/// What a model knows of what reading a file showed.
+#[derive(Debug)]
+enum Reading {
+    /// What reading its tree showed.
+    Read(Read),
+    /// Its text is that of the same file of an earlier model, which read it.
+    Unchanged,
+    /// It has no tree.
+    Nothing,
 }
 
 /// Whether `path` ends in `.yml` or `.yaml`, in any case (checked for every scalar of every
@@ -507,7 +655,6 @@ pub fn normalize(path: &str) -> String {
     }
 }
 
-/// What reading one file shows.
 /// What reading a file showed, taken from an earlier model of the same file.
 struct Taken {
     includes: Vec<FileId>,
@@ -516,16 +663,16 @@ struct Taken {
 }
 
 impl Taken {
-    /// What reading each file of `shared` (those whose tree was taken from `old`, a model of
-    /// the same paths) showed in `old`.
+    /// What reading each file marked in `unchanged` (those whose text is that of the same
+    /// file of `old`, a model of the same paths) showed in `old`.
     #[inline(never)]
-    fn from(old: &Repository<'_>, shared: &[bool]) -> Vec<Option<Taken>> {
-        let mut taken: Vec<Option<Taken>> = shared
+    fn from(old: &Repository<'_>, unchanged: &[bool]) -> Vec<Option<Taken>> {
+        let mut taken: Vec<Option<Taken>> = unchanged
             .iter()
             .zip(&old.files)
             .enumerate()
-            .map(|(id, (&shared, f))| {
-                (shared && f.root.is_some()).then(|| Taken {
+            .map(|(id, (&unchanged, f))| {
+                (unchanged && f.has_tree).then(|| Taken {
                     includes: old.includes[id].clone(),
                     aliases: Vec::new(),
                     problems: Vec::new(),
@@ -549,6 +696,7 @@ impl Taken {
     }
 }
 
+#[derive(Debug)]
 struct Read {
     includes: Vec<String>,
     aliases: Vec<(String, AliasDef)>,
@@ -878,6 +1026,83 @@ mod tests {
             .contains("@sha256:00"));
     }
 
+    /// A model that keeps no trees knows what a model that keeps them knows, and gives the
+    /// same tree when asked (parsed again); a model of changed files built from it takes what
+    /// reading the unchanged ones showed, keeps no tree either, and is the fresh model.
+    #[test]
+    fn a_model_without_trees_reads_the_same_and_parses_again_when_asked() {
+        let files = [
+            ("a.yml", "jobs:\n- template: t.yml\n  parameters:\n    c: x/y:1\n"),
+            (
+                "t.yml",
+                "parameters:\n- name: c\n  default: z:1\njobs:\n- job: j\n  container: ${{ parameters.c }}\n",
+            ),
+            (
+                "r.yml",
+                "resources:\n  containers:\n  - container: c1\n    image: a/b:1\nsteps:\n- script: x\n  env:\n    A: $ {{ parameters.a }}\n",
+            ),
+            ("README.md", "jobs: []\n"),
+        ];
+        let read = |files: &[(&'static str, &'static str)]| {
+            Repository::from_read(files.iter().filter_map(|&(path, text)| {
+                ReadFile::new(
+                    Input {
+                        path,
+                        text,
+                        known: None,
+                    },
+                    None,
+                )
+            }))
+        };
+        let kept = Repository::new(files);
+        let light = read(&files);
+        let same = |a: &Repository<'_>, b: &Repository<'_>| {
+            assert_eq!(a.entries(), b.entries());
+            assert_eq!(a.included, b.included);
+            assert_eq!(a.includes, b.includes);
+            assert_eq!(a.problems, b.problems);
+            assert_eq!(a.aliases, b.aliases);
+            assert_eq!(a.files.len(), b.files.len());
+            for (id, (x, y)) in a.files.iter().zip(&b.files).enumerate() {
+                assert_eq!(
+                    (x.path, x.has_tree, x.pipeline_shaped, x.parameterised),
+                    (y.path, y.has_tree, y.pipeline_shaped, y.parameterised)
+                );
+                assert_eq!(x.references, y.references);
+                assert_eq!(format!("{:?}", a.tree(id)), format!("{:?}", b.tree(id)));
+            }
+        };
+        same(&kept, &light);
+        assert!(light.files.iter().all(|f| f.root.is_none()));
+        assert!(light
+            .problems
+            .iter()
+            .all(|p| p.loc.file == light.id("r.yml").expect("r")));
+        assert!(light.parameterised(light.id("t.yml").expect("t")));
+
+        let changed = [
+            files[0],
+            (files[1].0, "jobs:\n- job: k\n"),
+            files[2],
+            files[3],
+        ];
+        let reusing = Repository::build_reusing(
+            &light,
+            changed.iter().map(|&(path, text)| {
+                let input = Input {
+                    path,
+                    text,
+                    known: None,
+                };
+                (input, None)
+            }),
+        );
+        assert!(reusing.files.iter().all(|f| f.root.is_none()));
+        same(&reusing, &read(&changed));
+        same(&reusing, &Repository::new(changed));
+    }
+
     #[test]
     fn template_paths_end_in_yml_or_yaml_in_any_case() {
         for yes in ["a.yml", "eng/B.YAML", "x/.Yml", ".yaml"] {
@@ -923,11 +1148,13 @@ mod tests {
             ),
         ];
         let repo = Repository::new(files);
-        let p = repo.params(repo.id("list.yml").expect("id"));
+        let tree = repo.tree(repo.id("list.yml").expect("id")).expect("tree");
+        let p = params(&tree);
         assert_eq!(p[0].name, "img");
         assert_eq!(p[0].ty, Some("string"));
         assert_eq!(p[0].default.and_then(Node::as_str), Some("x:1"));
-        let p = repo.params(repo.id("map.yml").expect("id"));
+        let tree = repo.tree(repo.id("map.yml").expect("id")).expect("tree");
+        let p = params(&tree);
         assert_eq!(p[0].default.and_then(Node::as_str), Some("y:2"));
         assert!(repo.aliases.contains_key("c1"));
     }

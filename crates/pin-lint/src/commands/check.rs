@@ -35,7 +35,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     let walked = walk::collect(&args.paths, &mut configs)?;
     let inputs = gate::select_inputs(args, &mut configs, walked)?;
     let texts = templates::read(&inputs)?;
-    // `--fix` analyses the fixed set again; the layer's model (the YAML trees) is kept for it.
+    // `--fix` analyses the fixed set again; the layer's model is kept for it.
     let (mut ws, model) = templates::analyze_and_expand(&inputs, &texts, args.fix.fix);
     let mut settings = Vec::with_capacity(inputs.len());
     for input in &inputs {
