@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use pin_core::engine::{self, FixRequest, Workspace};
@@ -170,7 +171,7 @@ pub fn run(
     inputs: &[Input],
     set: Set<'_, '_>,
     findings: &mut Vec<Vec<Finding>>,
-    settings: &[Settings],
+    settings: &[Arc<Settings>],
     facts: &[Facts],
     unresolved: &[Vec<String>],
     dry_run: bool,
@@ -269,7 +270,7 @@ fn relint(
     before: &Workspace,
     after: &Workspace,
     old: Vec<Vec<Finding>>,
-    settings: &[Settings],
+    settings: &[Arc<Settings>],
     facts: &[Facts],
 ) -> Vec<Vec<Finding>> {
     use rayon::prelude::*;

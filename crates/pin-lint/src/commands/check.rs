@@ -1,7 +1,9 @@
 //! `pin-lint check`: lint pipeline files and fail on error-severity findings.
 
 use anyhow::Result;
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use pin_core::engine::{FileQueries, Plan, PlanOptions, Workspace};
 use pin_core::{Facts, Finding, Rule, Settings, Severity};
@@ -37,13 +39,22 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     let texts = templates::read(&inputs)?;
     // `--fix` analyses the fixed set again; the layer's model is kept for it.
     let (mut ws, model) = templates::analyze_and_expand(&inputs, &texts, args.fix.fix);
-    let mut settings = Vec::with_capacity(inputs.len());
-    for input in &inputs {
-        let (_, file_settings) = configs.at(input.config);
-        let mut file_settings = file_settings.clone();
-        file_settings.pin_untagged_as_latest |= args.fix.pin_untagged_as_latest;
-        settings.push(file_settings);
-    }
+    // One copy of each configuration's settings, shared by the files it governs: a copy per
+    // file (its VM image tables and all) took more memory than the files' texts.
+    let mut by_config: HashMap<usize, Arc<Settings>> = HashMap::new();
+    let settings: Vec<Arc<Settings>> = inputs
+        .iter()
+        .map(|input| {
+            let shared = by_config.entry(input.config).or_insert_with(|| {
+                let (_, settings) = configs.at(input.config);
+                let mut settings = settings.clone();
+                settings.pin_untagged_as_latest |= args.fix.pin_untagged_as_latest;
+                Arc::new(settings)
+            });
+            shared.clone()
+        })
+        .collect();
+    drop(by_config);
     let options = resolve::Options::new(&args.fix, &configs.primary().registry);
     let plan_options = PlanOptions {
         online: options.online,
@@ -134,7 +145,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
 /// Every file's findings (`pin_core::engine::Workspace::findings`), the same way for `check`
 /// and after `--fix`; `settings[i]` and `facts[i]` are file `i`'s. Files are judged in
 /// parallel.
-pub fn lint(ws: &Workspace, settings: &[Settings], facts: &[Facts]) -> Vec<Vec<Finding>> {
+pub fn lint(ws: &Workspace, settings: &[Arc<Settings>], facts: &[Facts]) -> Vec<Vec<Finding>> {
     (0..ws.files.len())
         .into_par_iter()
         .map(|i| ws.findings(i, &settings[i], &facts[i]))
