@@ -37,8 +37,9 @@ pub struct File<'t> {
     pub pipeline_shaped: bool,
     /// Declares parameters.
     parameterised: bool,
-    /// Byte offset where each line starts.
-    line_starts: Vec<usize>,
+    /// Byte offset where each line starts, indexed when a position in the file is first
+    /// asked for ([`Repository::line_col`]): most files never are.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl File<'_> {
@@ -401,12 +402,13 @@ impl<'t> Repository<'t> {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let index = match file.line_starts.binary_search(&offset) {
+        let line_starts = file.line_starts.get_or_init(|| line_starts(text));
+        let index = match line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
         let line = index + 1;
-        let start = file.line_starts.get(index).copied().unwrap_or(0);
+        let start = line_starts.get(index).copied().unwrap_or(0);
         let column = text[start..offset].chars().count() + 1;
         (
             u32::try_from(line).unwrap_or(u32::MAX),
@@ -552,7 +554,7 @@ fn prepare<'t>(input: Input<'t, '_>, root: Option<Arc<Node<'t>>>, keep: bool) ->
         references,
         pipeline_shaped,
         parameterised,
-        line_starts: line_starts(text),
+        line_starts: OnceLock::new(),
     };
     ReadFile { file, reading }
 }
@@ -574,7 +576,7 @@ fn unchanged_file<'t>(input: Input<'t, '_>, old: &File<'t>, keep: bool) -> ReadF
         references,
         pipeline_shaped: old.pipeline_shaped,
         parameterised: old.parameterised,
-        line_starts: line_starts(text),
+        line_starts: OnceLock::new(),
     };
     ReadFile {
         file,
