@@ -1131,7 +1131,7 @@ impl<'r, 't> Collector<'r, 't> {
         );
     }
 
-    fn per_file_ref(&self, loc: &Loc) -> Option<&Reference> {
+    fn per_file_ref(&self, loc: &Loc) -> Option<&repo::KnownReference> {
         self.repo.files[loc.file]
             .references
             .iter()

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::expr::{self, Directive};
 use super::value::{FileId, Loc};
 use crate::dialect::{self, entries, items, values, Dialect};
-use crate::model::Reference;
+use crate::model::{Kind, Reference};
 use crate::yaml::{self, Node, Style, Value as YValue, Yaml};
 
 /// One file of the repository.
@@ -31,8 +31,9 @@ pub struct File<'t> {
     /// The file has a tree: it is an Azure Pipelines file whose first document parsed
     /// (completely or in part).
     has_tree: bool,
-    /// The per-file analyzer's references (to tell new references from known ones).
-    pub references: Vec<Reference>,
+    /// Where the per-file analyzer's references are, and their kinds (to tell new references
+    /// from known ones), in the analyzer's order.
+    pub references: Vec<KnownReference>,
     /// Has `stages`, `jobs`, `steps` or `extends` at top level.
     pub pipeline_shaped: bool,
     /// Declares parameters.
@@ -50,6 +51,25 @@ impl File<'_> {
     }
 }
 
+/// What the layer knows of a reference the per-file analysis found: where it is and its kind
+/// (the layer reads nothing else of it, so a model keeps no more).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownReference {
+    /// Byte span of the reference text ([`Reference::span`]).
+    pub span: Range<usize>,
+    /// Its kind.
+    pub kind: Kind,
+}
+
+impl KnownReference {
+    fn of(r: &Reference) -> KnownReference {
+        KnownReference {
+            span: r.span.clone(),
+            kind: r.kind,
+        }
+    }
+}
+
 /// One file handed to [`Repository::build`].
 #[derive(Debug, Clone, Copy)]
 pub struct Input<'t, 'k> {
@@ -58,7 +78,7 @@ pub struct Input<'t, 'k> {
     /// Text.
     pub text: &'t str,
     /// The dialect and references the per-file analysis found, when the caller has them (the
-    /// model keeps a copy of the references, so they need not outlive it).
+    /// model keeps what it needs of them, so they need not outlive it).
     pub known: Option<(Option<Dialect>, &'k [Reference])>,
 }
 
@@ -524,14 +544,14 @@ fn sorted<'t, 'k, T>(files: impl Iterator<Item = (Input<'t, 'k>, T)>) -> Vec<(In
 fn prepare<'t>(input: Input<'t, '_>, root: Option<Arc<Node<'t>>>, keep: bool) -> ReadFile<'t> {
     let Input { path, text, known } = input;
     let (root, references) = if let Some((_, refs)) = known {
-        (root, refs.to_vec())
+        (root, refs.iter().map(KnownReference::of).collect())
     } else {
         match dialect::detect(path, root.as_deref()) {
             Some(Dialect::AzurePipelines) => {
                 let refs = root.as_deref().map_or_else(Vec::new, |r| {
                     dialect::extract(Dialect::AzurePipelines, text, std::slice::from_ref(r))
                 });
-                (root, refs)
+                (root, refs.iter().map(KnownReference::of).collect())
             }
             _ => (None, Vec::new()),
         }
@@ -565,7 +585,7 @@ fn prepare<'t>(input: Input<'t, '_>, root: Option<Arc<Node<'t>>>, keep: bool) ->
 fn unchanged_file<'t>(input: Input<'t, '_>, old: &File<'t>, keep: bool) -> ReadFile<'t> {
     let Input { path, text, known } = input;
     let references = match known {
-        Some((_, refs)) => refs.to_vec(),
+        Some((_, refs)) => refs.iter().map(KnownReference::of).collect(),
         None => old.references.clone(),
     };
     let file = File {
