@@ -318,11 +318,23 @@ pub fn fix_reusing(
     fix_with(ws, requests, |texts| ws.with_texts_reusing(repo, texts))
 }
 
+/// The fixed texts of `files`, by file index (of `n`), borrowed: the analyses of the fixed
+/// set take copies of their own.
+fn fixed_texts(n: usize, files: &[(usize, Option<Status>, Option<FileFix>)]) -> Vec<Option<&str>> {
+    let mut texts = vec![None; n];
+    for (i, _, fix) in files {
+        if let Some(fix) = fix {
+            texts[*i] = Some(fix.text.as_str());
+        }
+    }
+    texts
+}
+
 /// [`fix`], with `analyse` giving the workspace with the given texts in place.
 fn fix_with(
     ws: &Workspace,
     requests: &[FixRequest<'_>],
-    analyse: impl Fn(&[Option<String>]) -> Workspace,
+    analyse: impl Fn(&[Option<&str>]) -> Workspace,
 ) -> FixOutcome {
     let mut files: Vec<_> = requests
         .iter()
@@ -334,16 +346,7 @@ fn fix_with(
     if files.iter().all(|(_, _, fix)| fix.is_none()) {
         return FixOutcome { files, after: None };
     }
-    let texts = |files: &[(usize, Option<Status>, Option<FileFix>)]| {
-        let mut texts: Vec<Option<String>> = vec![None; ws.files.len()];
-        for (i, _, fix) in files {
-            if let Some(fix) = fix {
-                texts[*i] = Some(fix.text.clone());
-            }
-        }
-        texts
-    };
-    let mut after = analyse(&texts(&files));
+    let mut after = analyse(&fixed_texts(ws.files.len(), &files));
     let mut reverted = false;
     for (entry, r) in files.iter_mut().zip(requests) {
         if entry.2.is_none() {
@@ -356,7 +359,7 @@ fn fix_with(
         }
     }
     if reverted {
-        after = analyse(&texts(&files));
+        after = analyse(&fixed_texts(ws.files.len(), &files));
     }
     FixOutcome {
         files,

@@ -166,7 +166,7 @@ impl Workspace {
 
     /// The same files with `texts[i]`, where given, in place of file `i`'s text: those are
     /// analysed anew, the others keep their per-file analyses, and the layer runs again.
-    pub fn with_texts(&self, texts: &[Option<String>]) -> Workspace {
+    pub fn with_texts<T: AsRef<str>>(&self, texts: &[Option<T>]) -> Workspace {
         let files = self
             .files
             .iter()
@@ -174,7 +174,7 @@ impl Workspace {
             .map(|(i, f)| File {
                 path: f.path.clone(),
                 analysis: match texts.get(i).and_then(Option::as_ref) {
-                    Some(text) => Analysis::new_as(&f.path, text.clone(), f.analysis.file_type),
+                    Some(text) => Analysis::new_as(&f.path, text.as_ref(), f.analysis.file_type),
                     None => without_layer(&f.analysis, self.extras(i)),
                 },
             })
@@ -190,12 +190,20 @@ impl Workspace {
     /// [`template::analyze_repository_keeping`], only the roots whose expansion can differ are
     /// expanded again ([`template::analyze_repository_after`]). The result is the same as
     /// [`Workspace::with_texts`]'s.
-    pub fn with_texts_reusing(&self, repo: &Repository<'_>, texts: &[Option<String>]) -> Workspace {
+    pub fn with_texts_reusing<T: AsRef<str>>(
+        &self,
+        repo: &Repository<'_>,
+        texts: &[Option<T>],
+    ) -> Workspace {
         let new_texts: Vec<Option<Arc<str>>> = (0..self.files.len())
-            .map(|i| texts.get(i).and_then(Option::as_deref).map(Arc::from))
+            .map(|i| {
+                let text = texts.get(i).and_then(Option::as_ref)?;
+                Some(Arc::from(text.as_ref()))
+            })
             .collect();
-        // Each new text's analysis, and its tree when the layer reads it.
-        let (files, trees): (Vec<File>, Vec<Option<yaml::Yaml<'_>>>) = self
+        // Each new text's analysis, and what reading it for the layer's model shows (read as
+        // soon as it is parsed, so that the trees of the new texts are not all kept at once).
+        let (files, read): (Vec<File>, Vec<Option<repo::ReadFile<'_>>>) = self
             .files
             .par_iter()
             .zip(&new_texts)
@@ -210,24 +218,30 @@ impl Workspace {
                     return (file, None);
                 };
                 let (analysis, tree) = analyse_text(&f.path, text, f.analysis.file_type);
+                let input = repo::Input {
+                    path: &f.path,
+                    text,
+                    known: Some((analysis.dialect, analysis.references.as_slice())),
+                };
+                let read = repo::ReadFile::new(input, tree);
                 let file = File {
                     path: f.path.clone(),
                     analysis,
                 };
-                (file, tree)
+                (file, read)
             })
             .unzip();
         let layer = {
-            let inputs = files.iter().zip(trees).map(|(f, tree)| {
+            let inputs = files.iter().zip(read).map(|(f, read)| {
                 let a = &f.analysis;
                 let input = repo::Input {
                     path: f.path.as_str(),
                     text: a.source.text(),
                     known: Some((a.dialect, a.references.as_slice())),
                 };
-                (input, tree)
+                (input, read)
             });
-            let new_repo = Repository::build_reusing(repo, inputs);
+            let new_repo = Repository::build_reusing_read(repo, inputs);
             template::analyze_repository_after(
                 repo,
                 &new_repo,

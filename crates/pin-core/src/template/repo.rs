@@ -235,11 +235,39 @@ impl<'t> Repository<'t> {
     /// one [`Repository::build_parsed`] builds), and what reading it showed, when `old`
     /// models the same paths. The others are parsed, or take the tree handed with them. The
     /// model keeps trees when `old` does; when `old` keeps none, an unchanged file is not
-    /// parsed at all. `--fix` uses it to analyse the fixed set without parsing every
-    /// unchanged file a second time.
+    /// parsed at all.
     pub fn build_reusing<'o: 't, 'k>(
         old: &Repository<'o>,
         files: impl IntoIterator<Item = (Input<'t, 'k>, Option<Yaml<'t>>)>,
+    ) -> Repository<'t> {
+        let keep = old.keeps_trees;
+        Repository::reusing(
+            old,
+            files.into_iter().map(|(f, yaml)| {
+                let read = yaml.filter(|_| takes_part(&f)).map(|yaml| {
+                    let root = yaml.documents.into_iter().next().map(Arc::new);
+                    prepare(f, root, keep)
+                });
+                (f, read)
+            }),
+        )
+    }
+
+    /// [`Repository::build_reusing`] with the files that are not unchanged handed already
+    /// read ([`ReadFile::new`], their trees dropped): `--fix` reads each fixed text as soon as
+    /// it has parsed it, so the trees of the fixed files are not all in memory at once.
+    pub fn build_reusing_read<'o: 't, 'k>(
+        old: &Repository<'o>,
+        files: impl IntoIterator<Item = (Input<'t, 'k>, Option<ReadFile<'t>>)>,
+    ) -> Repository<'t> {
+        Repository::reusing(old, files)
+    }
+
+    /// [`Repository::build_reusing`] for files each handed with what reading it showed, or
+    /// with nothing to take it from `old` or to read it here.
+    fn reusing<'o: 't, 'k>(
+        old: &Repository<'o>,
+        files: impl IntoIterator<Item = (Input<'t, 'k>, Option<ReadFile<'t>>)>,
     ) -> Repository<'t> {
         let keep = old.keeps_trees;
         let list = sorted(files.into_iter().filter(|(f, _)| takes_part(f)));
@@ -253,10 +281,9 @@ impl<'t> Repository<'t> {
                 .all(|(a, (b, _))| a.path == b.path);
         let prepared = list
             .into_par_iter()
-            .map(|(f, yaml)| {
-                if let Some(yaml) = yaml {
-                    let root = yaml.documents.into_iter().next().map(Arc::new);
-                    return prepare(f, root, keep);
+            .map(|(f, read)| {
+                if let Some(read) = read {
+                    return read;
                 }
                 let unchanged = old
                     .id(f.path)
