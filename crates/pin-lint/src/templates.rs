@@ -110,10 +110,23 @@ fn reason(r: UnfollowedReason) -> &'static str {
     }
 }
 
-/// The layer with the per-entry-point inventory, for `refs --expand`.
+/// The layer with the per-entry-point inventory, for `refs --expand`: over a model that keeps
+/// no YAML trees, as `check` runs it (each file read as soon as it is parsed).
 pub fn inventory(reports: &[FileReport]) -> TemplateAnalysis {
-    template::analyze_analyses(
-        reports.iter().map(|r| (r.path.as_str(), &r.analysis)),
+    let read: Vec<Option<ReadFile<'_>>> = reports
+        .par_iter()
+        .map(|r| {
+            let a = &r.analysis;
+            let input = repo::Input {
+                path: r.path.as_str(),
+                text: a.source.text(),
+                known: Some((a.dialect, a.references.as_slice())),
+            };
+            ReadFile::new(input, None)
+        })
+        .collect();
+    template::analyze_repository(
+        &Repository::from_read(read.into_iter().flatten()),
         template::Options {
             inventory: true,
             hovers: false,
