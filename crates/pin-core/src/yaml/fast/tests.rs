@@ -421,3 +421,39 @@ fn many_anchors_and_aliases_are_read_like_the_full_parser() {
         .step_by(2)
         .all(|(_, v)| matches!(v.value, Value::Alias) && v.anchor == 1));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4_000))]
+
+    /// Texts of random lines, indented at random, each a common YAML line or a structural
+    /// piece: the reader never panics, and where it takes a text it agrees with the full
+    /// parser (which `check` asserts).
+    #[test]
+    fn random_lines_agree_or_are_refused(
+        lines in proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["", "", "", "", "  ", "  ", "    ", " "]),
+                proptest::sample::select(vec![
+                    "a: 1", "a: 1", "a: 1", "b:", "b:", "- x", "- x", "-", "- c: d", "  e: f",
+                    "g: |", "h: >-", "text",
+                    "more text", "i: [x, 'y']", "j: {k: v}", "# comment", "l: &x v", "m: *x",
+                    "n: &y", "o: !reference [a, b]", "p: 'q''s'", "r: \"t\\n\"", "", "---",
+                    "s: u # c", "- - w", "x: y: z", "'k': v", "a b: c", "- *x", "v: é",
+                    "[", "}", "?", "\"", "&", "t: \"unclosed",
+                ]),
+            ),
+            0..8,
+        ),
+        final_newline in proptest::bool::ANY,
+    ) {
+        let mut text = lines
+            .iter()
+            .map(|(indent, line)| format!("{indent}{line}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if final_newline {
+            text.push('\n');
+        }
+        check("a text of random lines", &text);
+    }
+}
