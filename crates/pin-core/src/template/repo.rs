@@ -336,16 +336,42 @@ impl<'t> Repository<'t> {
             Some(old) => Taken::from(old, &unchanged),
             None => (0..repo.files.len()).map(|_| None).collect(),
         };
+        // The template paths each file names, resolved on every thread (a rooted path is
+        // tried below every folder of the including file); a resolution depends on the paths
+        // of the set only, so the order does not matter.
+        let targets: Vec<Option<Vec<FileId>>> = readings
+            .par_iter()
+            .zip(taken.par_iter())
+            .enumerate()
+            .map(|(id, (reading, taken))| match (reading, taken) {
+                (Reading::Read(read), None) => Some(repo.targets(id, &read.includes)),
+                _ => None,
+            })
+            .collect();
         // What each file showed is added in file order, so the model is the same on any
         // number of threads.
-        for (id, (reading, taken)) in readings.into_iter().zip(taken).enumerate() {
-            match (reading, taken) {
-                (_, Some(t)) => repo.add(id, t.includes, t.aliases, t.problems),
-                (Reading::Read(read), None) => repo.add_read(id, read),
+        for (id, ((reading, taken), targets)) in
+            readings.into_iter().zip(taken).zip(targets).enumerate()
+        {
+            match (reading, taken, targets) {
+                (_, Some(t), _) => repo.add(id, t.includes, t.aliases, t.problems),
+                (Reading::Read(read), None, Some(targets)) => repo.add_read(id, read, targets),
                 _ => {}
             }
         }
         repo
+    }
+
+    /// The files of this set that the template paths `includes` of file `id` name, itself
+    /// left out.
+    fn targets(&self, id: FileId, includes: &[String]) -> Vec<FileId> {
+        includes
+            .iter()
+            .filter_map(|path| match self.resolve(id, path) {
+                Target::File(target) if target != id => Some(target),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Build the model from a map of path → text.
@@ -464,9 +490,9 @@ impl<'t> Repository<'t> {
     }
 
     /// Add what reading file `id` showed to the model.
-    fn add_read(&mut self, id: FileId, read: Read) {
+    fn add_read(&mut self, id: FileId, read: Read, targets: Vec<FileId>) {
         let Read {
-            includes,
+            includes: _,
             mut aliases,
             mut problems,
         } = read;
@@ -480,13 +506,6 @@ impl<'t> Repository<'t> {
         for p in &mut problems {
             p.loc.file = id;
         }
-        let targets = includes
-            .iter()
-            .filter_map(|path| match self.resolve(id, path) {
-                Target::File(target) if target != id => Some(target),
-                _ => None,
-            })
-            .collect();
         self.add(id, targets, aliases, problems);
     }
 
@@ -685,6 +704,11 @@ pub fn has_yaml_extension(path: &str) -> bool {
 
 /// Collapse `.` and `..` segments (a leading `/` is kept).
 pub fn normalize(path: &str) -> String {
+    // Most paths are already normal: no empty, `.` or `..` segment (a leading `/` aside).
+    let body = path.strip_prefix('/').unwrap_or(path);
+    if !body.is_empty() && body.split('/').all(|seg| !matches!(seg, "" | "." | "..")) {
+        return path.to_string();
+    }
     let rooted = path.starts_with('/');
     let mut out: Vec<&str> = Vec::new();
     for seg in path.split('/') {
@@ -1314,5 +1338,43 @@ mod tests {
             .collect();
         aliases.sort();
         assert_eq!(aliases, [("c1", vec!["a/b:1"]), ("m1", vec!["a/d:1"])]);
+    }
+
+    /// Normalizing gives what collapsing every segment gives, for paths that are already
+    /// normal (returned as they are) and for the others.
+    #[test]
+    fn normalize_collapses_segments() {
+        fn collapsed(path: &str) -> String {
+            let mut out: Vec<&str> = Vec::new();
+            for seg in path.split('/') {
+                match seg {
+                    "" | "." => {}
+                    ".." => {
+                        out.pop();
+                    }
+                    s => out.push(s),
+                }
+            }
+            let joined = out.join("/");
+            if path.starts_with('/') {
+                format!("/{joined}")
+            } else {
+                joined
+            }
+        }
+        let segs = ["a", "bc", ".", "..", "", "x.yml"];
+        let mut paths = vec![String::new(), "/".to_string()];
+        for a in segs {
+            for b in segs {
+                for c in segs {
+                    paths.push(format!("{a}/{b}/{c}"));
+                    paths.push(format!("/{a}/{b}"));
+                    paths.push(format!("{a}/{b}"));
+                }
+            }
+        }
+        for path in &paths {
+            assert_eq!(normalize(path), collapsed(path), "{path:?}");
+        }
     }
 }
