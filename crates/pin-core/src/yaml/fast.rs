@@ -228,6 +228,17 @@ impl<'a> Reader<'a> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
+    /// The node of a collection [`Reader::enter`]ed before, now read.
+    fn close(&mut self, span: std::ops::Range<usize>, value: Value<'a>) -> Node<'a> {
+        self.depth -= 1;
+        Node {
+            span,
+            value,
+            tag: None,
+            anchor: 0,
+        }
+    }
+
     fn stream(&mut self) -> Option<()> {
         self.skip()?;
         while !self.eof() {
@@ -359,14 +370,8 @@ impl<'a> Reader<'a> {
             }
             key = self.key()?;
         }
-        self.depth -= 1;
         let pairs = self.pairs.drain(base..).collect();
-        Some(Node {
-            span: start..self.end(),
-            value: Value::Mapping(pairs),
-            tag: None,
-            anchor: 0,
-        })
+        Some(self.close(start..self.end(), Value::Mapping(pairs)))
     }
 
     /// The value after the `:` at `colon` of a key in a mapping at column `n`; `pos` is left
@@ -431,14 +436,8 @@ impl<'a> Reader<'a> {
                 break;
             }
         }
-        self.depth -= 1;
         let items = self.items.drain(base..).collect();
-        Some(Node {
-            span: start..self.end(),
-            value: Value::Sequence(items),
-            tag: None,
-            anchor: 0,
-        })
+        Some(self.close(start..self.end(), Value::Sequence(items)))
     }
 
     /// A scalar, flow collection or alias starting at `pos` on the line of its key or `-`, or
@@ -704,18 +703,12 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos += 1;
-        self.depth -= 1;
         let value = if mapping {
             Value::Mapping(self.pairs.drain(pairs..).collect())
         } else {
             Value::Sequence(self.items.drain(items..).collect())
         };
-        Some(Node {
-            span: start..self.pos,
-            value,
-            tag: None,
-            anchor: 0,
-        })
+        Some(self.close(start..self.pos, value))
     }
 
     /// A scalar inside a one-line flow collection.
