@@ -37,11 +37,12 @@ impl SourceFile {
     pub fn new(text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let bytes = text.as_bytes();
-        let mut line_starts = vec![0];
+        let mut line_starts;
         let mut non_ascii_lines = Vec::new();
         if bytes.is_ascii() {
-            push_line_starts(bytes, &mut line_starts);
+            line_starts = self::line_starts(&text);
         } else {
+            line_starts = vec![0];
             let mut non_ascii = false;
             for (i, &b) in bytes.iter().enumerate() {
                 if b == b'\n' {
@@ -134,8 +135,16 @@ impl SourceFile {
     }
 }
 
-/// Push the start of every line after the first: the offset after each `\n` of `bytes`. Eight
-/// bytes are tested at once; only a word holding a line break is looked into.
+/// Byte offset where each line of `text` starts (`0`, then the offset after each `\n`).
+pub(crate) fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    push_line_starts(text.as_bytes(), &mut starts);
+    starts
+}
+
+/// Push the start of every line after the first: the offset after each `\n` of `bytes` (a
+/// `\n` byte is never part of another UTF-8 character). Eight bytes are tested at once; only a
+/// word holding a line break is looked into.
 fn push_line_starts(bytes: &[u8], out: &mut Vec<usize>) {
     const SEVENS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const BREAKS: u64 = 0x0a0a_0a0a_0a0a_0a0a;

@@ -171,10 +171,7 @@ impl<'t> ReadFile<'t> {
     /// has parsed it.
     pub fn new(input: Input<'t, '_>, yaml: Option<Yaml<'t>>) -> Option<ReadFile<'t>> {
         takes_part(&input).then(|| {
-            let root = match yaml {
-                Some(yaml) => yaml.documents.into_iter().next().map(Arc::new),
-                None => first_document(input.text),
-            };
+            let root = root_of(yaml, input.text);
             prepare(input, root, false)
         })
     }
@@ -208,10 +205,7 @@ impl<'t> Repository<'t> {
         let prepared = list
             .into_par_iter()
             .map(|(f, yaml)| {
-                let root = match yaml {
-                    Some(yaml) => yaml.documents.into_iter().next().map(Arc::new),
-                    None => first_document(f.text),
-                };
+                let root = root_of(yaml, f.text);
                 prepare(f, root, true)
             })
             .collect();
@@ -223,9 +217,7 @@ impl<'t> Repository<'t> {
     /// Its analyses are those of the model [`Repository::build_parsed`] builds of the same
     /// files (the tree of a text is what parsing it gives).
     pub fn from_read(files: impl IntoIterator<Item = ReadFile<'t>>) -> Repository<'t> {
-        let mut list: Vec<ReadFile<'t>> = files.into_iter().collect();
-        list.sort_by(|a, b| a.file.path.cmp(b.file.path));
-        list.dedup_by(|a, b| a.file.path == b.file.path);
+        let list = by_path(files.into_iter().collect(), |r| r.file.path);
         Repository::assemble(list, None, false)
     }
 
@@ -244,10 +236,9 @@ impl<'t> Repository<'t> {
         Repository::reusing(
             old,
             files.into_iter().map(|(f, yaml)| {
-                let read = yaml.filter(|_| takes_part(&f)).map(|yaml| {
-                    let root = yaml.documents.into_iter().next().map(Arc::new);
-                    prepare(f, root, keep)
-                });
+                let read = yaml
+                    .filter(|_| takes_part(&f))
+                    .map(|yaml| prepare(f, root_of(Some(yaml), f.text), keep));
                 (f, read)
             }),
         )
@@ -475,7 +466,9 @@ impl<'t> Repository<'t> {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line_starts = file.line_starts.get_or_init(|| line_starts(text));
+        let line_starts = file
+            .line_starts
+            .get_or_init(|| crate::source::line_starts(text));
         let index = match line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
@@ -565,7 +558,16 @@ pub fn params<'n, 't>(root: &'n Node<'t>) -> Vec<Param<'n, 't>> {
 /// The root node of the first document of `text`, as the per-file analysis parses it.
 fn first_document(text: &str) -> Option<Arc<Node<'_>>> {
     match yaml::parse_for_analysis(text) {
-        Ok(parsed) | Err((_, parsed)) => parsed.documents.into_iter().next().map(Arc::new),
+        Ok(parsed) | Err((_, parsed)) => root_of(Some(parsed), text),
+    }
+}
+
+/// The root node of the first document of `yaml`, what parsing `text` gave, or of `text`
+/// parsed here when the caller has no tree.
+fn root_of<'t>(yaml: Option<Yaml<'t>>, text: &'t str) -> Option<Arc<Node<'t>>> {
+    match yaml {
+        Some(yaml) => yaml.documents.into_iter().next().map(Arc::new),
+        None => first_document(text),
     }
 }
 
@@ -579,9 +581,13 @@ fn takes_part(f: &Input<'_, '_>) -> bool {
 
 /// Files sorted by path, the first of each path kept.
 fn sorted<'t, 'k, T>(files: impl Iterator<Item = (Input<'t, 'k>, T)>) -> Vec<(Input<'t, 'k>, T)> {
-    let mut list: Vec<_> = files.collect();
-    list.sort_by(|a, b| a.0.path.cmp(b.0.path));
-    list.dedup_by(|a, b| a.0.path == b.0.path);
+    by_path(files.collect(), |(f, _)| f.path)
+}
+
+/// `list` sorted by the path `path` gives each item, the first item of each path kept.
+fn by_path<T>(mut list: Vec<T>, path: impl Fn(&T) -> &str) -> Vec<T> {
+    list.sort_by(|a, b| path(a).cmp(path(b)));
+    list.dedup_by(|a, b| path(a) == path(b));
     list
 }
 
@@ -648,13 +654,6 @@ fn unchanged_file<'t>(input: Input<'t, '_>, old: &File<'t>, keep: bool) -> ReadF
         file,
         reading: Reading::Unchanged,
     }
-}
-
-/// Byte offset where each line of `text` starts.
-fn line_starts(text: &str) -> Vec<usize> {
-    let mut starts = vec![0];
-    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-    starts
 }
 
 /// Read one file's tree: include edges, resource aliases, expression problems (placed in file
